@@ -1,0 +1,1 @@
+"""emulation: the same topology on one machine (embedded or docker runtime)."""

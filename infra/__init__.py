@@ -1,0 +1,1 @@
+"""infra: the Pulumi program and its components, built from the topology model."""

@@ -1,0 +1,1 @@
+"""policy: policy-as-code rules over the Pulumi graph and the topology."""

@@ -1,0 +1,1 @@
+"""The ``polystore`` command line."""

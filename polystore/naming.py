@@ -1,0 +1,58 @@
+"""Names derived from the topology, in one place so AWS and the local stack agree.
+
+Services read the standard variables their clients honour (libpq's ``PG*``, boto3's
+``AWS_*``, ``OPENSEARCH_URL``, ``KAFKA_BOOTSTRAP_SERVERS``) plus one variable per store
+they own naming its physical table, index or topic. ECS task definitions and
+``polystore env`` both build those names with these functions.
+"""
+
+from __future__ import annotations
+
+from polystore.topology.model import Store, System, slug
+
+LOCAL_ENVIRONMENT = "local"
+
+STORE_ENV_PREFIX = {
+    "dynamodb": "DYNAMODB_TABLE_",
+    "search": "OPENSEARCH_INDEX_",
+    "topic": "KAFKA_TOPIC_",
+}
+
+
+def store_env_var(store_name: str, store: Store) -> str | None:
+    """The variable carrying a store's physical name (``DYNAMODB_TABLE_CARDS``).
+
+    PostgreSQL stores have none: ``PGDATABASE`` carries the database, since a service
+    owns at most one database.
+    """
+    prefix = STORE_ENV_PREFIX.get(store.kind)
+    return prefix + slug(store_name) if prefix else None
+
+
+def physical_name(system: System, environment: str, logical: str) -> str:
+    """A table, index or topic name unique per system and environment in one account.
+
+    Two systems (or two stacks) may share an AWS account or a local engine, so the
+    declared name is prefixed: ``tcgstore-dev-Cards``. Search index names must be lower
+    case, which the declared index names already are.
+    """
+    return f"{system.name}-{environment}-{logical}"
+
+
+def store_physical_name(system: System, environment: str, store_name: str) -> str:
+    store = system.stores[store_name]
+    logical = {
+        "dynamodb": getattr(store, "table", None),
+        "search": getattr(store, "index", None),
+        "topic": getattr(store, "topic", None),
+        "postgres": getattr(store, "database", None),
+    }[store.kind]
+    assert logical is not None
+    if store.kind == "postgres":
+        return logical  # one cluster per database in AWS: no collision to avoid
+    return physical_name(system, environment, logical)
+
+
+def service_role_name(system: System, service: str) -> str:
+    """The PostgreSQL login (and IAM DB-auth user) of a service: ``tcgstore_inventory``."""
+    return f"{system.name}_{service}".replace("-", "_")

@@ -1,0 +1,1 @@
+"""The topology: the typed, validated declaration every other part of polystore reads."""

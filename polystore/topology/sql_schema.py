@@ -1,0 +1,216 @@
+"""Read a PostgreSQL store's schema out of its migrations, with PostgreSQL's own parser.
+
+Migrations are dbmate files (``NNN_name.sql`` with ``-- migrate:up`` / ``-- migrate:down``
+sections); only the ``up`` sections define the schema. pglast wraps libpg_query, the
+server's real grammar, so what parses here parses in PostgreSQL. The result feeds the
+ER diagrams, access-pattern checks (does this index exist, on which columns?) and the
+rule that no foreign key leaves its service's database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pglast import ast, enums, parse_sql
+from pglast.parser import ParseError
+from pglast.stream import RawStream
+
+from polystore.topology.errors import Problem
+
+MIGRATION_RE = re.compile(r"^\d+_[a-z0-9_]+\.sql$")
+_UP = re.compile(r"^--\s*migrate:up\b.*$", re.MULTILINE)
+_DOWN = re.compile(r"^--\s*migrate:down\b.*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Location:
+    path: Path
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    table: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    table: str
+    columns: tuple[str, ...]  # expressions appear as their SQL text
+    unique: bool
+    where: str | None
+    location: Location
+    descending: tuple[bool, ...] = ()
+
+
+@dataclass
+class Table:
+    name: str
+    location: Location
+    columns: dict[str, Column] = field(default_factory=dict)
+    primary_key: tuple[str, ...] = ()
+    partition_by: tuple[str, tuple[str, ...]] | None = None  # (method, columns)
+    partition_of: str | None = None
+
+
+@dataclass
+class DatabaseSchema:
+    """Tables, indexes (constraints included) and foreign keys the migrations create."""
+
+    tables: dict[str, Table] = field(default_factory=dict)
+    indexes: dict[str, Index] = field(default_factory=dict)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    extensions: set[str] = field(default_factory=set)
+    files: list[Path] = field(default_factory=list)
+
+    def base_tables(self) -> dict[str, Table]:
+        """Tables that are not partitions of another table."""
+        return {n: t for n, t in self.tables.items() if t.partition_of is None}
+
+
+_PARTITION_METHODS = {
+    enums.PartitionStrategy.PARTITION_STRATEGY_HASH: "hash",
+    enums.PartitionStrategy.PARTITION_STRATEGY_RANGE: "range",
+    enums.PartitionStrategy.PARTITION_STRATEGY_LIST: "list",
+}
+
+
+def _names(nodes: tuple[ast.String, ...] | None) -> tuple[str, ...]:
+    return tuple(n.sval for n in nodes or ())
+
+
+def _sql(node: ast.Node) -> str:
+    return str(RawStream()(node))
+
+
+def up_section(text: str) -> tuple[str, int]:
+    """The ``migrate:up`` SQL and the 0-based line it starts at (blanked-out offsets kept)."""
+    up = _UP.search(text)
+    if not up:
+        return "", 0
+    down = _DOWN.search(text, up.end())
+    body = text[up.end() : down.start() if down else len(text)]
+    return body, text.count("\n", 0, up.end())
+
+
+def migration_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.sql") if p.is_file())
+
+
+def parse_migrations(directory: Path) -> tuple[DatabaseSchema, list[Problem]]:
+    """Parse every migration in ``directory`` in order into one schema."""
+    schema = DatabaseSchema()
+    problems: list[Problem] = []
+    files = migration_files(directory)
+    for path in files:
+        if not MIGRATION_RE.match(path.name):
+            problems.append(
+                Problem(path, 1, "migration file names must look like NNN_description.sql")
+            )
+            continue
+        schema.files.append(path)
+        text = path.read_text(encoding="utf-8")
+        body, first_line = up_section(text)
+        if not _UP.search(text):
+            problems.append(Problem(path, 1, "migration has no '-- migrate:up' section (dbmate)"))
+            continue
+        try:
+            stmts = parse_sql(body)
+        except ParseError as exc:
+            line = first_line + body.count("\n", 0, max(exc.location, 0)) + 1
+            problems.append(Problem(path, line, f"SQL syntax error: {exc.args[0]}"))
+            continue
+        for raw in stmts:
+            # stmt_location points at the end of the previous statement; skip to real text
+            start = raw.stmt_location
+            while start < len(body) and body[start] in " \t\r\n;":
+                start += 1
+            while body.startswith("--", start):
+                start = body.find("\n", start) + 1 or len(body)
+                while start < len(body) and body[start] in " \t\r\n":
+                    start += 1
+            loc = Location(path, first_line + body.count("\n", 0, start) + 1)
+            _apply(schema, raw.stmt, loc, problems)
+    return schema, problems
+
+
+def _apply(schema: DatabaseSchema, stmt: ast.Node, loc: Location, problems: list[Problem]) -> None:
+    if isinstance(stmt, ast.CreateStmt):
+        _create_table(schema, stmt, loc)
+    elif isinstance(stmt, ast.IndexStmt):
+        table = stmt.relation.relname
+        cols: list[str] = []
+        desc: list[bool] = []
+        for p in stmt.indexParams or ():
+            cols.append(p.name if p.name else _sql(p.expr))
+            desc.append(p.ordering == enums.SortByDir.SORTBY_DESC)
+        name = stmt.idxname or f"{table}_{'_'.join(c for c in cols if c.isidentifier())}_idx"
+        where = _sql(stmt.whereClause) if stmt.whereClause is not None else None
+        schema.indexes[name] = Index(
+            name, table, tuple(cols), bool(stmt.unique), where, loc, tuple(desc)
+        )
+    elif isinstance(stmt, ast.AlterTableStmt):
+        table = stmt.relation.relname
+        for cmd in stmt.cmds or ():
+            if cmd.subtype == enums.AlterTableType.AT_AddConstraint and cmd.def_ is not None:
+                _constraint(schema, table, cmd.def_, loc)
+    elif isinstance(stmt, ast.CreateExtensionStmt):
+        schema.extensions.add(stmt.extname)
+
+
+def _create_table(schema: DatabaseSchema, stmt: ast.CreateStmt, loc: Location) -> None:
+    name = stmt.relation.relname
+    table = Table(name, loc)
+    if stmt.partbound is not None and stmt.inhRelations:
+        table.partition_of = stmt.inhRelations[0].relname
+    if stmt.partspec is not None:
+        method = _PARTITION_METHODS.get(stmt.partspec.strategy, str(stmt.partspec.strategy))
+        cols = tuple(p.name or _sql(p.expr) for p in stmt.partspec.partParams or ())
+        table.partition_by = (method, cols)
+    schema.tables[name] = table
+    for elt in stmt.tableElts or ():
+        if isinstance(elt, ast.ColumnDef):
+            nullable = True
+            for c in elt.constraints or ():
+                if c.contype in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
+                    nullable = False
+                _constraint(schema, name, c, loc, column=elt.colname)
+            table.columns[elt.colname] = Column(elt.colname, _sql(elt.typeName), nullable)
+        elif isinstance(elt, ast.Constraint):
+            _constraint(schema, name, elt, loc)
+
+
+def _constraint(
+    schema: DatabaseSchema, table: str, c: ast.Constraint, loc: Location, column: str | None = None
+) -> None:
+    keys = _names(c.keys) or ((column,) if column else ())
+    if c.contype == enums.ConstrType.CONSTR_PRIMARY:
+        if table in schema.tables:
+            schema.tables[table].primary_key = keys
+        name = c.conname or f"{table}_pkey"
+        schema.indexes[name] = Index(name, table, keys, True, None, loc)
+    elif c.contype == enums.ConstrType.CONSTR_UNIQUE:
+        name = c.conname or f"{table}_{'_'.join(keys)}_key"
+        schema.indexes[name] = Index(name, table, keys, True, None, loc)
+    elif c.contype == enums.ConstrType.CONSTR_FOREIGN:
+        cols = _names(c.fk_attrs) or ((column,) if column else ())
+        schema.foreign_keys.append(
+            ForeignKey(table, cols, c.pktable.relname, _names(c.pk_attrs), loc)
+        )

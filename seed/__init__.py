@@ -1,0 +1,1 @@
+"""seed: deterministic demo data for local or cloud stacks."""

@@ -1,0 +1,1 @@
+"""services: thin HTTP services serving each system's access patterns."""
