@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, field_validator
 
 if TYPE_CHECKING:
     from polystore.topology.sql_schema import DatabaseSchema
@@ -25,6 +25,9 @@ NAME_RE = r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$"
 IDENT_RE = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
 
 Name = Annotated[str, Field(pattern=NAME_RE, max_length=40)]
+T = TypeVar("T")
+# YAML has lists, not tuples; accept a list for a tuple field while elements stay strict.
+Seq = Annotated[tuple[T, ...], Strict(False)]
 Ident = Annotated[str, Field(pattern=IDENT_RE, max_length=255)]
 
 
@@ -62,13 +65,13 @@ class GlobalIndex(Spec):
     hash: Ident
     range: Ident | None = None
     projection: Projection = "all"
-    non_key_attributes: tuple[Ident, ...] = ()
+    non_key_attributes: Seq[Ident] = ()
 
 
 class LocalIndex(Spec):
     range: Ident
     projection: Projection = "all"
-    non_key_attributes: tuple[Ident, ...] = ()
+    non_key_attributes: Seq[Ident] = ()
 
 
 class Capacity(Spec):
@@ -108,7 +111,7 @@ class DynamoStore(Spec):
     billing: Literal["on-demand", "provisioned"] = "on-demand"
     capacity: Capacity | None = None
     deletion_protection: bool = True
-    holds: tuple[DataClass, ...] = ()
+    holds: Seq[DataClass] = ()
     items: dict[Ident, ItemType] = {}
 
     def index_keys(self, index: str | None) -> tuple[str, str | None] | None:
@@ -140,11 +143,11 @@ class PostgresStore(Spec):
     description: str = ""
     engine: PostgresEngine = "aurora-postgresql"
     version: Annotated[str, Field(pattern=r"^\d+(\.\d+)?$")] = "16"
-    extensions: tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...] = ()
+    extensions: Seq[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]] = ()
     logical_replication: bool = False
     read_replicas: int = Field(0, ge=0, le=15)
     migrations: str
-    holds: tuple[DataClass, ...] = ()
+    holds: Seq[DataClass] = ()
     environments: dict[Environment, PostgresOverride] = {}
 
     def engine_for(self, environment: str) -> PostgresEngine:
@@ -189,7 +192,7 @@ class SearchStore(Spec):
     description: str = ""
     settings: dict[str, Any] = {}
     mappings: SearchMappings
-    holds: tuple[DataClass, ...] = ()
+    holds: Seq[DataClass] = ()
 
     def field_paths(self) -> dict[str, SearchField]:
         """Every field, multi-fields included, by dotted path (``name.keyword``)."""
@@ -223,7 +226,7 @@ class TopicStore(Spec):
     partitions: int = Field(3, ge=1, le=1000)
     retention_hours: int = Field(168, ge=1)
     platform: Literal["msk-serverless"] = "msk-serverless"
-    holds: tuple[DataClass, ...] = ()
+    holds: Seq[DataClass] = ()
 
 
 Store = Annotated[DynamoStore | PostgresStore | SearchStore | TopicStore, Field(discriminator="kind")]
@@ -241,7 +244,7 @@ class StreamToSearchLink(Spec):
     source: Name
     target: Name
     description: str = ""
-    fields: tuple[Ident, ...] = ()  # attributes copied into the document; empty = all mapped
+    fields: Seq[Ident] = ()  # attributes copied into the document; empty = all mapped
     batch_size: int = Field(100, ge=1, le=10000)
 
 
@@ -252,7 +255,7 @@ class CdcLink(Spec):
     source: Name
     topic: Name
     target: Name
-    tables: tuple[Ident, ...]
+    tables: Seq[Ident]
     description: str = ""
     connector: Literal["debezium-postgres"] = "debezium-postgres"
 
@@ -264,8 +267,8 @@ class EventLink(Spec):
     event: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")]
     producer: Name
     topic: Name
-    consumers: tuple[Name, ...]
-    carries: tuple[Ident, ...] = ()
+    consumers: Seq[Name]
+    carries: Seq[Ident] = ()
     description: str = ""
 
 
@@ -275,7 +278,7 @@ class AnalyticsLink(Spec):
     kind: Literal["analytics"]
     producer: Name
     topic: Name
-    events: tuple[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], ...]
+    events: Seq[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]]
     description: str = ""
 
 
@@ -306,11 +309,11 @@ class AccessPattern(Spec):
     key_condition: str | None = None
     filter: str | None = None
     order: Literal["asc", "desc"] = "asc"
-    order_by: tuple[Ident, ...] = ()
+    order_by: Seq[Ident] = ()
     limit: int | None = Field(None, ge=1)
-    joins: tuple[Ident, ...] = ()
-    text_fields: tuple[str, ...] = ()
-    filter_fields: tuple[str, ...] = ()
+    joins: Seq[Ident] = ()
+    text_fields: Seq[str] = ()
+    filter_fields: Seq[str] = ()
     fuzzy: bool = False
     partial: bool = False
     then: str | None = None
@@ -341,7 +344,7 @@ class System(Spec):
     stores: dict[Name, Store]
     links: dict[Name, Link] = {}
     access_patterns: dict[Name, AccessPattern] = {}
-    references: tuple[Reference, ...] = ()
+    references: Seq[Reference] = ()
 
     # Filled by the loader, not by YAML: where the file is and the parsed migrations.
     _source: Path = PrivateAttr(default=Path("<memory>"))
