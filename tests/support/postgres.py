@@ -55,17 +55,23 @@ class ThrowawayPostgres:
         # ?socket=DIR, not libpq's ?host=DIR
         parts = urlsplit(self.uri(database))
         socket_dir = parse_qs(parts.query)["host"][0]
-        return f"postgres://postgres@/{database}?socket={quote(socket_dir, safe='/')}&sslmode=disable"
+        return (
+            f"postgres://postgres@/{database}?socket={quote(socket_dir, safe='/')}&sslmode=disable"
+        )
 
     def connect(self, database: str = "postgres") -> psycopg.Connection:
         return psycopg.connect(self.uri(database), autocommit=True)
 
     def create_database(self, name: str) -> None:
         with self.connect() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
-    def dbmate(self, database: str, migrations_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    def dbmate(
+        self, database: str, migrations_dir: Path, *args: str
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``dbmate <args>`` against ``database``; raise with dbmate's output on failure."""
         cmd: Sequence[str] = [
             dbmate_executable(),

@@ -50,8 +50,6 @@ CREATE TABLE payments (
     CONSTRAINT payments_pkey PRIMARY KEY (id, order_id),
     CONSTRAINT payments_payment_method_id_fkey FOREIGN KEY (payment_method_id)
         REFERENCES payment_methods (id) ON DELETE SET NULL,
-    -- unique indexes of a partitioned table must contain order_id; retries are per order
-    CONSTRAINT payments_order_id_idempotency_key_key UNIQUE (order_id, idempotency_key),
     CONSTRAINT payments_amount_check CHECK (amount > 0),
     CONSTRAINT payments_amount_refunded_check
         CHECK (amount_refunded >= 0 AND amount_refunded <= amount),
@@ -69,7 +67,9 @@ CREATE TABLE payments_p5 PARTITION OF payments FOR VALUES WITH (MODULUS 8, REMAI
 CREATE TABLE payments_p6 PARTITION OF payments FOR VALUES WITH (MODULUS 8, REMAINDER 6);
 CREATE TABLE payments_p7 PARTITION OF payments FOR VALUES WITH (MODULUS 8, REMAINDER 7);
 
-CREATE INDEX idx_payments_order ON payments (order_id);
+-- the payments of an order; also makes a retried request with the same idempotency key
+-- a conflict (a unique index of a partitioned table must contain order_id anyway)
+CREATE UNIQUE INDEX idx_payments_order ON payments (order_id, idempotency_key);
 CREATE INDEX idx_payments_user_created ON payments (user_id, created_at DESC);
 CREATE INDEX idx_payments_provider_payment ON payments (provider, provider_payment_id);
 CREATE INDEX idx_payments_payment_method ON payments (payment_method_id);

@@ -39,16 +39,14 @@ CREATE TABLE return_items (
     CONSTRAINT return_items_pkey PRIMARY KEY (id),
     CONSTRAINT return_items_return_request_id_fkey FOREIGN KEY (return_request_id)
         REFERENCES return_requests (id) ON DELETE CASCADE,
-    CONSTRAINT return_items_request_order_item_key UNIQUE (return_request_id, order_item_id),
     CONSTRAINT return_items_quantity_check CHECK (quantity > 0),
     CONSTRAINT return_items_refund_amount_check CHECK (refund_amount IS NULL OR refund_amount >= 0),
     CONSTRAINT return_items_condition_check CHECK (item_condition IN (
         'unopened', 'like_new', 'used', 'damaged', 'defective'))
 );
 
--- the items of a request (the unique constraint also leads with return_request_id, but
--- this is the name the topology's access pattern uses)
-CREATE INDEX idx_return_items_request ON return_items (return_request_id);
+-- the items of a request; unique, so an order item appears once per request
+CREATE UNIQUE INDEX idx_return_items_request ON return_items (return_request_id, order_item_id);
 CREATE INDEX idx_return_items_order_item ON return_items (order_item_id);
 
 -- The RMA issued when a request is approved: one per request.

@@ -59,13 +59,13 @@ CREATE TABLE allocations (
     CONSTRAINT allocations_pkey PRIMARY KEY (id),
     CONSTRAINT allocations_inventory_id_fkey FOREIGN KEY (inventory_id)
         REFERENCES inventory (id) ON DELETE RESTRICT,
-    CONSTRAINT allocations_order_id_inventory_id_key UNIQUE (order_id, inventory_id),
     CONSTRAINT allocations_quantity_check CHECK (quantity > 0),
     CONSTRAINT allocations_status_check
         CHECK (status IN ('pending', 'confirmed', 'fulfilled', 'released', 'expired'))
 );
 
-CREATE INDEX idx_allocations_order ON allocations (order_id);
+-- the allocations of an order; unique, so an order holds one allocation per inventory row
+CREATE UNIQUE INDEX idx_allocations_order ON allocations (order_id, inventory_id);
 CREATE INDEX idx_allocations_inventory ON allocations (inventory_id);
 -- the expiry sweeper reads only live holds
 CREATE INDEX idx_allocations_expires_pending ON allocations (expires_at)
