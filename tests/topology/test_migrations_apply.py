@@ -144,12 +144,10 @@ def _assert_schema_matches(conn: psycopg.Connection, schema: DatabaseSchema, whe
     indexes = _indexes(conn)
     for name, idx in schema.indexes.items():
         assert name in indexes, f"{where}: index {name} missing"
-        table, columns, unique, partial = indexes[name]
-        assert table == idx.table, f"{where}: index {name} is on {table}, not {idx.table}"
+        on_table, key, unique, partial = indexes[name]
+        assert on_table == idx.table, f"{where}: index {name} is on {on_table}, not {idx.table}"
         if _plain(idx):
-            assert columns == idx.columns, (
-                f"{where}: index {name} is on {columns}, not {idx.columns}"
-            )
+            assert key == idx.columns, f"{where}: index {name} is on {key}, not {idx.columns}"
         assert unique == idx.unique, f"{where}: index {name} unique={unique}"
         assert partial == (idx.where is not None), f"{where}: index {name} partial={partial}"
 
