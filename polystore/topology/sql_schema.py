@@ -204,7 +204,12 @@ def _constraint(
     keys = _names(c.keys) or ((column,) if column else ())
     if c.contype == enums.ConstrType.CONSTR_PRIMARY:
         if table in schema.tables:
-            schema.tables[table].primary_key = keys
+            t = schema.tables[table]
+            t.primary_key = keys
+            # a primary key implies NOT NULL on its columns, wherever it is declared
+            for k in keys:
+                if k in t.columns:
+                    t.columns[k] = Column(k, t.columns[k].type, nullable=False)
         name = c.conname or f"{table}_pkey"
         schema.indexes[name] = Index(name, table, keys, True, None, loc)
     elif c.contype == enums.ConstrType.CONSTR_UNIQUE:

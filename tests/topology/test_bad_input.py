@@ -91,6 +91,13 @@ YAML_CASES = [
         "'mail' is not in the attributes",
     ),
     (
+        "LSI on undeclared attribute",
+        "      EmailIndex: {hash: email}\n",
+        "      EmailIndex: {hash: email}\n    local_indexes:\n      ByDate: {range: created}\n",
+        "ByDate: {range: created}",
+        "LSI ByDate sort key 'created' is not in the attributes",
+    ),
+    (
         "key on undeclared attribute",
         "key: {hash: PK, range: SK}",
         "key: {hash: PK, range: Sk}",
