@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: up down test lint fmt bench clean
+.PHONY: up test lint fmt bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,10 +18,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 up: $(STAMP)
-	$(BIN)/polystore up
-
-down: $(STAMP)
-	$(BIN)/polystore down
+	$(BIN)/polystore validate
+	$(BIN)/polystore show
 
 test: $(STAMP)
 	$(BIN)/ruff check .
