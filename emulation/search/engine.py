@@ -175,8 +175,8 @@ class Engine:
         self.save_aliases()
         return store
 
-    def delete_index(self, expression: str) -> None:
-        for store in self.resolve(expression):
+    def delete_index(self, expression: str, must_exist: bool = True) -> None:
+        for store in self.resolve(expression, must_exist):
             store.drop()
             del self.indices[store.name]
             for targets in self.aliases.values():

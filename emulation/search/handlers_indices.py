@@ -67,7 +67,7 @@ def create_index(engine: Engine, req: Request, index: str) -> Response:
 
 
 def delete_index(engine: Engine, req: Request, index: str) -> Response:
-    engine.delete_index(index)
+    engine.delete_index(index, must_exist=not req.flag("ignore_unavailable"))
     return 200, {"acknowledged": True}
 
 
