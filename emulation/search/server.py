@@ -7,6 +7,7 @@ SIGINT, then commits every index and releases the data-dir lock before exiting.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 import time
@@ -89,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     except DataDirLockedError as err:
         print(f"polystore search: {err}", file=sys.stderr)
         return 2
+    # uvicorn turns SIGTERM/SIGINT into a graceful shutdown (the lifespan shutdown closes
+    # the engine), then re-raises the signal with the handlers it found: make that an
+    # orderly exit with status 0 so the supervisor sees a clean stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        # uvicorn turns SIGTERM/SIGINT into a graceful shutdown, which runs the lifespan
-        # shutdown (engine.close) before the process exits.
         uvicorn.Server(_config(SearchApp(engine), args.host, args.port)).run()
     finally:
         engine.close()

@@ -16,14 +16,16 @@ def make(client: OpenSearch, name: str, body: dict[str, Any] | None = None) -> N
 
 def test_index_get_update_delete_round_trip(client: OpenSearch, index_name: str) -> None:
     make(client, index_name)
-    created = client.index(index=index_name, id="c1", body={"id": "c1", "name": "Black Lotus",
-                                                            "price": 10.0})
+    created = client.index(
+        index=index_name, id="c1", body={"id": "c1", "name": "Black Lotus", "price": 10.0}
+    )
     assert (created["result"], created["_version"], created["_id"]) == ("created", 1, "c1")
     got = client.get(index=index_name, id="c1")  # realtime: no refresh needed
     assert got["found"] is True and got["_source"]["name"] == "Black Lotus"
     assert got["_version"] == 1 and got["_seq_no"] == created["_seq_no"]
-    again = client.index(index=index_name, id="c1", body={"id": "c1", "name": "Black Lotus",
-                                                          "price": 11.0})
+    again = client.index(
+        index=index_name, id="c1", body={"id": "c1", "name": "Black Lotus", "price": 11.0}
+    )
     assert (again["result"], again["_version"]) == ("updated", 2)
     updated = client.update(index=index_name, id="c1", body={"doc": {"stock": 3}})
     assert (updated["result"], updated["_version"]) == ("updated", 3)
@@ -53,49 +55,63 @@ def test_auto_id_create_and_upsert(client: OpenSearch, index_name: str) -> None:
     with pytest.raises(NotFoundError) as missing:
         client.update(index=index_name, id="nope", body={"doc": {"name": "a"}})
     assert missing.value.error == "document_missing_exception"
-    upserted = client.update(index=index_name, id="nope", body={"doc": {"name": "Serra Angel"},
-                                                                "doc_as_upsert": True})
+    upserted = client.update(
+        index=index_name, id="nope", body={"doc": {"name": "Serra Angel"}, "doc_as_upsert": True}
+    )
     assert upserted["result"] == "created"
 
 
 def test_external_versions_drop_stale_writes(client: OpenSearch, index_name: str) -> None:
     make(client, index_name)
     ext = {"version_type": "external"}
-    first = client.index(index=index_name, id="s1", body={"name": "v5"},
-                         params={**ext, "version": 5})
+    first = client.index(
+        index=index_name, id="s1", body={"name": "v5"}, params={**ext, "version": 5}
+    )
     assert first["_version"] == 5
     for stale in (5, 4):
         with pytest.raises(ConflictError) as err:
-            client.index(index=index_name, id="s1", body={"name": "old"},
-                         params={**ext, "version": stale})
+            client.index(
+                index=index_name, id="s1", body={"name": "old"}, params={**ext, "version": stale}
+            )
         assert err.value.error == "version_conflict_engine_exception"
         assert "current version [5] is higher or equal to the one provided" in str(
-            err.value.info["error"]["reason"])
-    newer = client.index(index=index_name, id="s1", body={"name": "v7"},
-                         params={**ext, "version": 7})
+            err.value.info["error"]["reason"]
+        )
+    newer = client.index(
+        index=index_name, id="s1", body={"name": "v7"}, params={**ext, "version": 7}
+    )
     assert newer["_version"] == 7
     assert client.get(index=index_name, id="s1")["_source"]["name"] == "v7"
     # A delete carries its version too: a late older write must not resurrect the doc.
     client.delete(index=index_name, id="s1", params={**ext, "version": 9})
     with pytest.raises(ConflictError):
-        client.index(index=index_name, id="s1", body={"name": "v8"},
-                     params={**ext, "version": 8})
+        client.index(index=index_name, id="s1", body={"name": "v8"}, params={**ext, "version": 8})
     assert client.exists(index=index_name, id="s1") is False
 
 
 def test_if_seq_no_optimistic_concurrency(client: OpenSearch, index_name: str) -> None:
     make(client, index_name)
     first = client.index(index=index_name, id="a", body={"name": "one"})
-    client.index(index=index_name, id="a", body={"name": "two"},
-                 params={"if_seq_no": first["_seq_no"], "if_primary_term": 1})
+    client.index(
+        index=index_name,
+        id="a",
+        body={"name": "two"},
+        params={"if_seq_no": first["_seq_no"], "if_primary_term": 1},
+    )
     with pytest.raises(ConflictError):
-        client.index(index=index_name, id="a", body={"name": "three"},
-                     params={"if_seq_no": first["_seq_no"], "if_primary_term": 1})
+        client.index(
+            index=index_name,
+            id="a",
+            body={"name": "three"},
+            params={"if_seq_no": first["_seq_no"], "if_primary_term": 1},
+        )
 
 
 def test_refresh_controls_search_visibility(client: OpenSearch, index_name: str) -> None:
-    body = {**CARD_INDEX_BODY,
-            "settings": {**CARD_INDEX_BODY["settings"], "refresh_interval": "-1"}}
+    body = {
+        **CARD_INDEX_BODY,
+        "settings": {**CARD_INDEX_BODY["settings"], "refresh_interval": "-1"},
+    }
     make(client, index_name, body)
     client.index(index=index_name, id="a", body={"name": "Shivan Dragon"})
     assert client.count(index=index_name)["count"] == 0
@@ -133,10 +149,15 @@ def test_mget(client: OpenSearch, index_name: str) -> None:
     make(client, index_name)
     client.index(index=index_name, id="a", body={"name": "A", "set": "lea"})
     client.index(index=index_name, id="b", body={"name": "B", "set": "tmp"})
-    docs = client.mget(body={"docs": [{"_index": index_name, "_id": "a"},
-                                      {"_index": index_name, "_id": "zz"},
-                                      {"_index": index_name, "_id": "b",
-                                       "_source": ["set"]}]})["docs"]
+    docs = client.mget(
+        body={
+            "docs": [
+                {"_index": index_name, "_id": "a"},
+                {"_index": index_name, "_id": "zz"},
+                {"_index": index_name, "_id": "b", "_source": ["set"]},
+            ]
+        }
+    )["docs"]
     assert [d["found"] for d in docs] == [True, False, True]
     assert docs[2]["_source"] == {"set": "tmp"}
     by_ids = client.mget(index=index_name, body={"ids": ["b", "a"]})["docs"]
@@ -146,14 +167,19 @@ def test_mget(client: OpenSearch, index_name: str) -> None:
 def test_bulk_mixed_actions_and_item_errors(client: OpenSearch, index_name: str) -> None:
     make(client, index_name)
     body = [
-        {"index": {"_index": index_name, "_id": "1"}}, {"name": "Black Lotus", "set": "lea"},
-        {"create": {"_index": index_name, "_id": "2"}}, {"name": "Lotus Petal", "set": "tmp"},
-        {"create": {"_index": index_name, "_id": "1"}}, {"name": "dup", "set": "lea"},
-        {"update": {"_index": index_name, "_id": "2"}}, {"doc": {"rarity": "common"}},
+        {"index": {"_index": index_name, "_id": "1"}},
+        {"name": "Black Lotus", "set": "lea"},
+        {"create": {"_index": index_name, "_id": "2"}},
+        {"name": "Lotus Petal", "set": "tmp"},
+        {"create": {"_index": index_name, "_id": "1"}},
+        {"name": "dup", "set": "lea"},
+        {"update": {"_index": index_name, "_id": "2"}},
+        {"doc": {"rarity": "common"}},
         {"delete": {"_index": index_name, "_id": "1"}},
-        {"index": {"_index": index_name, "_id": "3"}}, {"name": "x", "unknown_field": 1},
-        {"index": {"_index": index_name, "_id": "4", "version": 3,
-                   "version_type": "external"}}, {"name": "Counterspell"},
+        {"index": {"_index": index_name, "_id": "3"}},
+        {"name": "x", "unknown_field": 1},
+        {"index": {"_index": index_name, "_id": "4", "version": 3, "version_type": "external"}},
+        {"name": "Counterspell"},
     ]
     result = client.bulk(body=body, refresh="true")
     assert result["errors"] is True
@@ -167,8 +193,7 @@ def test_bulk_mixed_actions_and_item_errors(client: OpenSearch, index_name: str)
 
 def test_bulk_with_default_index_in_path(client: OpenSearch, index_name: str) -> None:
     make(client, index_name)
-    body = [{"index": {"_id": str(i)}} if i % 2 == 0 else {"name": f"card {i}"}
-            for i in range(20)]
+    body = [{"index": {"_id": str(i)}} if i % 2 == 0 else {"name": f"card {i}"} for i in range(20)]
     result = client.bulk(index=index_name, body=body, refresh="true")
     assert result["errors"] is False and len(result["items"]) == 10
     assert client.count(index=index_name)["count"] == 10
@@ -178,11 +203,14 @@ def test_delete_by_query(client: OpenSearch, index_name: str) -> None:
     make(client, index_name)
     lines: list[dict[str, Any]] = []
     for i in range(12):
-        lines += [{"index": {"_index": index_name, "_id": str(i)}},
-                  {"name": f"card {i}", "set": "lea" if i % 3 == 0 else "tmp"}]
+        lines += [
+            {"index": {"_index": index_name, "_id": str(i)}},
+            {"name": f"card {i}", "set": "lea" if i % 3 == 0 else "tmp"},
+        ]
     client.bulk(body=lines, refresh="true")
-    result = client.delete_by_query(index=index_name, body={"query": {"term": {"set": "lea"}}},
-                                    refresh=True)
+    result = client.delete_by_query(
+        index=index_name, body={"query": {"term": {"set": "lea"}}}, refresh=True
+    )
     assert result["deleted"] == 4 and result["total"] == 4 and result["failures"] == []
     assert client.count(index=index_name)["count"] == 8
     assert client.exists(index=index_name, id="3") is False

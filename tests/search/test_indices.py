@@ -27,8 +27,10 @@ def test_create_exists_mapping_delete(client: OpenSearch, index_name: str) -> No
     assert mapping["properties"]["name"]["fields"]["keyword"] == {"type": "keyword"}
     assert mapping["properties"]["price"]["type"] == "scaled_float"
     got = client.indices.get(index=index_name)[index_name]
-    assert got["settings"]["index"]["analysis"]["analyzer"]["autocomplete"]["tokenizer"] == \
-        "edge_ngram_tokenizer"
+    assert (
+        got["settings"]["index"]["analysis"]["analyzer"]["autocomplete"]["tokenizer"]
+        == "edge_ngram_tokenizer"
+    )
     with pytest.raises(RequestError) as dup:
         client.indices.create(index=index_name, body=CARD_INDEX_BODY)
     assert dup.value.error == "resource_already_exists_exception"
@@ -47,14 +49,16 @@ def test_invalid_index_name(client: OpenSearch) -> None:
 
 def test_bad_mapping_type_is_rejected(client: OpenSearch, index_name: str) -> None:
     with pytest.raises(RequestError) as err:
-        client.indices.create(index=index_name, body={"mappings": {"properties": {
-            "x": {"type": "no_such_type"}}}})
+        client.indices.create(
+            index=index_name, body={"mappings": {"properties": {"x": {"type": "no_such_type"}}}}
+        )
     assert err.value.error == "mapper_parsing_exception"
 
 
 def test_dynamic_mapping_and_put_mapping(client: OpenSearch, index_name: str) -> None:
-    client.index(index=index_name, id="1", body={"title": "Hello", "n": 3, "ok": True},
-                 refresh="true")  # auto-creates the index
+    client.index(
+        index=index_name, id="1", body={"title": "Hello", "n": 3, "ok": True}, refresh="true"
+    )  # auto-creates the index
     props = client.indices.get_mapping(index=index_name)[index_name]["mappings"]["properties"]
     assert props["title"]["type"] == "text"
     assert props["title"]["fields"]["keyword"]["type"] == "keyword"
@@ -75,6 +79,7 @@ def test_aliases(client: OpenSearch, index_name: str) -> None:
     client.index(index=alias, id="a", body={"name": "Black Lotus"}, refresh="true")
     assert client.count(index=alias)["count"] == 1
     assert alias in client.indices.get_alias(index=index_name)[index_name]["aliases"]
-    client.indices.update_aliases(body={"actions": [{"remove": {"index": index_name,
-                                                                "alias": alias}}]})
+    client.indices.update_aliases(
+        body={"actions": [{"remove": {"index": index_name, "alias": alias}}]}
+    )
     assert client.indices.exists_alias(name=alias) is False

@@ -36,8 +36,11 @@ def test_match_scores_follow_bm25(client: OpenSearch, cards: str) -> None:
 
 
 def test_match_operator_and(client: OpenSearch, cards: str) -> None:
-    result = search(client, cards, {"query": {"match": {"name": {"query": "lightning bolt",
-                                                                 "operator": "and"}}}})
+    result = search(
+        client,
+        cards,
+        {"query": {"match": {"name": {"query": "lightning bolt", "operator": "and"}}}},
+    )
     assert set(ids(result)) == {"c2", "c9"}
 
 
@@ -59,14 +62,24 @@ def test_fuzzy_exact_word_outranks_typo_match(client: OpenSearch, cards: str) ->
 def test_partial_match_on_edge_ngram_subfield(client: OpenSearch, cards: str) -> None:
     result = search(client, cards, {"query": {"match": {"name.autocomplete": "lot"}}})
     assert set(ids(result)) == {"c1", "c3"}
-    result = search(client, cards, {"query": {"match": {"name.autocomplete": {
-        "query": "ligh bo", "operator": "and"}}}})
+    result = search(
+        client,
+        cards,
+        {"query": {"match": {"name.autocomplete": {"query": "ligh bo", "operator": "and"}}}},
+    )
     assert set(ids(result)) == {"c2", "c9"}
 
 
 def test_multi_match_best_fields_with_boost(client: OpenSearch, cards: str) -> None:
-    body = {"query": {"multi_match": {"query": "lotus", "fields": ["name^3", "description"],
-                                      "type": "best_fields"}}}
+    body = {
+        "query": {
+            "multi_match": {
+                "query": "lotus",
+                "fields": ["name^3", "description"],
+                "type": "best_fields",
+            }
+        }
+    }
     result = search(client, cards, body)
     assert set(ids(result)) == {"c1", "c3"}
     body = {"query": {"multi_match": {"query": "damage", "fields": ["name", "description"]}}}
@@ -74,8 +87,10 @@ def test_multi_match_best_fields_with_boost(client: OpenSearch, cards: str) -> N
 
 
 def test_phrase_and_phrase_prefix(client: OpenSearch, cards: str) -> None:
-    assert ids(search(client, cards, {"query": {"match_phrase": {"description": "deals 3 damage"
-                                                                 }}})) != []
+    assert (
+        ids(search(client, cards, {"query": {"match_phrase": {"description": "deals 3 damage"}}}))
+        != []
+    )
     result = search(client, cards, {"query": {"match_phrase": {"name": "bolt lightning"}}})
     assert ids(result) == []
     result = search(client, cards, {"query": {"match_phrase_prefix": {"name": "lightning he"}}})
@@ -101,21 +116,35 @@ def test_phrase_and_phrase_prefix(client: OpenSearch, cards: str) -> None:
         ({"match": {"nosuchfield": "x"}}, set()),
     ],
 )
-def test_term_level_queries(client: OpenSearch, cards: str, query: dict[str, Any],
-                            expected: set[str]) -> None:
+def test_term_level_queries(
+    client: OpenSearch, cards: str, query: dict[str, Any], expected: set[str]
+) -> None:
     assert set(ids(search(client, cards, {"query": query, "size": 20}))) == expected
 
 
 def test_bool_query_clauses(client: OpenSearch, cards: str) -> None:
-    body = {"query": {"bool": {
-        "must": [{"match": {"description": "mana"}}],
-        "filter": [{"term": {"set": "tmp"}}],
-        "must_not": [{"term": {"foil": True}}],
-    }}}
+    body = {
+        "query": {
+            "bool": {
+                "must": [{"match": {"description": "mana"}}],
+                "filter": [{"term": {"set": "tmp"}}],
+                "must_not": [{"term": {"foil": True}}],
+            }
+        }
+    }
     assert ids(search(client, cards, body)) == ["c8"]
-    body = {"query": {"bool": {"should": [{"term": {"set": "m10"}}, {"term": {"set": "rav"}},
-                                          {"term": {"rarity": "rare"}}],
-                               "minimum_should_match": 2}}}
+    body = {
+        "query": {
+            "bool": {
+                "should": [
+                    {"term": {"set": "m10"}},
+                    {"term": {"set": "rav"}},
+                    {"term": {"rarity": "rare"}},
+                ],
+                "minimum_should_match": 2,
+            }
+        }
+    }
     assert ids(search(client, cards, body)) == ["c9"]
     body = {"query": {"bool": {"filter": [{"term": {"set": "rav"}}]}}}
     result = search(client, cards, body)
@@ -126,9 +155,14 @@ def test_bool_query_clauses(client: OpenSearch, cards: str) -> None:
 
 
 def test_filtered_fuzzy_query(client: OpenSearch, cards: str) -> None:
-    body = {"query": {"bool": {"must": {"match": {"name": {"query": "lightnin",
-                                                           "fuzziness": "AUTO"}}},
-                               "filter": [{"term": {"set": "lea"}}]}}}
+    body = {
+        "query": {
+            "bool": {
+                "must": {"match": {"name": {"query": "lightnin", "fuzziness": "AUTO"}}},
+                "filter": [{"term": {"set": "lea"}}],
+            }
+        }
+    }
     assert ids(search(client, cards, body)) == ["c2"]
 
 
@@ -168,9 +202,13 @@ def test_sort_on_text_field_is_rejected(client: OpenSearch, cards: str) -> None:
 def test_source_filtering(client: OpenSearch, cards: str) -> None:
     body = {"query": {"ids": {"values": ["c1"]}}, "_source": ["name", "pri*"]}
     assert search(client, cards, body)["hits"]["hits"][0]["_source"] == {
-        "name": "Black Lotus", "price": 9999.99}
-    body = {"query": {"ids": {"values": ["c1"]}},
-            "_source": {"excludes": ["description", "released_at"]}}
+        "name": "Black Lotus",
+        "price": 9999.99,
+    }
+    body = {
+        "query": {"ids": {"values": ["c1"]}},
+        "_source": {"excludes": ["description", "released_at"]},
+    }
     source = search(client, cards, body)["hits"]["hits"][0]["_source"]
     assert "description" not in source and source["set"] == "lea"
     body = {"query": {"ids": {"values": ["c1"]}}, "_source": False}
@@ -185,21 +223,27 @@ def test_track_total_hits(client: OpenSearch, cards: str) -> None:
 
 
 def test_facets_terms_min_max_value_count(client: OpenSearch, cards: str) -> None:
-    body = {"size": 0, "query": {"match": {"description": "mana"}}, "aggs": {
-        "sets": {"terms": {"field": "set"}},
-        "rarities": {"terms": {"field": "rarity", "size": 1}},
-        "cheapest": {"min": {"field": "price"}},
-        "dearest": {"max": {"field": "price"}},
-        "priced": {"value_count": {"field": "price"}},
-    }}
+    body = {
+        "size": 0,
+        "query": {"match": {"description": "mana"}},
+        "aggs": {
+            "sets": {"terms": {"field": "set"}},
+            "rarities": {"terms": {"field": "rarity", "size": 1}},
+            "cheapest": {"min": {"field": "price"}},
+            "dearest": {"max": {"field": "price"}},
+            "priced": {"value_count": {"field": "price"}},
+        },
+    }
     result = search(client, cards, body)
     aggs = result["aggregations"]
     assert result["hits"]["hits"] == []
     assert result["hits"]["total"]["value"] == 4
     # Count descending, ties by key ascending (OpenSearch's order).
-    assert aggs["sets"]["buckets"] == [{"key": "tmp", "doc_count": 2},
-                                       {"key": "lea", "doc_count": 1},
-                                       {"key": "m10", "doc_count": 1}]
+    assert aggs["sets"]["buckets"] == [
+        {"key": "tmp", "doc_count": 2},
+        {"key": "lea", "doc_count": 1},
+        {"key": "m10", "doc_count": 1},
+    ]
     assert aggs["rarities"]["buckets"] == [{"key": "common", "doc_count": 3}]
     assert aggs["rarities"]["sum_other_doc_count"] == 1
     assert aggs["cheapest"]["value"] == pytest.approx(0.25)
@@ -227,8 +271,9 @@ def test_count_api(client: OpenSearch, cards: str) -> None:
         {"from": 9990, "size": 20},
     ],
 )
-def test_invalid_search_bodies_are_400(client: OpenSearch, cards: str,
-                                       body: dict[str, Any]) -> None:
+def test_invalid_search_bodies_are_400(
+    client: OpenSearch, cards: str, body: dict[str, Any]
+) -> None:
     with pytest.raises(RequestError) as err:
         search(client, cards, body)
     assert err.value.status_code == 400
@@ -244,8 +289,9 @@ def test_invalid_search_bodies_are_400(client: OpenSearch, cards: str,
         ({"query": {"terms": {"set": {"index": "x", "id": "1", "path": "p"}}}}, "terms lookup"),
     ],
 )
-def test_unsupported_features_are_named_400s(client: OpenSearch, cards: str,
-                                             body: dict[str, Any], named: str) -> None:
+def test_unsupported_features_are_named_400s(
+    client: OpenSearch, cards: str, body: dict[str, Any], named: str
+) -> None:
     with pytest.raises(RequestError) as err:
         search(client, cards, body)
     assert err.value.status_code == 400
