@@ -27,6 +27,12 @@ _STANDARD_WORD = re.compile(r"\w+(?:['\u2019.:]\w+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _WHITESPACE = re.compile(r"\S+")
 
+_CLASS_REGEX = {
+    frozenset({"letter", "digit"}): re.compile(r"[^\W_]+"),
+    frozenset({"letter"}): re.compile(r"[^\W\d_]+"),
+    frozenset({"digit"}): re.compile(r"\d+"),
+}
+
 ENGLISH_STOPWORDS = frozenset(
     [
         "a",
@@ -151,9 +157,12 @@ def build_tokenizer(conf: dict[str, Any]) -> tuple[Tokenizer, bool]:
             if token_chars
             else None
         )
+        # The common class sets split by regex: an order of magnitude faster per document.
+        fast = _CLASS_REGEX.get(frozenset(token_chars))
 
         def tokenize(text: str) -> list[str]:
-            return [g for w in _split_by_classes(text, keep) for g in _grams(w, lo, hi, edge)]
+            words = fast.findall(text) if fast is not None else _split_by_classes(text, keep)
+            return [g for w in words for g in _grams(w, lo, hi, edge)]
 
         return tokenize, False
     raise unsupported(f"tokenizer type [{kind}]")
@@ -229,6 +238,9 @@ def _lower(toks: list[str]) -> list[str]:
 def _builtin(name: str, conf: dict[str, Any] | None = None) -> Analyzer | None:
     conf = conf or {}
     if name == "standard":
+        if "stopwords" not in conf and "max_token_length" not in conf:
+            # Lowercasing before splitting gives the same tokens, in one pass.
+            return Analyzer(name, lambda text: _STANDARD_WORD.findall(text.lower()), (), False)
         filters: list[TokenFilter] = [_lower]
         if "stopwords" in conf:
             stop = _stopwords(conf)

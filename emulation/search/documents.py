@@ -132,30 +132,98 @@ def to_document(
     doc.add_text("_id", doc_id)
     doc.add_bytes("_source", raw_source)
     doc.add_integer("_seq_no", seq_no)
-    present: set[str] = set()
-    for path, values in flatten(source).items():
-        specs = mapping.by_source.get(path)
-        if not specs:
+    present: list[str] = []
+    _add_object(doc, mapping, doc_id, source, "", present)
+    for path in set(present):
+        doc.add_text("_field_names", path)
+    return doc
+
+
+def _add_object(
+    doc: tantivy.Document,
+    mapping: Mapping,
+    doc_id: str,
+    obj: dict[str, Any],
+    prefix: str,
+    present: list[str],
+) -> None:
+    # The hot path of indexing: plain scalars of the common types skip the generic
+    # coercion, and objects "exist" (for ``exists`` queries) when one of their leaves does.
+    by_source = mapping.by_source
+    for key, value in obj.items():
+        path = prefix + key if prefix else key
+        if type(value) is dict:
+            _add_nested(doc, mapping, doc_id, value, path, present)
+            continue
+        if type(value) is list:
+            scalars = []
+            for item in _flat_list(value):
+                if type(item) is dict:
+                    _add_nested(doc, mapping, doc_id, item, path, present)
+                else:
+                    scalars.append(item)
+            values: list[Any] | tuple[Any, ...] = scalars
+        else:
+            values = (value,)
+        specs = by_source.get(path)
+        if specs is None:
             continue
         for spec in specs:
-            for value in values:
-                if value is None:
+            for item in values:
+                if item is None:
                     if spec.null_value is None:
                         continue
-                    value = spec.null_value
-                try:
-                    typed = coerce(spec, value)
-                except (ValueError, TypeError, OverflowError):
-                    raise _preview(spec, value, doc_id) from None
-                if _add(doc, spec, typed):
-                    present.add(spec.path)
-    for path in present:
-        doc.add_text("_field_names", path)
-        # Objects "exist" when any of their leaves does.
-        while "." in path:
-            path = path.rsplit(".", 1)[0]
-            doc.add_text("_field_names", path)
-    return doc
+                    item = spec.null_value
+                if _add_value(doc, spec, item, doc_id):
+                    present.append(spec.path)
+
+
+def _add_nested(
+    doc: tantivy.Document,
+    mapping: Mapping,
+    doc_id: str,
+    obj: dict[str, Any],
+    path: str,
+    present: list[str],
+) -> None:
+    before = len(present)
+    _add_object(doc, mapping, doc_id, obj, path + ".", present)
+    if len(present) > before:
+        present.append(path)
+
+
+def _flat_list(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in values:
+        if type(item) is list:
+            out.extend(_flat_list(item))
+        else:
+            out.append(item)
+    return out
+
+
+def _add_value(doc: tantivy.Document, spec: FieldSpec, value: Any, doc_id: str) -> bool:
+    kind = spec.type
+    name = spec.internal
+    if kind == "keyword" and type(value) is str and spec.index_analyzer is None:
+        if spec.ignore_above is not None and len(value) > spec.ignore_above:
+            return False
+        doc.add_text(name, value)
+        return True
+    if kind == "text" and type(value) is str:
+        analyzer = spec.index_analyzer
+        assert analyzer is not None
+        if spec.raw_tokens:
+            for tok in analyzer.analyze(value):
+                doc.add_text(name, tok)
+        else:
+            doc.add_text(name, " ".join(analyzer.analyze(value)))
+        return True
+    try:
+        typed = coerce(spec, value)
+    except (ValueError, TypeError, OverflowError):
+        raise _preview(spec, value, doc_id) from None
+    return _add(doc, spec, typed)
 
 
 def _add(doc: tantivy.Document, spec: FieldSpec, typed: Any) -> bool:
