@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
-WORDS = (
+_WORD_TEXT = (
     "black lotus lightning bolt serra angel shivan dragon dark ritual counterspell llanowar "
     "elves giant growth wrath god swords plowshares sol ring mox pearl sapphire jet ruby "
     "emerald time walk ancestral recall birds paradise force will brainstorm ponder "
     "thoughtseize tarmogoyf snapcaster mage jace mind sculptor liliana veil primeval titan "
     "goblin guide monastery swiftspear path exile fatal push"
-).split()
+)
+WORDS = tuple(_WORD_TEXT.split(" "))
 SETS = (
     "lea",
     "leb",
