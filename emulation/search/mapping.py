@@ -162,6 +162,13 @@ class Mapping:
     # -- dynamic mapping ---------------------------------------------------------------
     def new_properties(self, source: dict[str, Any]) -> dict[str, Any]:
         """Properties a document would add; raises for ``strict``; {} if none."""
+        by_source = self.by_source
+        # Fast path for the usual document: every key a mapped leaf holding a scalar.
+        if all(
+            k in by_source and type(v) is not dict and type(v) is not list
+            for k, v in source.items()
+        ):
+            return {}
         added: dict[str, Any] = {}
         self._discover(source, "", added)
         return added
