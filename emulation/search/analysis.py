@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulation.search.errors import bad_request, mapper_parsing, unsupported
+from emulation.search.native_analysis import NativeAnalyzer, builtin_native, custom_native
 
 Tokenizer = Callable[[str], list[str]]
 TokenFilter = Callable[[list[str]], list[str]]
@@ -151,21 +152,28 @@ def build_tokenizer(conf: dict[str, Any]) -> tuple[Tokenizer, bool]:
     if kind in ("edge_ngram", "edgeNGram", "ngram", "nGram"):
         edge = kind.lower().startswith("edge")
         lo, hi = _gram_bounds(conf, 1, 2)
-        token_chars = conf.get("token_chars") or []
-        keep = (
-            _char_class_matcher(token_chars, str(conf.get("custom_token_chars", "")))
-            if token_chars
-            else None
-        )
-        # The common class sets split by regex: an order of magnitude faster per document.
-        fast = _CLASS_REGEX.get(frozenset(token_chars))
+        split = ngram_word_splitter(conf)
 
         def tokenize(text: str) -> list[str]:
-            words = fast.findall(text) if fast is not None else _split_by_classes(text, keep)
-            return [g for w in words for g in _grams(w, lo, hi, edge)]
+            return [g for w in split(text) for g in _grams(w, lo, hi, edge)]
 
         return tokenize, False
     raise unsupported(f"tokenizer type [{kind}]")
+
+
+def ngram_word_splitter(conf: dict[str, Any]) -> Callable[[str], list[str]]:
+    """How an n-gram tokenizer cuts text into the words it grams (``token_chars``)."""
+    token_chars = conf.get("token_chars") or []
+    # The common class sets split by regex: an order of magnitude faster per document.
+    fast = _CLASS_REGEX.get(frozenset(token_chars))
+    if fast is not None:
+        return fast.findall
+    keep = (
+        _char_class_matcher(token_chars, str(conf.get("custom_token_chars", "")))
+        if token_chars
+        else None
+    )
+    return lambda text: _split_by_classes(text, keep)
 
 
 def _fold(token: str) -> str:
@@ -217,14 +225,21 @@ def build_filter(conf: dict[str, Any]) -> TokenFilter:
 
 @dataclass(frozen=True)
 class Analyzer:
-    """A tokenizer followed by token filters; ``single_token`` analyzers index raw."""
+    """A tokenizer followed by token filters; ``single_token`` analyzers index raw.
+
+    ``native`` is the equivalent tantivy analyzer when there is one: fields using it
+    are tokenized by tantivy, and :meth:`analyze` (query text) runs the same analyzer.
+    """
 
     name: str
     tokenizer: Tokenizer
     filters: tuple[TokenFilter, ...]
     single_token: bool
+    native: NativeAnalyzer | None = None
 
     def analyze(self, text: str) -> list[str]:
+        if self.native is not None:
+            return self.native.analyze(text)
         tokens = self.tokenizer(text)
         for f in self.filters:
             tokens = f(tokens)
@@ -240,7 +255,13 @@ def _builtin(name: str, conf: dict[str, Any] | None = None) -> Analyzer | None:
     if name == "standard":
         if "stopwords" not in conf and "max_token_length" not in conf:
             # Lowercasing before splitting gives the same tokens, in one pass.
-            return Analyzer(name, lambda text: _STANDARD_WORD.findall(text.lower()), (), False)
+            return Analyzer(
+                name,
+                lambda text: _STANDARD_WORD.findall(text.lower()),
+                (),
+                False,
+                builtin_native(name, conf),
+            )
         filters: list[TokenFilter] = [_lower]
         if "stopwords" in conf:
             stop = _stopwords(conf)
@@ -248,9 +269,9 @@ def _builtin(name: str, conf: dict[str, Any] | None = None) -> Analyzer | None:
         tok = _standard(int(conf.get("max_token_length", 255)))
         return Analyzer(name, tok, tuple(filters), False)
     if name == "simple":
-        return Analyzer(name, _LETTERS.findall, (_lower,), False)
+        return Analyzer(name, _LETTERS.findall, (_lower,), False, builtin_native(name, conf))
     if name == "whitespace":
-        return Analyzer(name, _WHITESPACE.findall, (), False)
+        return Analyzer(name, _WHITESPACE.findall, (), False, builtin_native(name, conf))
     if name == "keyword":
         return Analyzer(name, lambda text: [text] if text else [], (), True)
     if name == "stop":
@@ -292,8 +313,11 @@ class AnalysisRegistry:
             builtin = _builtin(kind, conf)
             if builtin is None:
                 raise unsupported(f"analyzer type [{kind}]")
-            return Analyzer(name, builtin.tokenizer, builtin.filters, builtin.single_token)
-        filters = tuple(self._filter(f) for f in conf.get("filter", []) or [])
+            return Analyzer(
+                name, builtin.tokenizer, builtin.filters, builtin.single_token, builtin.native
+            )
+        filter_refs = conf.get("filter", []) or []
+        filters = tuple(self._filter(f) for f in filter_refs)
         if normalizer:
             return Analyzer(name, lambda text: [text] if text else [], filters, True)
         if "tokenizer" not in conf:
@@ -301,7 +325,20 @@ class AnalysisRegistry:
                 f"analyzer [{name}] must specify either an analyzer type, or a tokenizer"
             )
         tokenizer, single = self._tokenizer(conf["tokenizer"])
-        return Analyzer(name, tokenizer, filters, single)
+        native = None
+        if not single:
+            tok_conf = self._conf(conf["tokenizer"], self._tokenizers)
+            filter_confs = [self._conf(f, self._filters) for f in filter_refs]
+            is_ngram = tok_conf.get("type") in ("edge_ngram", "edgeNGram", "ngram", "nGram")
+            split = ngram_word_splitter(tok_conf) if is_ngram else None
+            native = custom_native(tok_conf, filter_confs, split)
+        return Analyzer(name, tokenizer, filters, single, native)
+
+    @staticmethod
+    def _conf(ref: Any, named: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        if isinstance(ref, dict):
+            return ref
+        return named.get(ref, {"type": ref})
 
     def analyzer(self, name: str) -> Analyzer:
         if name in self._analyzers:

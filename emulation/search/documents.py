@@ -3,7 +3,11 @@
 System fields every index carries: ``_id`` (raw, stored), ``_source`` (the original
 JSON bytes, stored so search hits show exactly what the refreshed view indexed),
 ``_seq_no`` (fast, a stable tie-breaker) and ``_field_names`` (which paths a document
-has, what ``exists`` queries look at — the same trick OpenSearch uses).
+has, what ``exists`` queries look at — the same trick OpenSearch uses; one value per
+document, the paths separated by U+001F and split by a registered tokenizer).
+
+Text fields whose analyzer has a tantivy equivalent (``native_analysis``) are tokenized
+by tantivy from the raw value; the others get Python's tokens joined by spaces.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import tantivy
 
 from emulation.search.errors import mapper_parsing
 from emulation.search.mapping import FLOAT_TYPES, INTEGER_TYPES, FieldSpec, Mapping
+from emulation.search.native_analysis import PATH_SEPARATOR, PATHS_TOKENIZER, paths_analyzer
 
 
 def build_schema(mapping: Mapping) -> tantivy.Schema:
@@ -23,11 +28,14 @@ def build_schema(mapping: Mapping) -> tantivy.Schema:
     sb.add_text_field("_id", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_bytes_field("_source", stored=True)
     sb.add_integer_field("_seq_no", indexed=True, fast=True)
-    sb.add_text_field("_field_names", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("_field_names", tokenizer_name=PATHS_TOKENIZER, index_option="basic")
     for spec in mapping.fields.values():
         name = spec.internal
         if spec.type == "text":
+            native = spec.index_analyzer.native if spec.index_analyzer else None
             tok = "raw" if spec.raw_tokens else "whitespace"
+            if native is not None:
+                tok = native.name
             sb.add_text_field(name, tokenizer_name=tok, index_option="position")
         elif spec.type == "keyword":
             sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="freq")
@@ -38,6 +46,39 @@ def build_schema(mapping: Mapping) -> tantivy.Schema:
         elif spec.type == "boolean":
             sb.add_boolean_field(name, indexed=True, fast=True)
     return sb.build()
+
+
+def register_analyzers(index: tantivy.Index, mapping: Mapping) -> None:
+    """Register the tantivy analyzers the schema of ``mapping`` names on ``index``."""
+    index.register_tokenizer(PATHS_TOKENIZER, paths_analyzer())
+    for spec in mapping.fields.values():
+        native = spec.index_analyzer.native if spec.index_analyzer else None
+        if spec.type == "text" and native is not None:
+            index.register_tokenizer(native.name, native.analyzer)
+
+
+def add_text_value(doc: tantivy.Document, spec: FieldSpec, text: str) -> None:
+    """One text value of a ``text`` field, tokenized by tantivy or by Python."""
+    analyzer = spec.index_analyzer
+    assert analyzer is not None
+    native = analyzer.native
+    name = spec.internal
+    if native is not None:
+        if native.split is None:
+            doc.add_text(name, text)
+        else:
+            for word in native.split(text):
+                doc.add_text(name, word)
+    elif spec.raw_tokens:
+        for tok in analyzer.analyze(text):
+            doc.add_text(name, tok)
+    else:
+        doc.add_text(name, " ".join(analyzer.analyze(text)))
+
+
+def add_field_names(doc: tantivy.Document, present: list[str]) -> None:
+    if present:
+        doc.add_text("_field_names", PATH_SEPARATOR.join(present))
 
 
 def _preview(spec: FieldSpec, value: Any, doc_id: str) -> Exception:
@@ -134,8 +175,7 @@ def to_document(
     doc.add_integer("_seq_no", seq_no)
     present: list[str] = []
     _add_object(doc, mapping, doc_id, source, "", present)
-    for path in set(present):
-        doc.add_text("_field_names", path)
+    add_field_names(doc, list(dict.fromkeys(present)))
     return doc
 
 
@@ -211,13 +251,7 @@ def _add_value(doc: tantivy.Document, spec: FieldSpec, value: Any, doc_id: str) 
         doc.add_text(name, value)
         return True
     if kind == "text" and type(value) is str:
-        analyzer = spec.index_analyzer
-        assert analyzer is not None
-        if spec.raw_tokens:
-            for tok in analyzer.analyze(value):
-                doc.add_text(name, tok)
-        else:
-            doc.add_text(name, " ".join(analyzer.analyze(value)))
+        add_text_value(doc, spec, value)
         return True
     try:
         typed = coerce(spec, value)
@@ -230,14 +264,7 @@ def _add(doc: tantivy.Document, spec: FieldSpec, typed: Any) -> bool:
     name = spec.internal
     kind = spec.type
     if kind == "text":
-        analyzer = spec.index_analyzer
-        assert analyzer is not None
-        tokens = analyzer.analyze(typed)
-        if spec.raw_tokens:
-            for tok in tokens:
-                doc.add_text(name, tok)
-        else:
-            doc.add_text(name, " ".join(tokens))
+        add_text_value(doc, spec, typed)
         return True
     if kind == "keyword":
         if spec.ignore_above is not None and len(typed) > spec.ignore_above:

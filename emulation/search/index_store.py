@@ -19,7 +19,7 @@ from typing import Any
 import tantivy
 
 from emulation.search.analysis import AnalysisRegistry
-from emulation.search.documents import build_schema, to_document
+from emulation.search.documents import build_schema, register_analyzers, to_document
 from emulation.search.errors import SearchError, version_conflict
 from emulation.search.mapping import Mapping
 from emulation.search.settings import IndexSettings
@@ -47,9 +47,9 @@ class IndexStore:
         self.registry = AnalysisRegistry(self.settings.analysis)
         self.mapping = Mapping(meta["mappings"], self.registry)
         self.sources = SourceStore(directory / "docs.sqlite")
-        self._open_tantivy()
         self._next_seq = self.sources.max_seq_no() + 1
         self.dirty = False
+        self._open_tantivy()
         self._recover()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -85,10 +85,22 @@ class IndexStore:
         for stale in self.dir.glob("tantivy-*"):  # left by a rebuild cut short
             if stale != path:
                 shutil.rmtree(stale, ignore_errors=True)
-        self.schema = build_schema(self.mapping)
-        self.index = tantivy.Index(self.schema, str(path))
-        self.writer = self.index.writer(_WRITER_HEAP, 1)
-        self.index.config_reader("Manual")
+        try:
+            self._use_tantivy(path, self.mapping)
+        except ValueError as err:
+            if "schema does not match" not in str(err):
+                raise
+            # Written by an engine version that built a different tantivy schema for the
+            # same mapping: SQLite is the record, so rebuild the searchable view from it.
+            self._remap(self.mapping)
+
+    def _use_tantivy(self, path: Path, mapping: Mapping) -> None:
+        schema = build_schema(mapping)
+        index = tantivy.Index(schema, str(path))
+        register_analyzers(index, mapping)
+        self.schema, self.index = schema, index
+        self.writer = index.writer(_WRITER_HEAP, 1)
+        index.config_reader("Manual")
 
     def _recover(self) -> None:
         """Replay rows newer than tantivy's last commit (a crash between the two)."""
@@ -140,18 +152,16 @@ class IndexStore:
     def _remap(self, mapping: Mapping) -> None:
         """Swap in a grown mapping and rebuild tantivy from the source store."""
         self.sources.commit()
-        self.writer.rollback()
-        self.writer.wait_merging_threads()
+        if hasattr(self, "writer"):  # absent when the on-disk schema was unusable
+            self.writer.rollback()
+            self.writer.wait_merging_threads()
         self.mapping = mapping
         self.meta["mappings"] = mapping.body
         self.meta["generation"] = int(self.meta["generation"]) + 1
         path = self._tantivy_dir(self.meta["generation"])
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir()
-        self.schema = build_schema(mapping)
-        self.index = tantivy.Index(self.schema, str(path))
-        self.writer = self.index.writer(_WRITER_HEAP, 1)
-        self.index.config_reader("Manual")
+        self._use_tantivy(path, mapping)
         for row in self.sources.live_rows():
             self._add(row)
         self.writer.commit()
