@@ -214,7 +214,7 @@ def _add_object(
                     if spec.null_value is None:
                         continue
                     item = spec.null_value
-                if _add_value(doc, spec, item, doc_id):
+                if add_value(doc, spec, item, doc_id):
                     present.append(spec.path)
 
 
@@ -242,7 +242,7 @@ def _flat_list(values: list[Any]) -> list[Any]:
     return out
 
 
-def _add_value(doc: tantivy.Document, spec: FieldSpec, value: Any, doc_id: str) -> bool:
+def add_value(doc: tantivy.Document, spec: FieldSpec, value: Any, doc_id: str) -> bool:
     kind = spec.type
     name = spec.internal
     if kind == "keyword" and type(value) is str and spec.index_analyzer is None:

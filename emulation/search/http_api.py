@@ -178,6 +178,8 @@ def handle(engine: Engine, req: Request) -> tuple[int, bytes]:
         status, body = 500, SearchError(500, "exception", f"{type(err).__name__}: {err}").body()
     if req.method == "HEAD":
         return status, b""
+    if isinstance(body, bytes):  # already encoded (``_bulk``)
+        return status, body
     return status, json.dumps(body, separators=(",", ":")).encode()
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import tantivy
 
 from emulation.search.analysis import AnalysisRegistry
+from emulation.search.doc_builder import DocBuilder
 from emulation.search.documents import build_schema, register_analyzers, to_document
 from emulation.search.errors import SearchError, version_conflict
 from emulation.search.mapping import Mapping
@@ -32,9 +33,27 @@ _WRITER_HEAP = 64_000_000
 
 @dataclass
 class WriteResult:
+    """The outcome of one write; ``body`` is OpenSearch's response to it."""
+
     status: int
-    body: dict[str, Any]
+    index: str
+    doc_id: str
+    version: int
+    result: str  # created | updated | deleted | not_found | noop
+    seq_no: int
     changed: bool = field(default=True)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return {
+            "_index": self.index,
+            "_id": self.doc_id,
+            "_version": self.version,
+            "result": self.result,
+            "_shards": SHARDS,
+            "_seq_no": self.seq_no,
+            "_primary_term": 1,
+        }
 
 
 class IndexStore:
@@ -46,6 +65,7 @@ class IndexStore:
         self.settings = IndexSettings(meta["settings"])
         self.registry = AnalysisRegistry(self.settings.analysis)
         self.mapping = Mapping(meta["mappings"], self.registry)
+        self._builder = DocBuilder(self.mapping)
         self.sources = SourceStore(directory / "docs.sqlite")
         self._next_seq = self.sources.max_seq_no() + 1
         self.dirty = False
@@ -156,6 +176,7 @@ class IndexStore:
             self.writer.rollback()
             self.writer.wait_merging_threads()
         self.mapping = mapping
+        self._builder = DocBuilder(mapping)
         self.meta["mappings"] = mapping.body
         self.meta["generation"] = int(self.meta["generation"]) + 1
         path = self._tantivy_dir(self.meta["generation"])
@@ -176,21 +197,21 @@ class IndexStore:
     def _add(self, row: Row) -> None:
         assert row.source is not None
         source = json.loads(row.source)
-        self.writer.add_document(
-            to_document(self.mapping, row.doc_id, row.seq_no, row.source, source)
-        )
+        self.writer.add_document(self._document(row.doc_id, row.seq_no, row.source, source))
+
+    def _document(
+        self, doc_id: str, seq_no: int, raw: bytes, source: dict[str, Any]
+    ) -> tantivy.Document:
+        """The tantivy document (validating field values), by the fast path if it can."""
+        doc = self._builder.build(doc_id, seq_no, raw, source)
+        if doc is None:
+            doc = to_document(self.mapping, doc_id, seq_no, raw, source)
+        return doc
 
     # -- writes ------------------------------------------------------------------------------
-    def _shard_info(self, doc_id: str, version: int, result: str, seq_no: int) -> dict[str, Any]:
-        return {
-            "_index": self.name,
-            "_id": doc_id,
-            "_version": version,
-            "result": result,
-            "_shards": SHARDS,
-            "_seq_no": seq_no,
-            "_primary_term": 1,
-        }
+    def prefetch(self, doc_ids: list[str]) -> None:
+        """Load the rows a batch of writes will look at with one query (``_bulk``)."""
+        self.sources.prefetch(doc_ids)
 
     def index_doc(
         self, doc_id: str, raw: bytes, source: dict[str, Any], opts: WriteOptions
@@ -202,11 +223,13 @@ class IndexStore:
         version, conflict = next_version(row, opts)
         if conflict:
             raise version_conflict(self.name, doc_id, conflict, self.uuid)
-        added = self.mapping.new_properties(source)
-        new_mapping = Mapping(self.mapping.merged(added), self.registry) if added else None
-        mapping = new_mapping or self.mapping
         seq_no = self._next_seq
-        doc = to_document(mapping, doc_id, seq_no, raw, source)  # validates field values
+        new_mapping = None
+        doc = self._builder.build(doc_id, seq_no, raw, source)  # flat, mapped: no new fields
+        if doc is None:
+            added = self.mapping.new_properties(source)
+            new_mapping = Mapping(self.mapping.merged(added), self.registry) if added else None
+            doc = to_document(new_mapping or self.mapping, doc_id, seq_no, raw, source)
         self.sources.begin()
         self.sources.put(doc_id, version, seq_no, raw)
         self._next_seq += 1
@@ -218,8 +241,9 @@ class IndexStore:
                 self.writer.delete_documents_by_term("_id", doc_id)
             self.writer.add_document(doc)
             self.dirty = True
-        result = "updated" if live else "created"
-        return WriteResult(200 if live else 201, self._shard_info(doc_id, version, result, seq_no))
+        if live:
+            return WriteResult(200, self.name, doc_id, version, "updated", seq_no)
+        return WriteResult(201, self.name, doc_id, version, "created", seq_no)
 
     def delete_doc(self, doc_id: str, opts: WriteOptions) -> WriteResult:
         opts.validate()
@@ -235,8 +259,9 @@ class IndexStore:
         if live:
             self.writer.delete_documents_by_term("_id", doc_id)
             self.dirty = True
-        body = self._shard_info(doc_id, version, "deleted" if live else "not_found", seq_no)
-        return WriteResult(200 if live else 404, body)
+        if live:
+            return WriteResult(200, self.name, doc_id, version, "deleted", seq_no)
+        return WriteResult(404, self.name, doc_id, version, "not_found", seq_no)
 
     def update_doc(self, doc_id: str, body: dict[str, Any], opts: WriteOptions) -> WriteResult:
         from emulation.search.updates import apply_update
@@ -247,7 +272,7 @@ class IndexStore:
         if plan.noop:
             assert row is not None
             return WriteResult(
-                200, self._shard_info(doc_id, row.version, "noop", row.seq_no), changed=False
+                200, self.name, doc_id, row.version, "noop", row.seq_no, changed=False
             )
         if opts.if_seq_no is not None and row is not None and row.deleted:
             row = None
