@@ -1,4 +1,4 @@
-"""The REST surface: an ASGI app routing OpenSearch paths to the handlers.
+"""The REST surface: OpenSearch paths routed to the handlers (``http_server`` serves it).
 
 Handlers run synchronously under the engine lock, so the server is a single writer
 and readers always see a consistent index, however many clients connect.
@@ -6,12 +6,11 @@ and readers always see a consistent index, however many clients connect.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from emulation.search import handlers_docs as docs
 from emulation.search import handlers_indices as idx
@@ -21,9 +20,6 @@ from emulation.search.request import Request
 
 log = logging.getLogger(__name__)
 Handler = Callable[..., tuple[int, Any]]
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 # (path pattern, {method: handler}); "{i}" = index expression, "{d}" = doc id, "{a}" = alias.
 ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
@@ -181,54 +177,3 @@ def handle(engine: Engine, req: Request) -> tuple[int, bytes]:
     if isinstance(body, bytes):  # already encoded (``_bulk``)
         return status, body
     return status, json.dumps(body, separators=(",", ":")).encode()
-
-
-class SearchApp:
-    """ASGI application; owns the periodic refresher and closes the engine on shutdown."""
-
-    def __init__(self, engine: Engine, refresh_tick: float = 0.1) -> None:
-        self.engine = engine
-        self.refresh_tick = refresh_tick
-        self._refresher: asyncio.Task[None] | None = None
-
-    async def _refresh_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.refresh_tick)
-            try:
-                self.engine.refresh_due()
-            except Exception:
-                log.exception("periodic refresh failed")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        params = dict(parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True))
-        req = Request(scope["method"], scope["path"], params, b"".join(chunks))
-        status, payload = handle(self.engine, req)
-        headers = [(b"content-type", b"application/json; charset=UTF-8")]
-        if req.method != "HEAD":
-            headers.append((b"content-length", str(len(payload)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._refresher = asyncio.create_task(self._refresh_loop())
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if self._refresher is not None:
-                    self._refresher.cancel()
-                self.engine.close()  # commits every index: nothing acknowledged is lost
-                await send({"type": "lifespan.shutdown.complete"})
-                return

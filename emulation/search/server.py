@@ -1,37 +1,23 @@
 """Running the engine: as the runtime's child process or in a thread for tests.
 
 ``python -m emulation.search --host H --port P --data-dir D`` serves until SIGTERM or
-SIGINT, then commits every index and releases the data-dir lock before exiting.
+SIGINT, then commits every index and releases the data-dir lock before exiting 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
-
 from emulation.search.engine import DataDirLockedError, Engine
-from emulation.search.http_api import SearchApp
+from emulation.search.http_server import SearchServer
 
 STARTUP_TIMEOUT_S = 15.0
-
-
-def _config(app: SearchApp, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
-    )
 
 
 @dataclass
@@ -40,13 +26,13 @@ class RunningServer:
 
     url: str
     engine: Engine
-    _server: uvicorn.Server
+    _server: SearchServer
     _thread: threading.Thread
 
     def stop(self) -> None:
-        self._server.should_exit = True
+        self._server.request_stop()
         self._thread.join(timeout=STARTUP_TIMEOUT_S)
-        self.engine.close()  # idempotent; covers a server that never got to lifespan
+        self.engine.close()  # idempotent; covers a server that never got to serve
 
     def __enter__(self) -> RunningServer:
         return self
@@ -60,21 +46,37 @@ def serve_in_thread(
 ) -> RunningServer:
     """Start the engine in this process; ``port=0`` picks a free port (see ``.url``)."""
     engine = Engine(data_dir)
-    server = uvicorn.Server(_config(SearchApp(engine), host, port))
-    thread = threading.Thread(target=server.run, name="polystore-search", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            engine.close()
-            raise RuntimeError(
-                f"search engine did not start on {host}:{port} within {STARTUP_TIMEOUT_S}s "
-                f"(thread alive: {thread.is_alive()}); is the port free?"
+    server = SearchServer(engine, host, port)
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        async def main() -> None:
+            started = asyncio.Event()
+            task = asyncio.create_task(server.serve(started))
+            await asyncio.wait(
+                [task, asyncio.create_task(started.wait())],
+                return_when=asyncio.FIRST_COMPLETED,
             )
-        time.sleep(0.01)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    return RunningServer(f"http://{host}:{bound}", engine, server, thread)
+            ready.set()
+            await task
+
+        try:
+            asyncio.run(main())
+        except BaseException as err:  # reported to the starting thread
+            failure.append(err)
+            ready.set()
+
+    thread = threading.Thread(target=run, name="polystore-search", daemon=True)
+    thread.start()
+    if not ready.wait(STARTUP_TIMEOUT_S) or failure or server.bound_port is None:
+        server.request_stop()
+        engine.close()
+        raise RuntimeError(
+            f"search engine did not start on {host}:{port} within {STARTUP_TIMEOUT_S}s "
+            f"({failure[0] if failure else 'no error reported'}); is the port free?"
+        )
+    return RunningServer(f"http://{host}:{server.bound_port}", engine, server, thread)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,12 +92,19 @@ def main(argv: list[str] | None = None) -> int:
     except DataDirLockedError as err:
         print(f"polystore search: {err}", file=sys.stderr)
         return 2
-    # uvicorn turns SIGTERM/SIGINT into a graceful shutdown (the lifespan shutdown closes
-    # the engine), then re-raises the signal with the handlers it found: make that an
-    # orderly exit with status 0 so the supervisor sees a clean stop.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = SearchServer(engine, args.host, args.port)
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):  # graceful: commit, unlock, exit 0
+            loop.add_signal_handler(sig, server.request_stop)
+        await server.serve()
+
     try:
-        uvicorn.Server(_config(SearchApp(engine), args.host, args.port)).run()
+        asyncio.run(serve())
+    except OSError as err:  # e.g. the port is taken
+        print(f"polystore search: cannot serve on {args.host}:{args.port}: {err}", file=sys.stderr)
+        return 1
     finally:
         engine.close()
     return 0
