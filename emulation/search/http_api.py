@@ -119,6 +119,11 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
 ]
 
 
+_ROUTES_BY_LENGTH: dict[int, list[tuple[tuple[str, ...], dict[str, Handler]]]] = {}
+for _route in ROUTES:  # only patterns of the path's length can match it
+    _ROUTES_BY_LENGTH.setdefault(len(_route[0]), []).append(_route)
+
+
 def _match(pattern: tuple[str, ...], parts: list[str]) -> list[str] | None:
     if len(pattern) != len(parts):
         return None
@@ -136,7 +141,7 @@ def _match(pattern: tuple[str, ...], parts: list[str]) -> list[str] | None:
 def dispatch(engine: Engine, req: Request) -> tuple[int, Any]:
     parts = [unquote(p) for p in req.path.strip("/").split("/") if p]
     allowed: list[str] = []
-    for pattern, methods in ROUTES:
+    for pattern, methods in _ROUTES_BY_LENGTH.get(len(parts), ()):
         args = _match(pattern, parts)
         if args is None:
             continue

@@ -22,6 +22,7 @@ from emulation.search.documents import coerce, flatten
 from emulation.search.errors import SearchError, bad_request, parsing, unsupported
 from emulation.search.index_store import IndexStore
 from emulation.search.query_dsl import QueryBuilder
+from emulation.search.raw_json import RawFragments
 from emulation.search.source_filter import SourceFilter
 
 Q = tantivy.Query
@@ -133,6 +134,7 @@ class SearchRun:
         self.params = params
         self.searcher = store.searcher()
         self.builder = QueryBuilder(store.mapping, store.schema, self.searcher)
+        self.fragments = RawFragments()
 
     def query(self) -> tantivy.Query:
         return self.builder.build(self.body.get("query", {"match_all": {}}))
@@ -140,7 +142,12 @@ class SearchRun:
     def count(self) -> int:
         return int(self.searcher.search(self.query(), 1, count=True).count)
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> bytes:
+        """The encoded ``_search`` response (stored sources spliced in verbatim)."""
+        return self.fragments.encode(self.response())
+
+    def response(self) -> dict[str, Any]:
+        """The response as a dict; hit sources are placeholders until :meth:`run`."""
         started = time.perf_counter()
         body, params = self.body, self.params
         frm = _int_param({**body, **params}, "from", 0)
@@ -328,7 +335,9 @@ class SearchRun:
         source_filter: SourceFilter,
     ) -> dict[str, Any]:
         hit: dict[str, Any] = {"_index": self.store.name, "_id": doc_id, "_score": score}
-        if source_filter.enabled:
+        if source_filter.is_identity:
+            hit["_source"] = self.fragments.source(raw)
+        elif source_filter.enabled:
             hit["_source"] = source_filter.apply(json.loads(raw))
         if sort_values is not None:
             hit["sort"] = sort_values
