@@ -1,9 +1,9 @@
-"""Encoding a response that embeds stored ``_source`` bytes verbatim.
+"""Encoding a response that embeds pre-encoded JSON, such as stored ``_source`` bytes.
 
 A search hit's ``_source`` is the JSON the client sent, stored as bytes. Parsing it only
-to encode it again was a large share of a search's Python time, so hits carry a
-placeholder string instead and :meth:`RawFragments.encode` splices the stored bytes in
-after encoding — which is also what OpenSearch does (it returns sources verbatim).
+to encode it again was a large share of a search's Python time, so the hits array is
+encoded directly from the stored bytes (which is also what OpenSearch does: it returns
+sources verbatim) and spliced into the encoded response in place of a placeholder.
 """
 
 from __future__ import annotations
@@ -21,15 +21,20 @@ def embeddable(raw: bytes) -> bool:
     return raw[:1] == b"{" and b"\x00" not in raw  # UTF-16/32 bodies hold NUL bytes
 
 
+def source_json(raw: bytes) -> bytes:
+    """A stored source as JSON to embed in a response."""
+    if embeddable(raw):
+        return raw
+    return json.dumps(json.loads(raw), separators=(",", ":")).encode()
+
+
 class RawFragments:
     def __init__(self) -> None:
         self._raws: list[bytes] = []
 
-    def source(self, raw: bytes) -> Any:
-        """What to put in the response dict for the stored source ``raw``."""
-        if not embeddable(raw):
-            return json.loads(raw)
-        self._raws.append(raw)
+    def add(self, fragment: bytes) -> str:
+        """A placeholder to put in the response dict where ``fragment`` goes."""
+        self._raws.append(fragment)
         return f"\x00{_TOKEN}{len(self._raws) - 1}\x00"
 
     def encode(self, response: Any) -> bytes:

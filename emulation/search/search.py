@@ -22,7 +22,7 @@ from emulation.search.documents import coerce, flatten
 from emulation.search.errors import SearchError, bad_request, parsing, unsupported
 from emulation.search.index_store import IndexStore
 from emulation.search.query_dsl import QueryBuilder
-from emulation.search.raw_json import RawFragments
+from emulation.search.raw_json import RawFragments, source_json
 from emulation.search.source_filter import SourceFilter
 
 Q = tantivy.Query
@@ -188,10 +188,7 @@ class SearchRun:
             )
             track = by_score or bool(body.get("track_scores"))
         source_filter = SourceFilter.from_params(params, body.get("_source"))
-        hits = [
-            self._hit(doc_id, raw, score if track else None, sort_values, source_filter)
-            for doc_id, raw, score, sort_values in page
-        ]
+        hits = self.fragments.add(self._encode_hits(page, track, source_filter))
         response: dict[str, Any] = {"took": 0, "timed_out": False, "_shards": SHARDS}
         hits_obj: dict[str, Any] = {}
         if total_limit is not None:
@@ -326,22 +323,25 @@ class SearchRun:
                 out.append((max(values) if key.descending else min(values)) if values else None)
         return out
 
-    def _hit(
-        self,
-        doc_id: str,
-        raw: bytes,
-        score: float | None,
-        sort_values: list[Any] | None,
-        source_filter: SourceFilter,
-    ) -> dict[str, Any]:
-        hit: dict[str, Any] = {"_index": self.store.name, "_id": doc_id, "_score": score}
-        if source_filter.is_identity:
-            hit["_source"] = self.fragments.source(raw)
-        elif source_filter.enabled:
-            hit["_source"] = source_filter.apply(json.loads(raw))
-        if sort_values is not None:
-            hit["sort"] = sort_values
-        return hit
+    def _encode_hits(self, page: list[Any], track: bool, source_filter: SourceFilter) -> bytes:
+        """The ``hits.hits`` array, encoded around the stored source bytes."""
+        index = json.dumps(self.store.name).encode()
+        parts = []
+        for doc_id, raw, score, sort_values in page:
+            hit = b'{"_index":%s,"_id":%s,"_score":%s' % (
+                index,
+                json.dumps(doc_id).encode(),
+                json.dumps(score if track else None).encode(),
+            )
+            if source_filter.is_identity:
+                hit += b',"_source":' + source_json(raw)
+            elif source_filter.enabled:
+                filtered = source_filter.apply(json.loads(raw))
+                hit += b',"_source":' + json.dumps(filtered, separators=(",", ":")).encode()
+            if sort_values is not None:
+                hit += b',"sort":' + json.dumps(sort_values, separators=(",", ":")).encode()
+            parts.append(hit + b"}")
+        return b"[" + b",".join(parts) + b"]"
 
 
 def _compare_values(keys: list[SortKey], a: list[Any], b: list[Any]) -> int:
