@@ -12,7 +12,8 @@ analysis (the regex word tokenizer + lowercase the engine registers for ``standa
 per-word edge n-grams for ``name.autocomplete``, keyword fast fields, ``_source`` and
 ``_id`` stored, dates parsed to epoch millis), the same NDJSON lines parsed, the same
 writer (64 MB, one indexing thread), the same query tree (exact term OR fuzzy term, with
-a zero-scored filter) and the same hit fetch (``_id`` + parsed ``_source``). The HTTP
+a zero-scored filter) and the same hit fetch (``_id`` + parsed ``_source``), both after
+the same warm-up and a 3 s pause that lets segment merges from the load finish. The HTTP
 client is the standard library's ``http.client`` so that client-library overhead is not
 counted against the engine. Each figure is the median of ``--runs`` runs; the ratio
 engine/direct of each run is reported too, as it is the figure that holds on a loaded
@@ -45,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search_cards import CARD_INDEX_BODY, generate_cards, query_terms
 
 REPO = Path(__file__).resolve().parents[1]
+SETTLE_S = 3.0  # idle time between loading and measuring latency, engine and direct alike
 STANDARD_WORD = r"\w+(?:['\u2019.:]\w+)*"  # the engine's ``standard`` word pattern
 _WORDS = re.compile(r"[^\W_]+")  # edge_ngram token_chars [letter, digit]
 
@@ -151,6 +153,7 @@ def _http_work(
     elapsed = time.perf_counter() - started
     count = http.ok("GET", "/cards/_count")["count"]
     assert count == n_docs, f"indexed {count} of {n_docs} documents"
+    time.sleep(SETTLE_S)  # let segment merges started by the load finish (both sides)
     bodies = [json.dumps(_fuzzy_body(w, s)).encode() for w, s in queries]
     for body in bodies[:50]:  # warm-up
         http.call("POST", "/cards/_search", body)
@@ -266,6 +269,7 @@ def bench_direct(
                 hits.append((doc.get_first("_id"), json.loads(doc.get_first("_source"))))
             return len(hits)
 
+        time.sleep(SETTLE_S)  # as for the engine: merges settle before latency is measured
         for word, set_ in queries[:50]:
             run(word, set_)
         latencies = []
