@@ -20,7 +20,7 @@ engine/direct of each run is reported too, as it is the figure that holds on a l
 machine. Not a test: run it by hand.
 
     PYTHONPATH=. python bench/bench_search.py [--docs 100000] [--queries 500] [--runs 3]
-        [--batch 5000]
+        [--batch 5000] [--refresh-interval -1]
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from search_cards import CARD_INDEX_BODY, generate_cards, query_terms
 
 REPO = Path(__file__).resolve().parents[1]
 SETTLE_S = 3.0  # idle time between loading and measuring latency, engine and direct alike
+REFRESH_INTERVAL: str | None = None  # the engine index's refresh_interval (None: default 1s)
 STANDARD_WORD = r"\w+(?:['\u2019.:]\w+)*"  # the engine's ``standard`` word pattern
 _WORDS = re.compile(r"[^\W_]+")  # edge_ngram token_chars [letter, digit]
 
@@ -143,7 +144,10 @@ def bench_http(
 def _http_work(
     http: _Http, payloads: list[bytes], n_docs: int, queries: list[tuple[str, str]]
 ) -> dict[str, float]:
-    http.ok("PUT", "/cards", json.dumps(CARD_INDEX_BODY).encode())
+    body = CARD_INDEX_BODY
+    if REFRESH_INTERVAL is not None:
+        body = {**body, "settings": {**body["settings"], "refresh_interval": REFRESH_INTERVAL}}
+    http.ok("PUT", "/cards", json.dumps(body).encode())
     started = time.perf_counter()
     for payload in payloads:
         status, data = http.call("POST", "/cards/_bulk", payload)
@@ -297,13 +301,22 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=5000, help="documents per _bulk request")
+    parser.add_argument(
+        "--refresh-interval",
+        default=None,
+        help="index.refresh_interval of the engine's index during the load (default: the "
+        "engine default, 1s; '-1' loads like the direct baseline, which commits once)",
+    )
     args = parser.parse_args()
+    global REFRESH_INTERVAL
+    REFRESH_INTERVAL = args.refresh_interval
     cards = generate_cards(args.docs)
     queries = query_terms(args.queries)
     payloads = bulk_payloads(cards, args.batch)
     print(
         f"{args.docs} cards, _bulk of {args.batch}, {args.queries} queries, median of "
-        f"{args.runs} runs (engine then direct in each), {os.cpu_count()} cores, "
+        f"{args.runs} runs (engine then direct in each), refresh_interval "
+        f"{args.refresh_interval or 'default (1s)'}, {os.cpu_count()} cores, "
         f"load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
