@@ -27,7 +27,7 @@ def build_schema(mapping: Mapping) -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("_id", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_bytes_field("_source", stored=True)
-    sb.add_integer_field("_seq_no", indexed=True, fast=True)
+    sb.add_integer_field("_seq_no", fast=True)  # not queried: no inverted index needed
     sb.add_text_field("_field_names", tokenizer_name=PATHS_TOKENIZER, index_option="basic")
     for spec in mapping.fields.values():
         name = spec.internal
