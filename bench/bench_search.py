@@ -135,26 +135,33 @@ def bench_http(
         )
         try:
             _wait_ready(port, proc)
-            return _http_work(_Http(port), payloads, n_docs, queries)
+            return _http_work(_Http(port), proc.pid, payloads, n_docs, queries)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process, all its threads (tantivy's, SQLite's) included."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _http_work(
-    http: _Http, payloads: list[bytes], n_docs: int, queries: list[tuple[str, str]]
+    http: _Http, pid: int, payloads: list[bytes], n_docs: int, queries: list[tuple[str, str]]
 ) -> dict[str, float]:
     body = CARD_INDEX_BODY
     if REFRESH_INTERVAL is not None:
         body = {**body, "settings": {**body["settings"], "refresh_interval": REFRESH_INTERVAL}}
     http.ok("PUT", "/cards", json.dumps(body).encode())
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds(pid)
     for payload in payloads:
         status, data = http.call("POST", "/cards/_bulk", payload)
         if status != 200 or b'"errors":false' not in data[:100]:
             raise SystemExit(f"bulk answered {status}: {data[:300]!r}")
     http.ok("POST", "/cards/_refresh")
-    elapsed = time.perf_counter() - started
+    elapsed, bulk_cpu = time.perf_counter() - started, _cpu_seconds(pid) - cpu
     count = http.ok("GET", "/cards/_count")["count"]
     assert count == n_docs, f"indexed {count} of {n_docs} documents"
     time.sleep(SETTLE_S)  # let segment merges started by the load finish (both sides)
@@ -163,13 +170,17 @@ def _http_work(
         http.call("POST", "/cards/_search", body)
     latencies = []
     hits = 0
+    cpu = _cpu_seconds(pid)
     for body in bodies:
         t0 = time.perf_counter()
         status, data = http.call("POST", "/cards/_search", body)
         latencies.append((time.perf_counter() - t0) * 1000)
         hits += len(json.loads(data)["hits"]["hits"])
+    query_cpu = _cpu_seconds(pid) - cpu
     assert hits > 0, "the fuzzy query matched nothing: the benchmark would be meaningless"
     return {
+        "cpu_us_per_doc": bulk_cpu / n_docs * 1e6,
+        "cpu_us_per_query": query_cpu / len(bodies) * 1e6,
         "docs_per_s": n_docs / elapsed,
         "p50_ms": _percentile(latencies, 50),
         "p99_ms": _percentile(latencies, 99),
@@ -213,7 +224,7 @@ def bench_direct(
         index.register_tokenizer("standard_lc", _analyzer(tantivy.Tokenizer.regex(STANDARD_WORD)))
         index.register_tokenizer("edge_lc", _analyzer(tantivy.Tokenizer.ngram(2, 20, True)))
         writer = index.writer(64_000_000, 1)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for payload in payloads:  # the same NDJSON the engine receives
             lines = payload.split(b"\n")
             for i in range(1, len(lines), 2):
@@ -239,7 +250,7 @@ def bench_direct(
                 writer.add_document(doc)
         writer.commit()
         index.reload()
-        elapsed = time.perf_counter() - started
+        elapsed, bulk_cpu = time.perf_counter() - started, time.process_time() - cpu
         searcher = index.searcher()
         assert searcher.num_docs == n_docs
         Q, Occur = tantivy.Query, tantivy.Occur
@@ -278,12 +289,16 @@ def bench_direct(
             run(word, set_)
         latencies = []
         hits = 0
+        cpu = time.process_time()
         for word, set_ in queries:
             t0 = time.perf_counter()
             hits += run(word, set_)
             latencies.append((time.perf_counter() - t0) * 1000)
+        query_cpu = time.process_time() - cpu
         writer.wait_merging_threads()
     return {
+        "cpu_us_per_doc": bulk_cpu / n_docs * 1e6,
+        "cpu_us_per_query": query_cpu / len(queries) * 1e6,
         "docs_per_s": n_docs / elapsed,
         "p50_ms": _percentile(latencies, 50),
         "p99_ms": _percentile(latencies, 99),
@@ -327,6 +342,8 @@ def main() -> None:
         if http["hits"] != direct["hits"]:
             raise SystemExit(f"engine returned {http['hits']} hits, tantivy {direct['hits']}")
         ratio = {
+            "cpu_us_per_doc": http["cpu_us_per_doc"] / direct["cpu_us_per_doc"],
+            "cpu_us_per_query": http["cpu_us_per_query"] / direct["cpu_us_per_query"],
             "docs_per_s": direct["docs_per_s"] / http["docs_per_s"],
             "p50_ms": http["p50_ms"] / direct["p50_ms"],
             "p99_ms": http["p99_ms"] / direct["p99_ms"],
@@ -337,7 +354,8 @@ def main() -> None:
         print(
             f"run {run + 1}: engine {http['docs_per_s']:.0f} docs/s p50 {http['p50_ms']:.2f} "
             f"p99 {http['p99_ms']:.2f} ms | direct {direct['docs_per_s']:.0f} docs/s "
-            f"p50 {direct['p50_ms']:.3f} p99 {direct['p99_ms']:.3f} ms | "
+            f"p50 {direct['p50_ms']:.3f} p99 {direct['p99_ms']:.3f} ms | CPU us/doc engine "
+            f"{http['cpu_us_per_doc']:.0f} direct {direct['cpu_us_per_doc']:.0f} | "
             f"load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
@@ -350,7 +368,16 @@ def main() -> None:
     for key, label in (("p50_ms", "fuzzy+filter p50 ms"), ("p99_ms", "fuzzy+filter p99 ms")):
         target = "<= 10 ms, <= 2x" if key == "p99_ms" else ""
         print(f"{label:22}{http[key]:16.2f}{direct[key]:16.3f}{ratio[key]:8.2f}x{target:>21}")
+    for key, label in (
+        ("cpu_us_per_doc", "CPU us/doc (bulk)"),
+        ("cpu_us_per_query", "CPU us/query"),
+    ):
+        print(f"{label:22}{http[key]:16.1f}{direct[key]:16.1f}{ratio[key]:8.2f}x")
     print("* median of the per-run ratios (engine and direct measured back to back)")
+    print(
+        "CPU = process CPU time (all threads) of the engine server / of the in-process "
+        "tantivy work: the load-independent cost"
+    )
 
 
 if __name__ == "__main__":
