@@ -322,9 +322,12 @@ def main() -> None:
         help="index.refresh_interval of the engine's index during the load (default: the "
         "engine default, 1s; '-1' loads like the direct baseline, which commits once)",
     )
+    parser.add_argument(
+        "--settle", type=float, default=3.0, help="seconds idle before measuring latency"
+    )
     args = parser.parse_args()
-    global REFRESH_INTERVAL
-    REFRESH_INTERVAL = args.refresh_interval
+    global REFRESH_INTERVAL, SETTLE_S
+    REFRESH_INTERVAL, SETTLE_S = args.refresh_interval, args.settle
     cards = generate_cards(args.docs)
     queries = query_terms(args.queries)
     payloads = bulk_payloads(cards, args.batch)
