@@ -116,9 +116,7 @@ def test_registry_runs_exact_chains_natively() -> None:
     assert registry.analyzer("short").native is None  # max_token_length splits in Python
 
 
-_TEXT = st.text(
-    alphabet=st.sampled_from([*"abcXYZ019 _-'.:,!\t\n", "é", "Ω", "ß"]), max_size=40
-)
+_TEXT = st.text(alphabet=st.sampled_from([*"abcXYZ019 _-'.:,!\t\n", "é", "Ω", "ß"]), max_size=40)
 
 
 @settings(max_examples=300, deadline=None)
