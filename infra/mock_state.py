@@ -1,9 +1,11 @@
 """What the mocked engine answers for a new resource: its id and the state AWS would compute.
 
-Only values a real deployment derives from the resource's own inputs are filled in (ARNs
-built from physical names, the RDS-managed master secret): IAM policies and backup
-selections reference them, and the preview must show which resource each one points at.
-Endpoints, generated ids and the like stay unknown and print as ``<computed>``.
+Values a real deployment derives from the resource's own inputs are filled in, shaped as
+AWS shapes them: ARNs built from physical names, the RDS-managed master secret, endpoints
+and bootstrap brokers (marked ``mock``). IAM policies, backup selections and container
+definitions reference them; if they stayed unknown, the whole JSON document embedding one
+would be unknown and no reviewer or policy could read it. Anything else AWS computes stays
+unknown and prints as ``<computed>``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def computed_state(typ: str, name: str, inputs: dict[str, Any],
     elif typ == "aws:rds/cluster:Cluster":
         rid = inputs.get("clusterIdentifier", name)
         extra["arn"] = _arn("rds", region, f"cluster:{rid}")
+        extra["endpoint"] = f"{rid}.cluster-mock.{region}.rds.amazonaws.com"
+        extra["readerEndpoint"] = f"{rid}.cluster-ro-mock.{region}.rds.amazonaws.com"
         extra["clusterResourceId"] = "cluster-" + _uuid(rid)[:26].replace("-", "").upper()
         extra["masterUserSecrets"] = [{
             "secretArn": _arn("secretsmanager", region, f"secret:rds!cluster-{_uuid(rid)}-AbCdEf"),
@@ -51,6 +55,7 @@ def computed_state(typ: str, name: str, inputs: dict[str, Any],
     elif typ == "aws:rds/instance:Instance":
         rid = inputs.get("identifier", name)
         extra["arn"] = _arn("rds", region, f"db:{rid}")
+        extra["address"] = f"{rid}.mock.{region}.rds.amazonaws.com"
         extra["resourceId"] = "db-" + _uuid(rid)[:26].replace("-", "").upper()
         if inputs.get("manageMasterUserPassword"):
             extra["masterUserSecrets"] = [{
@@ -59,10 +64,12 @@ def computed_state(typ: str, name: str, inputs: dict[str, Any],
     elif typ == "aws:opensearch/domain:Domain":
         rid = inputs.get("domainName", name)
         extra["arn"] = _arn("es", region, f"domain/{rid}")
+        extra["endpoint"] = f"vpc-{rid}-mock.{region}.es.amazonaws.com"
     elif typ == "aws:msk/serverlessCluster:ServerlessCluster":
         rid = inputs.get("clusterName", name)
         extra["arn"] = _arn("kafka", region, f"cluster/{rid}/{_uuid(rid)}-s1")
         extra["clusterUuid"] = f"{_uuid(rid)}-s1"
+        extra["bootstrapBrokersSaslIam"] = f"boot-mock.c1.kafka-serverless.{region}.amazonaws.com:9098"
     elif typ == "aws:cloudwatch/logGroup:LogGroup":
         rid = inputs.get("name", name)
         extra["arn"] = _arn("logs", region, f"log-group:{rid}")

@@ -145,6 +145,8 @@ class SearchDomain(pulumi.ComponentResource):
             code=pulumi.AssetArchive({"search_bootstrap.py": pulumi.FileAsset(
                 str(HANDLERS / "search_bootstrap.py"))}),
             kms_key_arn=args.kms_key_arn, reserved_concurrent_executions=1,
+            environment={"variables": {"OPENSEARCH_URL": pulumi.Output.concat(
+                "https://", self.domain.endpoint)}},
             vpc_config={"subnet_ids": args.lambda_subnet_ids,
                         "security_group_ids": [self.bootstrap_sg.id]},
             logging_config={"log_format": "JSON", "log_group": self.bootstrap_logs.name},
@@ -168,6 +170,8 @@ class SearchDomain(pulumi.ComponentResource):
 
         Re-runs whenever a body or a role list changes (the input is the trigger).
         """
-        payload = pulumi.Output.json_dumps({"endpoint": self.endpoint, "indexes": indexes})
+        # The endpoint travels in the function's environment, so this payload (what a
+        # reviewer wants to see) stays known at preview time.
+        payload = pulumi.Output.json_dumps({"indexes": indexes})
         return aws.lambda_.Invocation(
             name, function_name=self.bootstrap_fn.name, input=payload, opts=child(self))

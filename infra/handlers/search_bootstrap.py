@@ -38,7 +38,7 @@ def _signed(method: str, url: str, body: Any | None) -> tuple[int, str]:
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    endpoint = event["endpoint"].rstrip("/")
+    endpoint = os.environ["OPENSEARCH_URL"].rstrip("/")
     if not endpoint.startswith("https://"):
         endpoint = "https://" + endpoint
     done: dict[str, str] = {}
