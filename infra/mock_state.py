@@ -69,7 +69,8 @@ def computed_state(typ: str, name: str, inputs: dict[str, Any],
         rid = inputs.get("clusterName", name)
         extra["arn"] = _arn("kafka", region, f"cluster/{rid}/{_uuid(rid)}-s1")
         extra["clusterUuid"] = f"{_uuid(rid)}-s1"
-        extra["bootstrapBrokersSaslIam"] = f"boot-mock.c1.kafka-serverless.{region}.amazonaws.com:9098"
+        extra["bootstrapBrokersSaslIam"] = (
+            f"boot-mock.c1.kafka-serverless.{region}.amazonaws.com:9098")
     elif typ == "aws:cloudwatch/logGroup:LogGroup":
         rid = inputs.get("name", name)
         extra["arn"] = _arn("logs", region, f"log-group:{rid}")

@@ -102,7 +102,9 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                 "urn": response.urn,
                 "type": request.type,
                 "name": request.name,
-                "parent": request.parent or None,
+                # Children of the root stack are top level: their parent is null.
+                "parent": None if not request.parent or "::pulumi:pulumi:Stack::" in
+                request.parent else request.parent,
                 "custom": bool(request.custom),
                 "inputs": _clean(inputs),
                 "options": options,
