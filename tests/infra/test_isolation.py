@@ -111,9 +111,10 @@ def test_no_plain_text_password_in_any_input(result: dict[str, Any]) -> None:
                 walk(v, f"{path}[{i}]")
         elif isinstance(value, str) and value.startswith(("[", "{")):
             try:
-                walk(json.loads(value), path + "<json>")
+                parsed = json.loads(value)
             except ValueError:
-                pass
+                return  # not JSON after all: a plain string, already checked by its key
+            walk(parsed, path + "<json>")
 
     for r in result["resources"]:
         walk(r["inputs"], r["name"])

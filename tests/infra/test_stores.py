@@ -35,7 +35,8 @@ def test_every_dynamodb_store_is_a_table_as_declared(result: dict[str, Any], sta
 
 def test_provisioned_tables_autoscale(result: dict[str, Any], stack: str) -> None:
     targets = {t["inputs"]["resourceId"]
-               for t in of_type(result, "aws:appautoscaling/target:Target") if t["inputs"]["serviceNamespace"] == "dynamodb"}
+               for t in of_type(result, "aws:appautoscaling/target:Target")
+               if t["inputs"]["serviceNamespace"] == "dynamodb"}
     for system in topology().systems.values():
         for name, store in system.dynamodb_stores().items():
             if store.billing == "provisioned":
