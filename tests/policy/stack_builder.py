@@ -30,7 +30,8 @@ class Builder:
                                                            "aws:lambda/", "aws:backup/selection",
                                                            "aws:rds/clusterInstance",
                                                            "aws:secretsmanager/secretRotation",
-                                                           "aws:appautoscaling", "aws:kms/keyPolicy")):
+                                                           "aws:appautoscaling",
+                                                           "aws:kms/keyPolicy")):
             inputs["tags"] = base
         r = {"urn": f"urn:pulumi:{self.env}::polystore::{type_}::{name}", "type": type_,
              "name": name, "parent": None, "custom": True, "inputs": inputs, "options": {}}
@@ -112,7 +113,8 @@ def build(system: System, env: str) -> dict[str, Any]:
                 ("SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "ES_APPLICATION_LOGS")]})
     if system.topic_stores():
         b.add("aws:msk/serverlessCluster:ServerlessCluster", f"{s}-kafka", {
-            "clusterName": f"{s}-{env}", "clientAuthentication": {"sasl": {"iam": {"enabled": True}}},
+            "clusterName": f"{s}-{env}",
+            "clientAuthentication": {"sasl": {"iam": {"enabled": True}}},
             "vpcConfigs": [{"subnetIds": [f"{s}-private-a"], "securityGroupIds": []}]})
     for link_name, link in system.cdc_links().items():
         b.add("aws:ec2/securityGroup:SecurityGroup", f"{s}-{link_name}-connector-sg", {
