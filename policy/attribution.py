@@ -58,13 +58,25 @@ def references(value: Any, r: Resource) -> bool:
     return any(re.search(rf"[/:]{re.escape(n)}(?:$|[/-])", value) for n in names if len(n) > 2)
 
 
-def resolve(value: Any, candidates: Iterable[Resource], what: str) -> Resource | None:
-    """The candidate ``value`` designates; UnknownValue if computed; None if none does."""
+def resolve(value: Any, candidates: Iterable[Resource], what: str,
+            referrer: Resource | None = None) -> Resource | None:
+    """The candidate ``value`` designates; UnknownValue if computed; None if none does.
+
+    A computed value is still resolved when the referrer's recorded dependencies
+    (``options.dependsOn``) name exactly one candidate: that is where the value comes from.
+    """
+    candidates = list(candidates)
+    if not is_unknown(value):
+        for c in candidates:
+            if references(value, c):
+                return c
+    if referrer is not None:
+        deps = set((referrer.raw.get("options") or {}).get("dependsOn") or ())
+        hits = [c for c in candidates if c.urn in deps]
+        if len(hits) == 1:
+            return hits[0]
     if is_unknown(value):
         raise UnknownValue(what)
-    for c in candidates:
-        if references(value, c):
-            return c
     return None
 
 

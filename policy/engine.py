@@ -65,9 +65,31 @@ def context(preview: Mapping[str, Any], topology: Topology,
     for i, d in enumerate(preview["resources"]):
         if not isinstance(d, Mapping) or "type" not in d:
             raise PreviewError(f"resources[{i}] is not a resource (needs at least 'type')")
-        resources.append(Resource.from_dict(d))
+        resources.append(Resource.from_dict(_with_ids(d, preview)))
     return StackContext(stack=stack, environment=env, resources=resources, systems=systems,
                         settings=settings or {})
+
+
+def _with_ids(d: Mapping[str, Any], preview: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Attach the id/ARN the mocked run gave a resource, so references by id resolve.
+
+    The offline preview records inputs only; the ids it handed out are a pure function of
+    type, name and inputs (infra.mock_state). Where infra is absent, ids stay unresolved
+    and rules that need them report ``unknown``.
+    """
+    if "id" in d or not d.get("custom", True):
+        return d
+    try:
+        from infra.mock_state import computed_state
+    except ImportError:
+        return d
+    region = str((preview.get("outputs") or {}).get("region") or "us-east-1")
+    try:
+        rid, state = computed_state(str(d["type"]), str(d.get("name", "")),
+                                    dict(d.get("inputs") or {}), region)
+    except Exception:  # a mock that cannot model this input shape: keep the resource as is
+        return d
+    return {**d, "id": rid, "outputs": {k: v for k, v in state.items() if k in ("arn", "id")}}
 
 
 def evaluate_context(ctx: StackContext, rules: list[Rule] | None = None) -> Report:

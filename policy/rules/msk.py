@@ -54,7 +54,7 @@ class MskPrivateSubnets(Rule):
         if not subnets:
             yield "no subnets configured"
         for i, ref in enumerate(subnets):
-            subnet = resolve(ref, ctx.of_type(SUBNET), f"subnets.{i}")
+            subnet = resolve(ref, ctx.of_type(SUBNET), f"subnets.{i}", r)
             if subnet is not None and subnet_is_public(subnet):
                 yield f"subnet {subnet.name} is public"
 

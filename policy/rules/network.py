@@ -99,7 +99,8 @@ def ingress_of(sg: Resource, ctx: StackContext) -> Iterator[tuple[Resource, dict
         yield sg, e
     for r in ctx.of_type(SG_RULE, SG_INGRESS):
         try:
-            target = resolve(r.inputs.get("securityGroupId"), [sg], f"{r.name}.securityGroupId")
+            target = resolve(r.inputs.get("securityGroupId"), [sg], f"{r.name}.securityGroupId",
+                             r)
         except UnknownValue:
             target = None
         if target is not None:
@@ -160,7 +161,7 @@ def _vpcs_without(ctx: StackContext, kind: str, what: str) -> Iterator[Any]:
     covered: set[str] = set()
     for a in attached:
         try:
-            vpc = resolve(a.inputs.get("vpcId"), vpcs, f"{a.name}.vpcId")
+            vpc = resolve(a.inputs.get("vpcId"), vpcs, f"{a.name}.vpcId", a)
         except UnknownValue:
             unresolved += 1
             continue

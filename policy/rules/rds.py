@@ -112,7 +112,7 @@ def cluster_instances(cluster: Resource, ctx: StackContext) -> list[Resource]:
     for inst in ctx.of_type(RDS_CLUSTER_INSTANCE):
         ref = inst.inputs.get("clusterIdentifier")
         try:
-            hit = resolve(ref, [cluster], f"{inst.name}.clusterIdentifier")
+            hit = resolve(ref, [cluster], f"{inst.name}.clusterIdentifier", inst)
         except UnknownValue:
             # Computed reference: fall back on the component tree (same parent).
             hit = cluster if inst.parent and inst.parent in (cluster.parent, cluster.urn) else None
@@ -281,7 +281,7 @@ class RdsForceSsl(Rule):
         if ref is None:
             yield f"no {key}: the default group does not force TLS"
             return
-        pg = resolve(ref, ctx.of_type(pg_type), f"{key}")
+        pg = resolve(ref, ctx.of_type(pg_type), key, r)
         if pg is None:
             yield f"{key} {ref!r} is not a parameter group of this stack"
             return

@@ -104,7 +104,8 @@ class DatabaseSgOwnerOnly(Rule):
             for carrier, e in ingress_of(sg, ctx):
                 for i, ref in enumerate(as_list(e.get("securityGroups"))):
                     try:
-                        src = resolve(ref, groups, f"{carrier.name}.securityGroups.{i}")
+                        src = resolve(ref, groups, f"{carrier.name}.securityGroups.{i}",
+                                      carrier)
                     except UnknownValue as exc:
                         yield Violation(f"cannot be checked at preview: {exc.path} is unknown",
                                         carrier, unknown=True)
