@@ -10,6 +10,7 @@ never restated here.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -27,7 +28,9 @@ ROLE = "aws:iam/role:Role"
 
 
 def inherited_tag(r: Resource, ctx: StackContext, key: str) -> str | None:
-    """A tag of the resource, else of its nearest tagged ancestor."""
+    """A tag of the resource, else of its nearest tagged ancestor, else its provider's
+    ``defaultTags`` (the program tags through one provider per system/service, with the
+    plain keys ``system``/``service``/``environment``)."""
     seen: set[str] = set()
     cur: Resource | None = r
     while cur is not None and cur.urn not in seen:
@@ -35,8 +38,24 @@ def inherited_tag(r: Resource, ctx: StackContext, key: str) -> str | None:
         value = cur.tags().get(key)
         if value:
             return value
+        provider = ctx.by_urn((cur.raw.get("options") or {}).get("provider"))
+        if provider is not None:
+            value = _default_tags(provider).get(key.removeprefix("polystore:"))
+            if value:
+                return value
         cur = ctx.by_urn(cur.parent)
     return None
+
+
+def _default_tags(provider: Resource) -> dict[str, str]:
+    raw = provider.inputs.get("defaultTags")
+    if isinstance(raw, str) and not is_unknown(raw):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            return {}
+    tags = raw.get("tags") if isinstance(raw, dict) else None
+    return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
 
 
 def references(value: Any, r: Resource) -> bool:

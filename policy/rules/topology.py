@@ -35,6 +35,8 @@ from policy.rules.network import database_security_groups, ingress_of
 from polystore.topology.model import DynamoStore, PostgresStore, System
 
 SENSITIVE = {"money", "orders", "payments"}
+# Action prefixes that read or write a store (others, e.g. ecr:* on *, reach no data).
+DATA_ACTIONS = ("dynamodb:", "kafka-cluster:", "es:", "rds-db:", "secretsmanager:")
 DATA_TYPES = (DDB_TABLE, RDS_CLUSTER, RDS_INSTANCE)
 
 
@@ -69,7 +71,8 @@ class TaskRoleOwnStoresOnly(Rule):
         allowed = set(system.stores_of(service)) | set(system.consumed_topics(service))
         for label, doc in policy_documents(r):
             for s in statements(doc, label):
-                if s.get("Effect", "Allow") != "Allow":
+                if s.get("Effect", "Allow") != "Allow" or not any(
+                        a == "*" or a.startswith(DATA_ACTIONS) for a in listed(s.get("Action"))):
                     continue
                 for pattern in listed(s.get("Resource")):
                     for store in set(stores_reached(pattern, system, ctx.environment)) - allowed:
@@ -94,9 +97,21 @@ class DatabaseSgOwnerOnly(Rule):
         from policy.attribution import resolve
 
         groups = ctx.of_type("aws:ec2/securityGroup:SecurityGroup")
+        attached: dict[str, tuple[System, str]] = {}  # SG urn → the store it guards
+        for data in ctx.of_type(RDS_CLUSTER, RDS_INSTANCE):
+            hit = store_of(data, ctx)
+            for ref in as_list(data.inputs.get("vpcSecurityGroupIds")):
+                try:
+                    sg = resolve(ref, groups, f"{data.name}.vpcSecurityGroupIds", data)
+                except UnknownValue:
+                    continue
+                if sg is not None and hit is not None:
+                    attached[sg.urn] = hit
         for sg in database_security_groups(ctx).values():
             store_name = inherited_tag(sg, ctx, TAG_STORE)
             system = system_for(sg, ctx)
+            if sg.urn in attached:
+                system, store_name = attached[sg.urn]
             if system is None or store_name not in (system.stores if system else {}):
                 continue
             owner = system.stores[store_name].owner
@@ -114,7 +129,9 @@ class DatabaseSgOwnerOnly(Rule):
                         continue
                     who = inherited_tag(src, ctx, "polystore:service")
                     role = inherited_tag(src, ctx, "polystore:role")
-                    if who == owner or (cdc and role == "cdc-connector"):
+                    # The connector's group: tagged so, or (today's program) named *-connect-*.
+                    connector = role == "cdc-connector" or "connect" in src.name
+                    if who == owner or (cdc and connector):
                         continue
                     yield Violation(f"{sg.name} (store {store_name!r}, owner {owner!r}) admits "
                                     f"{src.name} ({who or role or 'unowned'})", carrier)
