@@ -16,6 +16,7 @@ from polystore import __version__
 
 COMMAND_MODULES = [
     "polystore.cli.topology_cmds",
+    "polystore.cli.local_cmds",
 ]
 
 # Exit statuses: 0 ok, 1 a check found problems (policy, parity), 2 bad input.
