@@ -146,7 +146,7 @@ def parity(systems: tuple[str, ...], state_dir: Path | None) -> None:
     from emulation.parity.check import check
 
     selected = select_or_exit(load_or_exit(), systems)
-    drift = _guard(lambda: check(_stack(state_dir).dir, selected))
+    drift = _guard(lambda: check(_stack(state_dir).dir, selected, named=bool(systems)))
     if not drift:
         click.echo(f"parity: the local stack matches the topology ({len(selected)} systems)")
         return
