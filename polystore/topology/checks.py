@@ -39,7 +39,9 @@ def check_system(system: System, lm: LineMap, schemas: dict[str, DatabaseSchema]
     return problems
 
 
-def _all(system: System, schemas: dict[str, DatabaseSchema]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _all(
+    system: System, schemas: dict[str, DatabaseSchema]
+) -> Iterator[tuple[tuple[Any, ...], str]]:
     if system.source.stem != system.system:
         yield ("system",), f"system {system.system!r} must live in {system.system}.yaml"
     yield from _owners(system)
@@ -57,15 +59,19 @@ def _all(system: System, schemas: dict[str, DatabaseSchema]) -> Iterator[tuple[t
 def _owners(system: System) -> Iterator[tuple[tuple[Any, ...], str]]:
     for name, store in system.stores.items():
         if store.owner not in system.services:
-            yield (("stores", name, "owner"),
-                   f"store {name!r} is owned by {store.owner!r}, which is not a service of "
-                   f"{system.system} (services: {', '.join(sorted(system.services))})")
+            yield (
+                ("stores", name, "owner"),
+                f"store {name!r} is owned by {store.owner!r}, which is not a service of "
+                f"{system.system} (services: {', '.join(sorted(system.services))})",
+            )
     for service in system.services:
         dbs = [n for n, s in system.stores.items() if s.owner == service and s.kind == "postgres"]
         for extra in dbs[1:]:
-            yield (("stores", extra, "owner"),
-                   f"service {service!r} already owns postgres store {dbs[0]!r}; a service owns "
-                   "at most one database (its PG* variables name one)")
+            yield (
+                ("stores", extra, "owner"),
+                f"service {service!r} already owns postgres store {dbs[0]!r}; a service owns "
+                "at most one database (its PG* variables name one)",
+            )
     for name in system.stores:
         if name in system.services:
             yield ("stores", name), f"store {name!r} has the same name as a service; rename one"
@@ -75,7 +81,9 @@ def _dynamo(name: str, t: DynamoStore) -> Iterator[tuple[tuple[Any, ...], str]]:
     base = ("stores", name)
     used: set[str] = set()
 
-    def key(loc: tuple[Any, ...], attr: str | None, what: str) -> Iterator[tuple[tuple[Any, ...], str]]:
+    def key(
+        loc: tuple[Any, ...], attr: str | None, what: str
+    ) -> Iterator[tuple[tuple[Any, ...], str]]:
         if attr is None:
             return
         used.add(attr)
@@ -88,7 +96,10 @@ def _dynamo(name: str, t: DynamoStore) -> Iterator[tuple[tuple[Any, ...], str]]:
         yield from key((*base, "global_indexes", g, "hash"), gsi.hash, f"GSI {g} partition key")
         yield from key((*base, "global_indexes", g, "range"), gsi.range, f"GSI {g} sort key")
         if gsi.projection == "include" and not gsi.non_key_attributes:
-            yield (*base, "global_indexes", g), f"GSI {g} projects 'include' but lists no attributes"
+            yield (
+                (*base, "global_indexes", g),
+                f"GSI {g} projects 'include' but lists no attributes",
+            )
     if t.local_indexes and t.key.range is None:
         yield (*base, "local_indexes"), "local secondary indexes need a table with a sort key"
     for li, lsi in t.local_indexes.items():
@@ -97,11 +108,16 @@ def _dynamo(name: str, t: DynamoStore) -> Iterator[tuple[tuple[Any, ...], str]]:
         yield (*base, "global_indexes"), "DynamoDB allows at most 20 GSIs per table"
     if len(t.local_indexes) > 5:
         yield (*base, "local_indexes"), "DynamoDB allows at most 5 LSIs per table"
+    typo = any(a not in t.attributes for a in used)
     for attr in t.attributes:
-        if attr not in used:
-            yield ((*base, "attributes", attr),
-                   f"attribute {attr!r} is declared but no key or index uses it "
-                   "(DynamoDB rejects unused attribute definitions)")
+        # With an undeclared key attribute the unused one is most likely its typo'd twin:
+        # report the root cause only.
+        if attr not in used and not typo:
+            yield (
+                (*base, "attributes", attr),
+                f"attribute {attr!r} is declared but no key or index uses it "
+                "(DynamoDB rejects unused attribute definitions)",
+            )
     if t.ttl and t.attributes.get(t.ttl) in ("S", "B"):
         yield (*base, "ttl"), f"TTL attribute {t.ttl!r} must hold a number (epoch seconds)"
     if t.billing == "provisioned" and t.capacity is None:
@@ -112,13 +128,18 @@ def _dynamo(name: str, t: DynamoStore) -> Iterator[tuple[tuple[Any, ...], str]]:
     for item_name, item in t.items.items():
         loc = (*base, "items", item_name)
         if set(item.key) != key_attrs:
-            yield ((*loc, "key"),
-                   f"item {item_name!r} must give a template for exactly the key attributes "
-                   f"{sorted(a for a in key_attrs if a)}")
+            yield (
+                (*loc, "key"),
+                f"item {item_name!r} must give a template for exactly the key attributes "
+                f"{sorted(a for a in key_attrs if a)}",
+            )
         for attr, template in item.key.items():
             for ph in _placeholders(template):
                 if ph not in item.fields:
-                    yield (*loc, "key", attr), f"placeholder {{{ph}}} is not a field of {item_name!r}"
+                    yield (
+                        (*loc, "key", attr),
+                        f"placeholder {{{ph}}} is not a field of {item_name!r}",
+                    )
         if t.ttl and t.ttl in item.fields and item.fields[t.ttl] != "epoch-seconds":
             yield (*loc, "fields", t.ttl), f"TTL field {t.ttl!r} must be epoch-seconds"
 
@@ -136,11 +157,15 @@ def _search(name: str, s: SearchStore) -> Iterator[tuple[tuple[Any, ...], str]]:
         for which in ("analyzer", "search_analyzer"):
             a = getattr(f, which)
             if a is not None and a not in defined:
-                yield (("stores", name, "mappings", "properties", *path.split(".")),
-                       f"field {path!r} uses {which} {a!r}, which settings.analysis does not define")
+                yield (
+                    ("stores", name, "mappings", "properties", *path.split(".")),
+                    f"field {path!r} uses {which} {a!r}, which settings.analysis does not define",
+                )
             if a is not None and f.type != "text":
-                yield (("stores", name, "mappings", "properties", *path.split(".")),
-                       f"field {path!r}: analyzers apply only to text fields, not {f.type}")
+                yield (
+                    ("stores", name, "mappings", "properties", *path.split(".")),
+                    f"field {path!r}: analyzers apply only to text fields, not {f.type}",
+                )
 
 
 def edge_ngram_analyzers(s: SearchStore) -> set[str]:
@@ -157,7 +182,9 @@ def edge_ngram_analyzers(s: SearchStore) -> set[str]:
     return out
 
 
-def _links(system: System, schemas: dict[str, DatabaseSchema]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _links(
+    system: System, schemas: dict[str, DatabaseSchema]
+) -> Iterator[tuple[tuple[Any, ...], str]]:
     fed: set[str] = set()
 
     def store(loc: tuple[Any, ...], name: str, kind: type, what: str) -> Any:
@@ -175,12 +202,16 @@ def _links(system: System, schemas: dict[str, DatabaseSchema]) -> Iterator[tuple
             if isinstance(src, str):
                 yield (*base, "source"), src
             elif src.stream is None:
-                yield ((*base, "source"),
-                       f"link {lname!r} reads the stream of {link.source!r}, which has no stream "
-                       "(set stream: new-and-old-images)")
+                yield (
+                    (*base, "source"),
+                    f"link {lname!r} reads the stream of {link.source!r}, which has no stream "
+                    "(set stream: new-and-old-images)",
+                )
             elif src.stream in ("keys-only", "old-image"):
-                yield ((*base, "source"),
-                       f"link {lname!r} needs new images, but {link.source!r} streams {src.stream}")
+                yield (
+                    (*base, "source"),
+                    f"link {lname!r} needs new images, but {link.source!r} streams {src.stream}",
+                )
             dst = store((*base, "target"), link.target, SearchStore, "target")
             if isinstance(dst, str):
                 yield (*base, "target"), dst
@@ -189,25 +220,36 @@ def _links(system: System, schemas: dict[str, DatabaseSchema]) -> Iterator[tuple
                 mapped = set(dst.mappings.properties)
                 for f in link.fields:
                     if f not in mapped:
-                        yield (*base, "fields"), f"field {f!r} is not in the mappings of {link.target!r}"
+                        yield (
+                            (*base, "fields"),
+                            f"field {f!r} is not in the mappings of {link.target!r}",
+                        )
         elif isinstance(link, CdcLink):
             src = store((*base, "source"), link.source, PostgresStore, "source")
             if isinstance(src, str):
                 yield (*base, "source"), src
             else:
                 if not src.logical_replication:
-                    yield ((*base, "source"),
-                           f"CDC link {lname!r} reads the WAL of {link.source!r}, which does not "
-                           "enable logical_replication")
+                    yield (
+                        (*base, "source"),
+                        f"CDC link {lname!r} reads the WAL of {link.source!r}, which does not "
+                        "enable logical_replication",
+                    )
                 schema = schemas.get(link.source)
                 for i, table in enumerate(link.tables):
                     if schema is not None and table not in schema.tables:
-                        yield (*base, "tables", i), f"table {table!r} is not in the migrations of {link.source!r}"
+                        yield (
+                            (*base, "tables", i),
+                            f"table {table!r} is not in the migrations of {link.source!r}",
+                        )
             topic = store((*base, "topic"), link.topic, TopicStore, "topic")
             if isinstance(topic, str):
                 yield (*base, "topic"), topic
             elif not isinstance(src, str) and topic.owner != src.owner:
-                yield (*base, "topic"), f"CDC topic {link.topic!r} must be owned by {src.owner!r}, the source's owner"
+                yield (
+                    (*base, "topic"),
+                    f"CDC topic {link.topic!r} must be owned by {src.owner!r}, the source's owner",
+                )
             dst = store((*base, "target"), link.target, DynamoStore, "target")
             if isinstance(dst, str):
                 yield (*base, "target"), dst
@@ -218,20 +260,24 @@ def _links(system: System, schemas: dict[str, DatabaseSchema]) -> Iterator[tuple
             if isinstance(topic, str):
                 yield (*base, "topic"), topic
             elif topic.owner != link.producer:
-                yield ((*base, "topic"),
-                       f"{link.producer!r} publishes on {link.topic!r}, which {topic.owner!r} owns; "
-                       "a service publishes only on its own topics")
+                yield (
+                    (*base, "topic"),
+                    f"{link.producer!r} publishes on {link.topic!r}, which {topic.owner!r} owns; "
+                    "a service publishes only on its own topics",
+                )
             if isinstance(link, EventLink):
                 for i, c in enumerate(link.consumers):
                     if c not in system.services:
                         yield (*base, "consumers", i), f"consumer {c!r} is not a service"
                     elif c == link.producer:
                         yield (*base, "consumers", i), f"{c!r} cannot consume its own event"
-    for name, s in system.search_stores().items():
+    for name in system.search_stores():
         if name not in fed:
-            yield (("stores", name),
-                   f"search store {name!r} has no source: add a stream-to-search link from a "
-                   "dynamodb store")
+            yield (
+                ("stores", name),
+                f"search store {name!r} has no source: add a stream-to-search link from a "
+                "dynamodb store",
+            )
 
 
 def foreign_key_problems(system: System, schemas: dict[str, DatabaseSchema]) -> list[Problem]:
@@ -248,17 +294,23 @@ def foreign_key_problems(system: System, schemas: dict[str, DatabaseSchema]) -> 
             elsewhere = [s for s in owners.get(fk.ref_table, []) if s != store]
             if elsewhere:
                 other = system.stores[elsewhere[0]]
-                why = (f"foreign key {fk.table}({', '.join(fk.columns)}) references "
-                       f"{fk.ref_table}, a table of {elsewhere[0]!r} owned by service "
-                       f"{other.owner!r}: reference other services by ID, never by foreign key")
+                why = (
+                    f"foreign key {fk.table}({', '.join(fk.columns)}) references "
+                    f"{fk.ref_table}, a table of {elsewhere[0]!r} owned by service "
+                    f"{other.owner!r}: reference other services by ID, never by foreign key"
+                )
             else:
-                why = (f"foreign key {fk.table}({', '.join(fk.columns)}) references "
-                       f"{fk.ref_table}, which no migration of {store!r} creates")
+                why = (
+                    f"foreign key {fk.table}({', '.join(fk.columns)}) references "
+                    f"{fk.ref_table}, which no migration of {store!r} creates"
+                )
             out.append(Problem(fk.location.path, fk.location.line, why))
     return out
 
 
-def _references(system: System, schemas: dict[str, DatabaseSchema]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _references(
+    system: System, schemas: dict[str, DatabaseSchema]
+) -> Iterator[tuple[tuple[Any, ...], str]]:
     for i, ref in enumerate(system.references):
         ends = []
         for which, text in (("from", ref.source), ("to", ref.target)):
@@ -266,7 +318,10 @@ def _references(system: System, schemas: dict[str, DatabaseSchema]) -> Iterator[
             spec = system.stores.get(store)
             loc = ("references", i, which)
             if not isinstance(spec, PostgresStore):
-                yield loc, f"reference {text!r}: {store!r} is not a postgres store of {system.system}"
+                yield (
+                    loc,
+                    f"reference {text!r}: {store!r} is not a postgres store of {system.system}",
+                )
                 continue
             schema = schemas.get(store)
             if schema is not None:
@@ -277,12 +332,16 @@ def _references(system: System, schemas: dict[str, DatabaseSchema]) -> Iterator[
                     yield loc, f"reference {text!r}: no column {column!r} in {store}.{table}"
             ends.append(spec.owner)
         if len(ends) == 2 and ends[0] == ends[1]:
-            yield (("references", i),
-                   f"reference {ref.source} -> {ref.target} stays inside service {ends[0]!r}: "
-                   "use a foreign key there, references are for crossing services")
+            yield (
+                ("references", i),
+                f"reference {ref.source} -> {ref.target} stays inside service {ends[0]!r}: "
+                "use a foreign key there, references are for crossing services",
+            )
 
 
-def _access(system: System, schemas: dict[str, DatabaseSchema], name: str, ap: AccessPattern) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _access(
+    system: System, schemas: dict[str, DatabaseSchema], name: str, ap: AccessPattern
+) -> Iterator[tuple[tuple[Any, ...], str]]:
     base = ("access_patterns", name)
     spec = system.stores.get(ap.store)
     if spec is None:
@@ -300,18 +359,31 @@ def _access(system: System, schemas: dict[str, DatabaseSchema], name: str, ap: A
         yield (*base, "store"), f"topics are not read by access patterns (store {ap.store!r})"
 
 
-def _access_dynamo(name: str, ap: AccessPattern, t: DynamoStore, base: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _access_dynamo(
+    name: str, ap: AccessPattern, t: DynamoStore, base: tuple[Any, ...]
+) -> Iterator[tuple[tuple[Any, ...], str]]:
     if ap.operation not in ("get", "query", "batch-get"):
-        yield (*base, "operation"), f"a dynamodb store is read with get, query or batch-get, not {ap.operation}"
+        yield (
+            (*base, "operation"),
+            f"a dynamodb store is read with get, query or batch-get, not {ap.operation}",
+        )
         return
     keys = t.index_keys(ap.index)
     if keys is None:
         yield (*base, "index"), f"table {t.table!r} has no index {ap.index!r}"
         return
+    if any(k is not None and k not in t.attributes for k in keys):
+        return  # the undeclared key attribute is reported on the store itself
     if ap.index is not None and ap.operation != "query":
-        yield (*base, "operation"), f"an index ({ap.index}) can only be queried, not read with {ap.operation}"
+        yield (
+            (*base, "operation"),
+            f"an index ({ap.index}) can only be queried, not read with {ap.operation}",
+        )
     if not ap.key_condition:
-        yield (*base, "key_condition"), f"access pattern {name!r} has no key_condition: it would be a scan"
+        yield (
+            (*base, "key_condition"),
+            f"access pattern {name!r} has no key_condition: it would be a scan",
+        )
         return
     try:
         terms = kc.parse(ap.key_condition)
@@ -321,14 +393,22 @@ def _access_dynamo(name: str, ap: AccessPattern, t: DynamoStore, base: tuple[Any
     where = f"index {ap.index}" if ap.index else f"the key of {t.table}"
     why = kc.dynamodb_served(terms, *keys)
     if why:
-        yield (*base, "key_condition"), f"{where} does not serve {ap.key_condition!r}: {why} (it would be a scan)"
+        yield (
+            (*base, "key_condition"),
+            f"{where} does not serve {ap.key_condition!r}: {why} (it would be a scan)",
+        )
     elif ap.operation in ("get", "batch-get"):
         fixed = {term.attribute for term in terms if term.op == "="}
         if keys[1] is not None and keys[1] not in fixed:
-            yield (*base, "key_condition"), f"a {ap.operation} needs '=' on both {keys[0]!r} and {keys[1]!r}"
+            yield (
+                (*base, "key_condition"),
+                f"a {ap.operation} needs '=' on both {keys[0]!r} and {keys[1]!r}",
+            )
 
 
-def _access_postgres(name: str, ap: AccessPattern, schema: DatabaseSchema | None, base: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _access_postgres(
+    name: str, ap: AccessPattern, schema: DatabaseSchema | None, base: tuple[Any, ...]
+) -> Iterator[tuple[tuple[Any, ...], str]]:
     if ap.operation != "select":
         yield (*base, "operation"), f"a postgres store is read with select, not {ap.operation}"
         return
@@ -343,9 +423,15 @@ def _access_postgres(name: str, ap: AccessPattern, schema: DatabaseSchema | None
         return
     for i, j in enumerate(ap.joins):
         if j not in schema.tables:
-            yield (*base, "joins", i), f"joined table {j!r} is not in {ap.store!r}; no cross-service joins"
+            yield (
+                (*base, "joins", i),
+                f"joined table {j!r} is not in {ap.store!r}; no cross-service joins",
+            )
     if not ap.key_condition:
-        yield (*base, "key_condition"), f"access pattern {name!r} has no key_condition: it would be a scan"
+        yield (
+            (*base, "key_condition"),
+            f"access pattern {name!r} has no key_condition: it would be a scan",
+        )
         return
     try:
         terms = kc.parse(ap.key_condition)
@@ -354,7 +440,10 @@ def _access_postgres(name: str, ap: AccessPattern, schema: DatabaseSchema | None
         return
     for term in terms:
         if term.attribute not in table.columns:
-            yield (*base, "key_condition"), f"column {term.attribute!r} is not in table {ap.table!r}"
+            yield (
+                (*base, "key_condition"),
+                f"column {term.attribute!r} is not in table {ap.table!r}",
+            )
             return
     if ap.index in (None, "primary key"):
         cols, where, label = table.primary_key, None, f"the primary key of {ap.table}"
@@ -372,10 +461,15 @@ def _access_postgres(name: str, ap: AccessPattern, schema: DatabaseSchema | None
         cols, where, label = idx.columns, idx.where, f"index {ap.index}"
     why = kc.columns_served(terms, cols, where)
     if why:
-        yield (*base, "key_condition"), f"{label} does not serve {ap.key_condition!r}: {why} (it would be a scan)"
+        yield (
+            (*base, "key_condition"),
+            f"{label} does not serve {ap.key_condition!r}: {why} (it would be a scan)",
+        )
 
 
-def _access_search(name: str, ap: AccessPattern, s: SearchStore, base: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _access_search(
+    name: str, ap: AccessPattern, s: SearchStore, base: tuple[Any, ...]
+) -> Iterator[tuple[tuple[Any, ...], str]]:
     if ap.operation != "search":
         yield (*base, "operation"), f"a search store is read with search, not {ap.operation}"
         return
@@ -389,15 +483,21 @@ def _access_search(name: str, ap: AccessPattern, s: SearchStore, base: tuple[Any
     for i, f in enumerate(ap.filter_fields):
         spec = fields.get(f)
         if spec is None or spec.type not in FILTER_TYPES:
-            yield (*base, "filter_fields", i), f"{f!r} is not a keyword/numeric field of index {s.index!r}"
+            yield (
+                (*base, "filter_fields", i),
+                f"{f!r} is not a keyword/numeric field of index {s.index!r}",
+            )
     if ap.partial:
         ngram = edge_ngram_analyzers(s)
+        # Only the fields the query names count: a prefix sub-field it never queries
+        # gives no partial matches.
         ok = any(
-            (fields[p].analyzer in ngram)
+            fields[f.split("^")[0]].analyzer in ngram
             for f in ap.text_fields
-            for p in fields
-            if p == f.split("^")[0] or p.startswith(f.split("^")[0] + ".")
+            if f.split("^")[0] in fields
         )
         if not ok:
-            yield ((*base, "partial"),
-                   "partial matching needs an edge_ngram analyzer on one of the text fields")
+            yield (
+                (*base, "partial"),
+                "partial matching needs an edge_ngram analyzer on one of the text fields",
+            )

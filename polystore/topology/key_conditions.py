@@ -115,13 +115,17 @@ def dynamodb_served(terms: list[Term], hash_key: str, range_key: str | None) -> 
             continue
         if t.attribute != range_key:
             allowed = f"the sort key {range_key!r}" if range_key else "no sort key"
-            return f"attribute {t.attribute!r} is not a key here ({allowed}); use a filter or an index"
+            return (
+                f"attribute {t.attribute!r} is not a key here ({allowed}); use a filter or an index"
+            )
     if len(terms) > 2:
         return "a key condition has at most two terms (partition key, then sort key)"
     return None
 
 
-def columns_served(terms: list[Term], columns: tuple[str, ...], predicate: str | None) -> str | None:
+def columns_served(
+    terms: list[Term], columns: tuple[str, ...], predicate: str | None
+) -> str | None:
     """None if a B-tree index on ``columns`` serves ``terms``; else why it does not.
 
     Equalities must cover a leading prefix of the index columns; at most one range term
@@ -132,7 +136,9 @@ def columns_served(terms: list[Term], columns: tuple[str, ...], predicate: str |
     ranges = [t.attribute for t in terms if t.op in RANGE_OPS and t.attribute not in free]
     prefix = columns[: len(eq)]
     if set(prefix) != eq:
-        return f"equality columns {sorted(eq)} are not a leading prefix of the index {list(columns)}"
+        return (
+            f"equality columns {sorted(eq)} are not a leading prefix of the index {list(columns)}"
+        )
     if len(ranges) > 1:
         return f"more than one range column {ranges}"
     if ranges and (len(columns) <= len(eq) or columns[len(eq)] != ranges[0]):

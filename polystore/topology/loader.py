@@ -77,20 +77,30 @@ def _load(path: Path) -> tuple[System | None, list[Problem]]:
         if isinstance(store, PostgresStore):
             directory = (path.parent / store.migrations).resolve()
             if not directory.is_dir():
-                problems.append(lm.problem(("stores", name, "migrations"),
-                                           f"migrations directory {directory} does not exist"))
+                problems.append(
+                    lm.problem(
+                        ("stores", name, "migrations"),
+                        f"migrations directory {directory} does not exist",
+                    )
+                )
                 continue
             schema, sql_problems = parse_migrations(directory)
             problems.extend(sql_problems)
             if not schema.files and not sql_problems:
-                problems.append(lm.problem(("stores", name, "migrations"),
-                                           f"no migrations in {directory}"))
+                problems.append(
+                    lm.problem(("stores", name, "migrations"), f"no migrations in {directory}")
+                )
             missing = set(store.extensions) - schema.extensions
-            if schema.files and missing:
-                problems.append(lm.problem(("stores", name, "extensions"),
-                                           f"extensions {sorted(missing)} are declared but no "
-                                           "migration creates them"))
-            schemas[name] = schema
+            if schema.files and missing and not sql_problems:
+                problems.append(
+                    lm.problem(
+                        ("stores", name, "extensions"),
+                        f"extensions {sorted(missing)} are declared but no migration creates them",
+                    )
+                )
+            if schema.files and not sql_problems:
+                # A partial schema would cascade into spurious "no table" errors.
+                schemas[name] = schema
     system._schemas = schemas
     problems.extend(check_system(system, lm, schemas))
     problems.extend(foreign_key_problems(system, schemas))
@@ -120,8 +130,13 @@ def load_topology(paths: list[Path] | None = None) -> Topology:
         if system is None:
             continue
         if system.name in systems:
-            problems.append(Problem(f, system.line_of("system"),
-                                    f"system {system.name!r} is also declared in {where[system.name]}"))
+            problems.append(
+                Problem(
+                    f,
+                    system.line_of("system"),
+                    f"system {system.name!r} is also declared in {where[system.name]}",
+                )
+            )
             continue
         systems[system.name] = system
         where[system.name] = f
@@ -144,9 +159,14 @@ def _global_problems(systems: dict[str, System]) -> list[Problem]:
             key = (store.kind, ident)
             if key in seen:
                 other, other_store = seen[key]
-                out.append(Problem(system.source, system.line_of("stores", name),
-                                   f"{store.kind} name {ident!r} is also used by "
-                                   f"{other.name}/{other_store}; names must be unique across systems"))
+                out.append(
+                    Problem(
+                        system.source,
+                        system.line_of("stores", name),
+                        f"{store.kind} name {ident!r} is also used by "
+                        f"{other.name}/{other_store}; names must be unique across systems",
+                    )
+                )
             else:
                 seen[key] = (system, name)
     return out

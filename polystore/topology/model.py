@@ -103,7 +103,9 @@ class DynamoStore(Spec):
     description: str = ""
     attributes: dict[Ident, AttributeType]
     key: KeySchema
-    global_indexes: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")], GlobalIndex] = {}
+    global_indexes: dict[
+        Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")], GlobalIndex
+    ] = {}
     local_indexes: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")], LocalIndex] = {}
     ttl: Ident | None = None
     stream: StreamView | None = None
@@ -210,8 +212,9 @@ class SearchStore(Spec):
         """The create-index request body (settings + mappings) OpenSearch expects."""
         return {
             "settings": self.settings,
-            "mappings": self.mappings.model_dump(mode="json", exclude_defaults=False,
-                                                 exclude_none=True),
+            "mappings": self.mappings.model_dump(
+                mode="json", exclude_defaults=False, exclude_none=True
+            ),
         }
 
 
@@ -229,7 +232,9 @@ class TopicStore(Spec):
     holds: Seq[DataClass] = ()
 
 
-Store = Annotated[DynamoStore | PostgresStore | SearchStore | TopicStore, Field(discriminator="kind")]
+Store = Annotated[
+    DynamoStore | PostgresStore | SearchStore | TopicStore, Field(discriminator="kind")
+]
 StoreKind = Literal["dynamodb", "postgres", "search", "topic"]
 STORE_KINDS: tuple[StoreKind, ...] = ("postgres", "dynamodb", "search", "topic")
 

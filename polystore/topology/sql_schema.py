@@ -134,7 +134,8 @@ def parse_migrations(directory: Path) -> tuple[DatabaseSchema, list[Problem]]:
         try:
             stmts = parse_sql(body)
         except ParseError as exc:
-            line = first_line + body.count("\n", 0, max(exc.location, 0)) + 1
+            offset = exc.args[1] - 1 if len(exc.args) > 1 else 0
+            line = first_line + body.count("\n", 0, max(offset, 0)) + 1
             problems.append(Problem(path, line, f"SQL syntax error: {exc.args[0]}"))
             continue
         for raw in stmts:

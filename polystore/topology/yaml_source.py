@@ -51,7 +51,9 @@ def _to_python(node: yaml.Node, loc: PathKey, lm: LineMap, problems: list[Proble
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 problems.append(
-                    Problem(lm.path, key_node.start_mark.line + 1, "merge keys (<<) are not supported")
+                    Problem(
+                        lm.path, key_node.start_mark.line + 1, "merge keys (<<) are not supported"
+                    )
                 )
                 continue
             key = _constructor.construct_object(key_node, deep=True)
@@ -61,7 +63,9 @@ def _to_python(node: yaml.Node, loc: PathKey, lm: LineMap, problems: list[Proble
                 continue
             if key in seen:
                 problems.append(
-                    Problem(lm.path, line, f"duplicate key {key!r} (first defined at line {seen[key]})")
+                    Problem(
+                        lm.path, line, f"duplicate key {key!r} (first defined at line {seen[key]})"
+                    )
                 )
                 continue
             seen[key] = line
@@ -84,9 +88,14 @@ def read_yaml(path: Path) -> tuple[Any, LineMap, list[Problem]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # Where a construct was left open (a bracket, a quote), the parser notices only
+        # lines later; the line that opened it is where the user has to look.
+        mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark else 1
         what = exc.problem or str(exc)
+        if exc.context and exc.problem_mark and exc.context_mark:
+            what += f" ({exc.context} at line {line}, noticed at line {exc.problem_mark.line + 1})"
+
         return None, lm, [Problem(path, line, f"YAML syntax error: {what}")]
     except yaml.YAMLError as exc:
         return None, lm, [Problem(path, 1, f"YAML syntax error: {exc}")]

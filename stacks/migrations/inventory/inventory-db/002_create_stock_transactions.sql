@@ -1,0 +1,131 @@
+-- Every stock change, partitioned by month (high volume, queried by recent time ranges,
+-- old months detached/archived). Partitions 2024-01 .. 2027-12 plus a DEFAULT that
+-- catches anything outside; a scheduled job adds months ahead of time.
+
+-- migrate:up
+CREATE TABLE stock_transactions (
+    id               uuid         NOT NULL DEFAULT gen_random_uuid(),
+    inventory_id     uuid         NOT NULL,
+    transaction_type varchar(32)  NOT NULL,
+    quantity         integer      NOT NULL,  -- signed: + into stock, - out of stock
+    quantity_after   integer,                -- on-hand after this transaction
+    reference_type   varchar(32),            -- 'order', 'allocation', 'purchase_order', 'transfer'
+    reference_id     varchar(64),            -- ID in that context, by ID
+    note             text,
+    created_by       varchar(64),
+    created_at       timestamptz  NOT NULL DEFAULT now(),
+    CONSTRAINT stock_transactions_pkey PRIMARY KEY (id, created_at),
+    CONSTRAINT stock_transactions_inventory_id_fkey FOREIGN KEY (inventory_id)
+        REFERENCES inventory (id) ON DELETE RESTRICT,
+    CONSTRAINT stock_transactions_quantity_check CHECK (quantity <> 0),
+    CONSTRAINT stock_transactions_type_check CHECK (transaction_type IN (
+        'receipt', 'allocation', 'release', 'shipment', 'adjustment',
+        'transfer_in', 'transfer_out', 'return'))
+) PARTITION BY RANGE (created_at);
+
+CREATE INDEX idx_stock_transactions_inventory_created
+    ON stock_transactions (inventory_id, created_at);
+CREATE INDEX idx_stock_transactions_reference
+    ON stock_transactions (reference_type, reference_id);
+
+CREATE TABLE stock_transactions_y2024m01 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2024-02-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m02 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-02-01 00:00:00+00') TO ('2024-03-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m03 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-03-01 00:00:00+00') TO ('2024-04-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m04 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-04-01 00:00:00+00') TO ('2024-05-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m05 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-05-01 00:00:00+00') TO ('2024-06-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m06 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-06-01 00:00:00+00') TO ('2024-07-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m07 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-07-01 00:00:00+00') TO ('2024-08-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m08 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-08-01 00:00:00+00') TO ('2024-09-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m09 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-09-01 00:00:00+00') TO ('2024-10-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m10 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-10-01 00:00:00+00') TO ('2024-11-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m11 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-11-01 00:00:00+00') TO ('2024-12-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2024m12 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2024-12-01 00:00:00+00') TO ('2025-01-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m01 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-01-01 00:00:00+00') TO ('2025-02-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m02 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-02-01 00:00:00+00') TO ('2025-03-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m03 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-03-01 00:00:00+00') TO ('2025-04-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m04 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-04-01 00:00:00+00') TO ('2025-05-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m05 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-05-01 00:00:00+00') TO ('2025-06-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m06 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-06-01 00:00:00+00') TO ('2025-07-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m07 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-07-01 00:00:00+00') TO ('2025-08-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m08 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-08-01 00:00:00+00') TO ('2025-09-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m09 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-09-01 00:00:00+00') TO ('2025-10-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m10 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-10-01 00:00:00+00') TO ('2025-11-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m11 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-11-01 00:00:00+00') TO ('2025-12-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2025m12 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2025-12-01 00:00:00+00') TO ('2026-01-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m01 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-02-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m02 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-02-01 00:00:00+00') TO ('2026-03-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m03 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m04 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-04-01 00:00:00+00') TO ('2026-05-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m05 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-05-01 00:00:00+00') TO ('2026-06-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m06 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-06-01 00:00:00+00') TO ('2026-07-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m07 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-07-01 00:00:00+00') TO ('2026-08-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m08 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-08-01 00:00:00+00') TO ('2026-09-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m09 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-09-01 00:00:00+00') TO ('2026-10-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m10 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2026-11-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m11 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-11-01 00:00:00+00') TO ('2026-12-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2026m12 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m01 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m02 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-02-01 00:00:00+00') TO ('2027-03-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m03 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-03-01 00:00:00+00') TO ('2027-04-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m04 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-04-01 00:00:00+00') TO ('2027-05-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m05 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-05-01 00:00:00+00') TO ('2027-06-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m06 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-06-01 00:00:00+00') TO ('2027-07-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m07 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-07-01 00:00:00+00') TO ('2027-08-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m08 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-08-01 00:00:00+00') TO ('2027-09-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m09 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-09-01 00:00:00+00') TO ('2027-10-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m10 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-10-01 00:00:00+00') TO ('2027-11-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m11 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-11-01 00:00:00+00') TO ('2027-12-01 00:00:00+00');
+CREATE TABLE stock_transactions_y2027m12 PARTITION OF stock_transactions
+    FOR VALUES FROM ('2027-12-01 00:00:00+00') TO ('2028-01-01 00:00:00+00');
+CREATE TABLE stock_transactions_default PARTITION OF stock_transactions DEFAULT;
+
+-- migrate:down
+-- dropping the partitioned parent drops its partitions
+DROP TABLE stock_transactions;
