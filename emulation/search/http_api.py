@@ -1,0 +1,232 @@
+"""The REST surface: an ASGI app routing OpenSearch paths to the handlers.
+
+Handlers run synchronously under the engine lock, so the server is a single writer
+and readers always see a consistent index, however many clients connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from emulation.search import handlers_docs as docs
+from emulation.search import handlers_indices as idx
+from emulation.search.engine import Engine
+from emulation.search.errors import SearchError
+from emulation.search.request import Request
+
+log = logging.getLogger(__name__)
+Handler = Callable[..., tuple[int, Any]]
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+# (path pattern, {method: handler}); "{i}" = index expression, "{d}" = doc id, "{a}" = alias.
+ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
+    ((), {"GET": idx.root, "HEAD": idx.root}),
+    (("_cluster", "health"), {"GET": lambda e, r: idx.health(e, r, None)}),
+    (("_cluster", "health", "{i}"), {"GET": idx.health}),
+    (
+        ("_search",),
+        {"GET": lambda e, r: docs.search(e, r, None), "POST": lambda e, r: docs.search(e, r, None)},
+    ),
+    (
+        ("_count",),
+        {"GET": lambda e, r: docs.count(e, r, None), "POST": lambda e, r: docs.count(e, r, None)},
+    ),
+    (
+        ("_bulk",),
+        {"POST": lambda e, r: docs.bulk(e, r, None), "PUT": lambda e, r: docs.bulk(e, r, None)},
+    ),
+    (
+        ("_mget",),
+        {"GET": lambda e, r: docs.mget(e, r, None), "POST": lambda e, r: docs.mget(e, r, None)},
+    ),
+    (
+        ("_refresh",),
+        {"GET": lambda e, r: idx.refresh(e, r, None), "POST": lambda e, r: idx.refresh(e, r, None)},
+    ),
+    (("_mapping",), {"GET": lambda e, r: idx.get_mapping(e, r, None)}),
+    (("_settings",), {"GET": lambda e, r: idx.get_settings(e, r, None)}),
+    (
+        ("_aliases",),
+        {"POST": idx.update_aliases, "GET": lambda e, r: idx.get_alias(e, r, None, None)},
+    ),
+    (("_alias",), {"GET": lambda e, r: idx.get_alias(e, r, None, None)}),
+    (
+        ("_alias", "{a}"),
+        {
+            "GET": lambda e, r, a: idx.get_alias(e, r, None, a),
+            "HEAD": lambda e, r, a: idx.get_alias(e, r, None, a),
+        },
+    ),
+    (
+        ("{i}",),
+        {
+            "PUT": idx.create_index,
+            "DELETE": idx.delete_index,
+            "HEAD": idx.index_exists,
+            "GET": idx.get_index,
+        },
+    ),
+    (("{i}", "_search"), {"GET": docs.search, "POST": docs.search}),
+    (("{i}", "_count"), {"GET": docs.count, "POST": docs.count}),
+    (("{i}", "_bulk"), {"POST": docs.bulk, "PUT": docs.bulk}),
+    (("{i}", "_mget"), {"GET": docs.mget, "POST": docs.mget}),
+    (("{i}", "_refresh"), {"GET": idx.refresh, "POST": idx.refresh}),
+    (
+        ("{i}", "_mapping"),
+        {"GET": idx.get_mapping, "PUT": idx.put_mapping, "POST": idx.put_mapping},
+    ),
+    (("{i}", "_settings"), {"GET": idx.get_settings}),
+    (("{i}", "_delete_by_query"), {"POST": docs.delete_by_query}),
+    (("{i}", "_alias"), {"GET": lambda e, r, i: idx.get_alias(e, r, i, None)}),
+    (("{i}", "_aliases"), {"GET": lambda e, r, i: idx.get_alias(e, r, i, None)}),
+    (
+        ("{i}", "_alias", "{a}"),
+        {
+            "PUT": idx.put_alias,
+            "POST": idx.put_alias,
+            "DELETE": idx.delete_alias,
+            "GET": idx.get_alias,
+            "HEAD": idx.get_alias,
+        },
+    ),
+    (
+        ("{i}", "_aliases", "{a}"),
+        {"PUT": idx.put_alias, "POST": idx.put_alias, "DELETE": idx.delete_alias},
+    ),
+    (("{i}", "_doc"), {"POST": lambda e, r, i: docs.index_doc(e, r, i, None)}),
+    (
+        ("{i}", "_doc", "{d}"),
+        {
+            "PUT": docs.index_doc,
+            "POST": docs.index_doc,
+            "GET": docs.get_doc,
+            "HEAD": docs.get_doc,
+            "DELETE": docs.delete_doc,
+        },
+    ),
+    (
+        ("{i}", "_create", "{d}"),
+        {
+            "PUT": lambda e, r, i, d: docs.index_doc(e, r, i, d, "create"),
+            "POST": lambda e, r, i, d: docs.index_doc(e, r, i, d, "create"),
+        },
+    ),
+    (("{i}", "_update", "{d}"), {"POST": docs.update_doc}),
+    (("{i}", "_source", "{d}"), {"GET": docs.get_source, "HEAD": docs.get_source}),
+]
+
+
+def _match(pattern: tuple[str, ...], parts: list[str]) -> list[str] | None:
+    if len(pattern) != len(parts):
+        return None
+    args: list[str] = []
+    for want, got in zip(pattern, parts, strict=True):
+        if want.startswith("{"):
+            if want == "{i}" and got.startswith("_") and got not in ("_all",):
+                return None
+            args.append(got)
+        elif want != got:
+            return None
+    return args
+
+
+def dispatch(engine: Engine, req: Request) -> tuple[int, Any]:
+    parts = [unquote(p) for p in req.path.strip("/").split("/") if p]
+    allowed: list[str] = []
+    for pattern, methods in ROUTES:
+        args = _match(pattern, parts)
+        if args is None:
+            continue
+        handler = methods.get(req.method)
+        if handler is None:
+            allowed.extend(methods)
+            continue
+        with engine.locked():
+            return handler(engine, req, *args)
+    if allowed:
+        return 405, {
+            "error": f"Incorrect HTTP method for uri [{req.path}] and method "
+            f"[{req.method}], allowed: {sorted(set(allowed))}",
+            "status": 405,
+        }
+    raise SearchError(
+        400,
+        "illegal_argument_exception",
+        f"no handler found for uri [{req.path}] and method [{req.method}]; this "
+        "API is not supported by the polystore embedded search engine",
+    )
+
+
+def handle(engine: Engine, req: Request) -> tuple[int, bytes]:
+    try:
+        status, body = dispatch(engine, req)
+    except SearchError as err:
+        status, body = err.status, err.body()
+    except ValueError as err:  # tantivy reports bad input (e.g. an invalid regex) this way
+        status, body = 400, SearchError(400, "illegal_argument_exception", str(err)).body()
+    except BaseException as err:  # pyo3 panics derive from BaseException
+        if isinstance(err, KeyboardInterrupt | SystemExit):
+            raise
+        log.exception("search engine failure on %s %s", req.method, req.path)
+        status, body = 500, SearchError(500, "exception", f"{type(err).__name__}: {err}").body()
+    if req.method == "HEAD":
+        return status, b""
+    return status, json.dumps(body, separators=(",", ":")).encode()
+
+
+class SearchApp:
+    """ASGI application; owns the periodic refresher and closes the engine on shutdown."""
+
+    def __init__(self, engine: Engine, refresh_tick: float = 0.1) -> None:
+        self.engine = engine
+        self.refresh_tick = refresh_tick
+        self._refresher: asyncio.Task[None] | None = None
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_tick)
+            try:
+                self.engine.refresh_due()
+            except Exception:
+                log.exception("periodic refresh failed")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        params = dict(parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True))
+        req = Request(scope["method"], scope["path"], params, b"".join(chunks))
+        status, payload = handle(self.engine, req)
+        headers = [(b"content-type", b"application/json; charset=UTF-8")]
+        if req.method != "HEAD":
+            headers.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._refresher = asyncio.create_task(self._refresh_loop())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._refresher is not None:
+                    self._refresher.cancel()
+                self.engine.close()  # commits every index: nothing acknowledged is lost
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,91 @@
+"""Index settings: the request's ``settings`` normalised to OpenSearch's nested form."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from emulation.search.errors import bad_request, unsupported
+
+_KNOWN = frozenset(
+    {
+        "number_of_shards",
+        "number_of_replicas",
+        "refresh_interval",
+        "analysis",
+        "max_result_window",
+        "max_ngram_diff",
+        "auto_expand_replicas",
+        "codec",
+        "knn",
+        "similarity",
+        "mapping",
+        "routing",
+        "blocks",
+        "uuid",
+        "creation_date",
+        "provided_name",
+        "version",
+        "hidden",
+        "search",
+    }
+)
+_DURATION = re.compile(r"^(-?\d+(?:\.\d+)?)(ms|s|m|h)?$")
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"index.a.b": 1, "c": {...}}`` -> ``{"index": {"a": {"b": 1}, "c": {...}}}``."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        parts = key.split(".")
+        if parts[0] != "index":
+            parts = ["index", *parts]
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        if isinstance(value, dict) and parts[-1] in node:
+            node[parts[-1]].update(value)
+        elif isinstance(value, dict) and parts == ["index"]:
+            node.setdefault("index", {}).update(_nest(value)["index"])
+        else:
+            node[parts[-1]] = value
+    return out
+
+
+class IndexSettings:
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        index = raw.get("index", {})
+        self.analysis: dict[str, Any] = index.get("analysis", {}) or {}
+        self.refresh_interval = parse_interval(index.get("refresh_interval", "1s"))
+        self.max_result_window = int(index.get("max_result_window", 10000))
+
+    @classmethod
+    def from_request(cls, settings: dict[str, Any]) -> IndexSettings:
+        nested = _nest(copy.deepcopy(settings))
+        index = nested.get("index", {})
+        for key in index:
+            if key not in _KNOWN:
+                raise unsupported(f"index setting [index.{key}]")
+        index.setdefault("number_of_shards", "1")
+        index.setdefault("number_of_replicas", "1")
+        for key in ("number_of_shards", "number_of_replicas"):
+            index[key] = str(index[key])
+        parse_interval(index.get("refresh_interval", "1s"))
+        return cls(nested)
+
+
+def parse_interval(value: Any) -> float | None:
+    """Seconds between automatic refreshes; ``None`` when disabled (``-1``)."""
+    text = str(value).strip()
+    match = _DURATION.match(text)
+    if not match:
+        raise bad_request(
+            f"failed to parse setting [index.refresh_interval] with value [{text}] as a time value"
+        )
+    number = float(match.group(1))
+    if number < 0:
+        return None
+    unit = match.group(2) or ("ms" if text != "0" else "s")
+    return number * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[unit]
