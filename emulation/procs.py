@@ -1,9 +1,9 @@
 """Detached engine processes tracked by pid files, so they outlive ``polystore up``.
 
-An engine is started through ``sh -c 'cmd & echo $!'``: the shell forks the engine in
-the background and exits at once, so the engine is re-parented away from polystore
-(no zombie to reap, no Popen object to outlive) and sits in its own session (a Ctrl-C
-in the terminal that ran ``up`` does not reach it). Its pid and start time go to a
+An engine is started by a tiny launcher (a fresh single-threaded Python): it starts a
+new session, forks the engine and exits at once, so the engine is re-parented away
+from polystore (no zombie to reap, no Popen object to outlive) and sits in its own
+session (a Ctrl-C in the terminal that ran ``up`` does not reach it). Its pid and start time go to a
 pid file; the start time guards against the pid having been reused since.
 """
 
@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pwd
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +23,25 @@ from pathlib import Path
 import psutil
 
 from emulation.errors import EmulationError
+
+# Runs in a fresh single-threaded interpreter: new session, fork, the child execs the
+# engine with its output on the launcher's stderr (the log), the launcher prints the
+# pid and exits, so the engine is re-parented and never becomes our zombie.
+_LAUNCHER = """
+import os, sys
+uid, gid = int(sys.argv[1]), int(sys.argv[2])
+os.setsid()
+pid = os.fork()
+if pid == 0:
+    if uid >= 0:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    os.dup2(2, 1)
+    os.execvp(sys.argv[3], sys.argv[3:])
+print(pid, flush=True)
+os._exit(0)
+"""
 
 
 @dataclass(frozen=True)
@@ -73,26 +94,23 @@ def spawn_detached(
     log.parent.mkdir(parents=True, exist_ok=True)
     pids_dir.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        fd = out.fileno()
-        # "$@" keeps every argument intact: nothing is ever parsed by the shell.
-        script = f'"$@" </dev/null >&{fd} 2>&{fd} {fd}>&- & echo $!'
-        extra: dict[str, object] = {}
+        uid = gid = -1
         if user is not None:
-            extra = {"user": user, "group": user, "extra_groups": []}
+            entry = pwd.getpwnam(user)
+            uid, gid = entry.pw_uid, entry.pw_gid
         done = subprocess.run(
-            ["/bin/sh", "-c", script, "sh", *command],
-            capture_output=True,
-            pass_fds=(fd,),
+            [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(uid), str(gid), *command],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=out,
             env=env,
             cwd=cwd,
-            start_new_session=True,
             check=False,
             timeout=10,
-            **extra,  # type: ignore[arg-type]
         )
     if done.returncode != 0 or not done.stdout.strip().isdigit():
         raise EmulationError(
-            f"could not start {name}: {done.stderr.decode(errors='replace').strip()}",
+            f"could not start {name} (see {log})",
             f"try running it by hand: {' '.join(command)}",
         )
     pid = int(done.stdout)

@@ -80,8 +80,14 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
             # Keep the password in step with state.json (it may have been regenerated).
             conn.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
                 sql.SQL(verb), sql.Identifier(t.role), sql.Literal(t.password)))
-        for t in todo:
-            db = sql.Identifier(t.spec.database)
+        for name in MAINTENANCE_DATABASES:
+            conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(
+                sql.Identifier(name)))
+
+    def one_store(t: PgTarget) -> None:
+        """Database, its grants, extensions, migrations: independent of the other stores."""
+        db = sql.Identifier(t.spec.database)
+        with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
             if t.spec.database not in dbs:
                 progress(f"creating database {t.spec.database} (owner {t.role})")
                 conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
@@ -89,11 +95,6 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
             conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
             conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
                 db, sql.Identifier(t.role)))
-        for name in MAINTENANCE_DATABASES:
-            conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(
-                sql.Identifier(name)))
-
-    def extensions_and_migrations(t: PgTarget) -> None:
         if t.spec.extensions:
             with psycopg.connect(dbname=t.spec.database, autocommit=True, **admin) as conn:
                 for ext in t.spec.extensions:
@@ -101,8 +102,9 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
                         sql.Identifier(ext)))
         migrate(ep, t)
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(extensions_and_migrations, todo))
+    # Stores are independent; dbmate runs are mostly waiting, so overlap them.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(one_store, todo))
     progress(f"postgres: {len(todo)} databases provisioned and migrated")
 
 
