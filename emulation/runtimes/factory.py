@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from emulation.errors import EmulationError
 from emulation.runtimes.base import Runtime
 from emulation.state import State, StateDir
@@ -11,6 +14,9 @@ RUNTIMES = ("auto", "embedded", "docker")
 
 def docker_available() -> bool:
     """Whether a Docker engine answers a ping (within 2 s)."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if not host and not Path("/var/run/docker.sock").exists():
+        return False  # nothing to ask; the SDK would leak a socket finding that out
     try:
         import docker
 
