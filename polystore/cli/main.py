@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "polystore.cli.topology_cmds",
     "polystore.cli.preview_cmds",
     "polystore.cli.policy_cmds",
+    "polystore.cli.local_cmds",
 ]
 
 # Exit statuses: 0 ok, 1 a check found problems (policy, parity), 2 bad input.
