@@ -25,13 +25,12 @@ SERVICE_USER = "embedded_postgres"
 ADMIN_USER = "postgres"
 
 # Local-only settings: no Unix socket (nothing to clean up, no path-length limit),
-# fsync off (a dev stack trades durability across a machine crash for speed; a killed
-# server still loses nothing committed), logical WAL so CDC can read it.
+# asynchronous commit (speed: a crash may lose the last fraction of a second of commits,
+# but fsync and full-page writes stay on so it can never corrupt the cluster and lose
+# the seeded data), logical WAL so CDC can read it.
 SERVER_SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "unix_socket_directories": "",
-    "fsync": "off",
-    "full_page_writes": "off",
     "synchronous_commit": "off",
     "wal_level": "logical",
     "max_connections": "200",

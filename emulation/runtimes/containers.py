@@ -78,7 +78,7 @@ def specs(state_dir: StateDir, state: State) -> dict[str, ContainerSpec]:
         "postgres": spec(
             "postgres", volume_path="/var/lib/postgresql/data",
             environment={"POSTGRES_PASSWORD": state.admin_password, "POSTGRES_USER": "postgres"},
-            command=["postgres", "-c", "wal_level=logical", "-c", "fsync=off",
+            command=["postgres", "-c", "wal_level=logical", "-c", "synchronous_commit=off",
                      "-c", "max_connections=200"],
             healthcheck=HealthCheck(["CMD-SHELL", "pg_isready -U postgres -h 127.0.0.1"]),
         ),
