@@ -18,9 +18,6 @@ from typing import Any
 from emulation import fingerprint
 from emulation.errors import EmulationError, StaleState
 from emulation.ports import free_port
-from emulation.provision import dynamodb as dyn_prov
-from emulation.provision import postgres as pg_prov
-from emulation.provision import search as search_prov
 from emulation.runtimes import factory
 from emulation.runtimes.base import ENGINE_NAMES, Endpoints, Progress, endpoints_of
 from emulation.state import StateDir
@@ -91,6 +88,12 @@ class LocalStack:
 
     def _provision(self, systems: list[System], state: Any, ep: Endpoints,
                    progress: Progress) -> None:  # fmt: skip
+        # Imported here: provisioning pulls in the engines' clients (httpx, psycopg,
+        # boto3), which a warm `up` with nothing to provision should not pay for.
+        from emulation.provision import dynamodb as dyn_prov
+        from emulation.provision import postgres as pg_prov
+        from emulation.provision import search as search_prov
+
         for system in systems:
             pg_prov.targets([system], state)  # create passwords before threads share state
         jobs = []
