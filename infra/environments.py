@@ -36,6 +36,9 @@ class EnvironmentProfile:
     rds_max_allocated_storage_gb: int
     rds_multi_az: bool
     reader_autoscaling_max: int  # 0: no reader autoscaling
+    # Aurora readers every cluster gets whatever the topology asks: a reader in another AZ
+    # is what makes an Aurora cluster survive the loss of one AZ (prod's promise).
+    aurora_min_readers: int
     deletion_protection: bool
     final_snapshot: bool
     backup_retention_days: int
@@ -72,7 +75,8 @@ PROFILES: dict[str, EnvironmentProfile] = {
         name="dev", az_count=2, nat_gateways=1, single_az=True,
         aurora_min_acu=0.5, aurora_max_acu=2, rds_instance_class="db.t4g.micro",
         rds_allocated_storage_gb=20, rds_max_allocated_storage_gb=50, rds_multi_az=False,
-        reader_autoscaling_max=0, deletion_protection=False, final_snapshot=False,
+        reader_autoscaling_max=0, aurora_min_readers=0,
+        deletion_protection=False, final_snapshot=False,
         backup_retention_days=7, performance_insights_retention_days=7,
         monitoring_interval_seconds=60,
         backup_rules=(BackupRule("daily", DAILY, 7),), cross_region_copy=False,
@@ -86,7 +90,8 @@ PROFILES: dict[str, EnvironmentProfile] = {
         name="staging", az_count=2, nat_gateways=1, single_az=False,
         aurora_min_acu=0.5, aurora_max_acu=8, rds_instance_class="db.t4g.medium",
         rds_allocated_storage_gb=50, rds_max_allocated_storage_gb=200, rds_multi_az=True,
-        reader_autoscaling_max=2, deletion_protection=True, final_snapshot=True,
+        reader_autoscaling_max=2, aurora_min_readers=0,
+        deletion_protection=True, final_snapshot=True,
         backup_retention_days=14, performance_insights_retention_days=7,
         monitoring_interval_seconds=30,
         backup_rules=(BackupRule("daily", DAILY, 14), BackupRule("weekly", WEEKLY, 56)),
@@ -101,7 +106,8 @@ PROFILES: dict[str, EnvironmentProfile] = {
         name="prod", az_count=3, nat_gateways=3, single_az=False,
         aurora_min_acu=2, aurora_max_acu=64, rds_instance_class="db.m7g.large",
         rds_allocated_storage_gb=100, rds_max_allocated_storage_gb=1000, rds_multi_az=True,
-        reader_autoscaling_max=5, deletion_protection=True, final_snapshot=True,
+        reader_autoscaling_max=5, aurora_min_readers=1,
+        deletion_protection=True, final_snapshot=True,
         backup_retention_days=30, performance_insights_retention_days=731,
         monitoring_interval_seconds=15,
         backup_rules=(

@@ -123,7 +123,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                 preferred_backup_window=BACKUP_WINDOW,
                 preferred_maintenance_window=MAINTENANCE_WINDOW,
                 **common, opts=child(self, protect=protect))
-            replicas = s.read_replicas_for(args.environment)
+            replicas = max(s.read_replicas_for(args.environment), p.aurora_min_readers)
             for i in range(1 + replicas):
                 aws.rds.ClusterInstance(
                     f"{name}-{i}", identifier=f"{args.identifier}-{i}",

@@ -18,12 +18,7 @@ def shipped() -> dict[str, dict[str, Any]]:
     return {s: preview_mod.run_preview(s) for s in ("dev", "staging", "prod")}
 
 
-@pytest.mark.parametrize("stack", [
-    "dev", "staging",
-    pytest.param("prod", marks=pytest.mark.xfail(strict=True, reason=(
-        "infra: ecommerce auth-db and payment-db are single-instance Aurora clusters in prod "
-        "(PS-RDS-04); reported to the lead"))),
-])
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_shipped_stack_passes_every_mandatory_rule(topology, shipped, stack: str) -> None:
     report = evaluate(shipped[stack], topology)
     assert [(f.rule_id, f.resource_name, f.message) for f in report.failed("mandatory")] == []
