@@ -36,6 +36,9 @@ class PostgresDatabaseArgs:
     kms_key_arn: pulumi.Input[str]
     monitoring_role_arn: pulumi.Input[str]
     cdc_source: bool
+    # The environment's AZs: cluster instances are pinned round-robin over them, so the
+    # writer and its readers sit in distinct AZs (and a reviewer can see that they do).
+    zones: tuple[str, ...] = ()
     # description -> security group id allowed to connect (owner first, then CDC connector)
     clients: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
@@ -129,6 +132,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                     f"{name}-{i}", identifier=f"{args.identifier}-{i}",
                     cluster_identifier=cluster.id, instance_class="db.serverless",
                     engine="aurora-postgresql", engine_version=s.version,
+                    availability_zone=args.zones[i % len(args.zones)] if args.zones else None,
                     promotion_tier=i, **instance_common, opts=child(self, protect=protect))
             if replicas and p.reader_autoscaling_max > replicas:
                 target = aws.appautoscaling.Target(

@@ -119,7 +119,7 @@ class SystemDeployment(pulumi.ComponentResource):
                 environment=st.environment, profile=p, vpc_id=net.vpc_id,
                 subnet_ids=net.isolated_subnet_ids, kms_key_arn=keys.data_key_arn,
                 monitoring_role_arn=monitoring.arn, cdc_source=cdc_source or pg.logical_replication,
-                clients=clients), owned(pg.owner))
+                zones=st.zones(), clients=clients), owned(pg.owner))
         tables: dict[str, DynamoTable] = {}
         for store_name, t in system.dynamodb_stores().items():
             tables[store_name] = DynamoTable(f"{name}-{store_name}", DynamoTableArgs(
