@@ -106,5 +106,20 @@ def inline_policy(name: str, role_: aws.iam.Role, statements: list[dict[str, Any
 
 
 def arn(ctx: Context, service: str, resource: str) -> pulumi.Output[str]:
-    """An ARN in this stack's account and region (for resources named by convention)."""
+    """An ARN in this stack's account and region (for resources named by convention).
+
+    Known at preview (the account comes from an invoke), unlike a new resource's ``arn``
+    output: documents built from it (task definitions, policies) stay reviewable.
+    """
     return ctx.account_id.apply(lambda acct: f"arn:aws:{service}:{ctx.region}:{acct}:{resource}")
+
+
+def role_arn(ctx: Context, role_name: str) -> pulumi.Output[str]:
+    """The ARN of a role created with this name (IAM ARNs have no region; no path here)."""
+    return ctx.account_id.apply(lambda acct: f"arn:aws:iam::{acct}:role/{role_name[:64]}")
+
+
+def ecr_image(ctx: Context, repository: str, tag: str = "latest") -> pulumi.Output[str]:
+    """The image URI of a private ECR repository, as ``repository_url`` will be."""
+    return ctx.account_id.apply(
+        lambda acct: f"{acct}.dkr.ecr.{ctx.region}.amazonaws.com/{repository}:{tag}")

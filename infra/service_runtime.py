@@ -21,10 +21,13 @@ from infra.common import (
     ROLE_SERVICE,
     Context,
     Tags,
+    arn,
     child,
+    ecr_image,
     inline_policy,
     log_group,
     role,
+    role_arn,
     role_tags,
     statement,
 )
@@ -99,8 +102,11 @@ class ServiceIdentity(pulumi.ComponentResource):
                                    self, f"{base}: ECS pulls the image, writes logs, injects "
                                    "secrets", tags)
         self.security_group_id = self.sg.id
-        self.task_role_arn = self.task_role.arn
-        self.execution_role_arn = self.execution_role.arn
+        # Derived from the names (known at preview) so the task definition and the search
+        # role mapping that embed them stay reviewable; dependents wait on ``roles``.
+        self.task_role_arn = role_arn(ctx, f"{base}-task")
+        self.execution_role_arn = role_arn(ctx, f"{base}-exec")
+        self.roles = [self.task_role, self.execution_role]
         self.register_outputs({"security_group_id": self.security_group_id,
                                "task_role_arn": self.task_role_arn,
                                "execution_role_arn": self.execution_role_arn})
@@ -140,22 +146,27 @@ class FargateService(pulumi.ComponentResource):
         ctx, ident = args.ctx, args.identity
         base = f"{ctx.prefix}-{args.service}"
         tags = ident.tags
+        # Names, URIs and ARNs below are derived from known inputs, not read from the new
+        # resources' outputs: the container definition and the execution policy stay
+        # readable at preview (docs/infra.md, "Offline preview").
+        repo_name = f"{ctx.system}/{args.service}"
+        log_path = f"/polystore/{ctx.prefix}/{args.service}"
         repo = aws.ecr.Repository(
-            name, name=f"{ctx.system}/{args.service}", image_tag_mutability="IMMUTABLE",
+            name, name=repo_name, image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
             encryption_configurations=[{"encryption_type": "KMS",
                                         "kms_key": args.kms_key_arn}], tags=tags,
             opts=child(self))
-        image = args.image or pulumi.Output.concat(repo.repository_url, ":latest")
-        logs = log_group(name, f"/polystore/{ctx.prefix}/{args.service}",
-                         args.log_retention_days, args.logs_key_arn, self, tags)
+        image = args.image or ecr_image(ctx, repo_name)
+        logs = log_group(name, log_path, args.log_retention_days, args.logs_key_arn, self, tags)
 
         exec_statements = [
             statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLoginHasNoResourceLevel"),
             statement(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                       "ecr:GetDownloadUrlForLayer"], [repo.arn], sid="PullOwnImage"),
+                       "ecr:GetDownloadUrlForLayer"], [arn(ctx, "ecr", f"repository/{repo_name}")],
+                      sid="PullOwnImage"),
             statement(["logs:CreateLogStream", "logs:PutLogEvents"],
-                      [pulumi.Output.concat(logs.arn, ":*")], sid="WriteOwnLogs"),
+                      [arn(ctx, "logs", f"log-group:{log_path}:*")], sid="WriteOwnLogs"),
         ]
         if args.secret_arns:
             exec_statements += [
@@ -175,7 +186,7 @@ class FargateService(pulumi.ComponentResource):
             "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp"}],
             "linuxParameters": {"initProcessEnabled": True},
             "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": logs.name, "awslogs-region": ctx.region,
+                "awslogs-group": log_path, "awslogs-region": ctx.region,
                 "awslogs-stream-prefix": args.service}},
         }
         if args.port:
@@ -185,10 +196,11 @@ class FargateService(pulumi.ComponentResource):
         task = aws.ecs.TaskDefinition(
             name, family=base, requires_compatibilities=["FARGATE"], network_mode="awsvpc",
             cpu=str(args.cpu), memory=str(args.memory),
-            task_role_arn=ident.task_role.arn, execution_role_arn=ident.execution_role.arn,
+            task_role_arn=ident.task_role_arn, execution_role_arn=ident.execution_role_arn,
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "ARM64"},
             volumes=[{"name": TMP_VOLUME}], tags=tags,
-            container_definitions=pulumi.Output.json_dumps([container]), opts=child(self))
+            container_definitions=pulumi.Output.json_dumps([container]),
+            opts=child(self, depends_on=[repo, logs, *ident.roles]))
         svc = aws.ecs.Service(
             name, name=args.service, cluster=args.cluster.cluster_arn,
             task_definition=task.arn, desired_count=args.desired_count, launch_type="FARGATE",
