@@ -110,6 +110,9 @@ class TaskRoleOwnStoresOnly(Rule):
             return
         system = system_for(role, ctx)
         if system is None:
+            if inherited_tag(role, ctx, TAG_ROLE):  # a workload nobody can scope: say so
+                yield Violation(f"workload role {role.name} has no polystore:system tag of a "
+                                "system in this stack: its grants cannot be scoped", r)
             return
         allowed = reachable_stores(role, ctx, system)
         if allowed is None:
@@ -175,7 +178,10 @@ class DatabaseSgOwnerOnly(Rule):
                         yield Violation(f"cannot be checked at preview: {exc.path} is unknown",
                                         carrier, unknown=True)
                         continue
-                    if src is None:
+                    if src is None:  # an id no group of this stack has: cannot attribute
+                        yield Violation(f"cannot be checked: {carrier.name} admits {ref}, which "
+                                        "is no security group of this stack", carrier,
+                                        unknown=True)
                         continue
                     who = inherited_tag(src, ctx, TAG_SERVICE)
                     role = inherited_tag(src, ctx, TAG_ROLE)

@@ -146,3 +146,36 @@ def test_link_lambda_reaching_beyond_its_link_is_caught(captured, topology, cdc_
                              "kafka-cluster:ReadData"], "Resource": arn})
     pol["inputs"]["policy"] = json.dumps(doc)
     assert ("PS-TOPO-01", pol["name"]) in _failed(p, topology)
+
+
+def _policy_resources(p: dict[str, Any]) -> list[Any]:
+    """The captured preview as CrossGuard hands it to a stack policy: tags on providers."""
+    from pulumi_policy import PolicyProviderResource, PolicyResource, PolicyResourceOptions
+
+    by_urn = {r["urn"]: r for r in p["resources"]}
+    providers = {u: PolicyProviderResource(r["type"], r["inputs"], u, r["name"])
+                 for u, r in by_urn.items() if r["type"].startswith("pulumi:providers:")}
+    opts = PolicyResourceOptions(False, [], False, [], None, None, None)
+    return [PolicyResource(r["type"], r["inputs"], r["urn"], r["name"], opts,
+                           providers.get((r.get("options") or {}).get("provider")), None, [], {})
+            for r in p["resources"] if not r["type"].startswith("pulumi:providers:")]
+
+
+def test_crossguard_reads_default_tags_from_providers(captured, topology) -> None:
+    """In CrossGuard the service of a role comes from its provider's default tags: with
+    the providers every service role is attributed and clean; without them none is."""
+    from pulumi_policy import StackValidationArgs
+
+    from policy.crossguard import policies
+
+    pack = {pol.name: pol for pol in policies()}
+    seen: list[str] = []
+    pack["PS-TOPO-01"].validate(StackValidationArgs(_policy_resources(_fresh(captured)), {}),
+                                lambda m, u: seen.append(m))
+    assert seen == []
+    p = _fresh(captured)
+    for r in p["resources"]:
+        (r.get("options") or {}).pop("provider", None)
+    pack["PS-TOPO-01"].validate(StackValidationArgs(_policy_resources(p), {}),
+                                lambda m, u: seen.append(m))
+    assert seen and all("has no polystore:system tag" in m for m in seen), seen
