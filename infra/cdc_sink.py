@@ -15,7 +15,16 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from infra.common import Context, child, inline_policy, log_group, role, statement
+from infra.common import (
+    ROLE_CDC_SINK,
+    Context,
+    child,
+    inline_policy,
+    log_group,
+    role,
+    role_tags,
+    statement,
+)
 from infra.streaming import client_statements
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
@@ -50,20 +59,22 @@ class CdcSink(pulumi.ComponentResource):
         ctx = args.ctx
         fn_name = f"{ctx.prefix}-{args.link}-sink"[:64]
         group = fn_name
+        tags = role_tags(ROLE_CDC_SINK, args.link)
         self.sg = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.vpc_id, description=f"{fn_name}: Lambda (no inbound)",
-            opts=child(self))
+            tags=tags, opts=child(self))
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-out", security_group_id=self.sg.id, ip_protocol="tcp", from_port=0,
             to_port=65535, cidr_ipv4=args.vpc_cidr,
             description="brokers, DynamoDB gateway and VPC endpoints", opts=child(self))
         dlq = aws.sqs.Queue(f"{name}-failures", name=f"{fn_name}-failures",
                             kms_master_key_id=args.kms_key_arn,
-                            message_retention_seconds=14 * 24 * 3600, opts=child(self))
+                            message_retention_seconds=14 * 24 * 3600, tags=tags,
+                            opts=child(self))
         logs = log_group(f"{name}-logs", f"/aws/lambda/{fn_name}", args.log_retention_days,
-                         args.logs_key_arn, self)
+                         args.logs_key_arn, self, tags)
         fn_role = role(f"{name}-role", fn_name, "lambda.amazonaws.com", self,
-                       f"{args.link}: read one topic, write one table")
+                       f"{args.link}: read one topic, write one table", tags)
         aws.iam.RolePolicyAttachment(
             f"{name}-vpc", role=fn_role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
@@ -89,13 +100,13 @@ class CdcSink(pulumi.ComponentResource):
             kms_key_arn=args.kms_key_arn,
             vpc_config={"subnet_ids": args.subnet_ids, "security_group_ids": [self.sg.id]},
             logging_config={"log_format": "JSON", "log_group": logs.name},
-            tracing_config={"mode": "Active"}, opts=child(self))
+            tracing_config={"mode": "Active"}, tags=tags, opts=child(self))
         aws.lambda_.EventSourceMapping(
             name, function_name=fn.arn, event_source_arn=args.cluster_arn,
             topics=[args.topic], starting_position="TRIM_HORIZON",
             batch_size=args.batch_size,
             amazon_managed_kafka_event_source_config={"consumer_group_id": group},
-            destination_config={"on_failure": {"destination_arn": dlq.arn}},
+            destination_config={"on_failure": {"destination_arn": dlq.arn}}, tags=tags,
             opts=child(self))
         self.function_arn = fn.arn
         self.security_group_id = self.sg.id

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.common import child
+from infra.common import child, store_tags
 from polystore.topology.model import Capacity, DynamoStore
 
 STREAM_VIEW = {"new-image": "NEW_IMAGE", "old-image": "OLD_IMAGE",
@@ -23,6 +23,7 @@ PROJECTION = {"all": "ALL", "keys-only": "KEYS_ONLY", "include": "INCLUDE"}
 
 @dataclass(frozen=True)
 class DynamoTableArgs:
+    store_name: str  # the topology's name for it (the polystore:store tag)
     store: DynamoStore
     physical_name: str
     kms_key_arn: pulumi.Input[str]
@@ -45,6 +46,7 @@ class DynamoTable(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("polystore:dynamo:DynamoTable", name, None, opts)
         s = args.store
+        self.store_name = args.store_name
         provisioned = s.billing == "provisioned"
         cap = s.capacity
         if provisioned and cap is None:
@@ -73,6 +75,7 @@ class DynamoTable(pulumi.ComponentResource):
             point_in_time_recovery={"enabled": s.pitr},
             server_side_encryption={"enabled": True, "kms_key_arn": args.kms_key_arn},
             deletion_protection_enabled=args.deletion_protection,
+            tags=store_tags(args.store_name),
             **throughput,
             # Autoscaling owns provisioned capacity once the table exists.
             opts=child(self, ignore_changes=["readCapacity", "writeCapacity"]
@@ -98,7 +101,7 @@ class DynamoTable(pulumi.ComponentResource):
                 f"{name}-{dim.lower()}", service_namespace="dynamodb",
                 resource_id=resource_id, min_capacity=lo, max_capacity=hi,
                 scalable_dimension=f"dynamodb:{level}:{dim}CapacityUnits",
-                opts=child(self, depends_on=[self.table]))
+                tags=store_tags(self.store_name), opts=child(self, depends_on=[self.table]))
             aws.appautoscaling.Policy(
                 f"{name}-{dim.lower()}", policy_type="TargetTrackingScaling",
                 resource_id=target.resource_id, scalable_dimension=target.scalable_dimension,

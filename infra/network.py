@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.common import Context, child, inline_policy, log_group, role, statement
+from infra.common import TAG_TIER, Context, child, inline_policy, log_group, role, statement
 
 # Interface endpoints the services, Lambdas and ECS need without a NAT hop.
 INTERFACE_ENDPOINTS = ("secretsmanager", "kms", "logs", "ecr.api", "ecr.dkr", "sts")
@@ -56,7 +56,7 @@ class Network(pulumi.ComponentResource):
             return aws.ec2.Subnet(
                 f"{name}-{tier}-{zone}", vpc_id=self.vpc.id, cidr_block=str(block),
                 availability_zone=zone, map_public_ip_on_launch=False,
-                tags={"Name": f"{ctx.prefix}-{tier}-{zone}", "tier": tier}, opts=child(self))
+                tags={"Name": f"{ctx.prefix}-{tier}-{zone}", TAG_TIER: tier}, opts=child(self))
 
         public = [subnet("public", i, z, blocks[i]) for i, z in enumerate(args.zones)]
         private = [subnet("private", i, z, blocks[6 + i]) for i, z in enumerate(args.zones)]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.common import child
+from infra.common import child, store_tags
 from infra.environments import EnvironmentProfile
 from polystore.topology.model import PostgresStore
 
@@ -27,6 +27,7 @@ MAINTENANCE_WINDOW = "sun:04:00-sun:05:00"
 
 @dataclass(frozen=True)
 class PostgresDatabaseArgs:
+    store_name: str  # the topology's name for it (the polystore:store tag)
     store: PostgresStore
     identifier: str  # cluster / instance identifier
     environment: str
@@ -36,6 +37,9 @@ class PostgresDatabaseArgs:
     kms_key_arn: pulumi.Input[str]
     monitoring_role_arn: pulumi.Input[str]
     cdc_source: bool
+    # The environment's AZs: cluster instances are pinned round-robin over them, so the
+    # writer and its readers sit in distinct AZs (and a reviewer can see that they do).
+    zones: tuple[str, ...] = ()
     # description -> security group id allowed to connect (owner first, then CDC connector)
     clients: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
@@ -59,19 +63,20 @@ class PostgresDatabase(pulumi.ComponentResource):
         aurora = self.engine == "aurora-postgresql"
         major = s.version.split(".")[0]
         self.port, self.database = PORT, s.database
+        tags = store_tags(args.store_name)  # on every taggable child: all of it is the store
 
         self.sg = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.vpc_id,
             description=f"{args.identifier}: PostgreSQL from its owner service only",
-            opts=child(self))
+            tags=tags, opts=child(self))
         for i, (who, sg_id) in enumerate(args.clients.items()):
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-from-{i}", security_group_id=self.sg.id, ip_protocol="tcp",
                 from_port=PORT, to_port=PORT, referenced_security_group_id=sg_id,
-                description=f"PostgreSQL from {who}", opts=child(self))
+                description=f"PostgreSQL from {who}", tags=tags, opts=child(self))
         subnets = aws.rds.SubnetGroup(
             f"{name}-subnets", name=f"{args.identifier}-isolated", subnet_ids=args.subnet_ids,
-            description=f"{args.identifier}: isolated subnets", opts=child(self))
+            description=f"{args.identifier}: isolated subnets", tags=tags, opts=child(self))
 
         params = [
             {"name": "rds.force_ssl", "value": "1"},
@@ -97,6 +102,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             "db_subnet_group_name": subnets.name,
             "enabled_cloudwatch_logs_exports": ["postgresql"],
             "port": PORT,
+            "tags": tags,
         }
         instance_common = {
             "performance_insights_enabled": True,
@@ -112,7 +118,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             pg = aws.rds.ClusterParameterGroup(
                 f"{name}-params", family=family, parameters=params,
                 description=f"{args.identifier}: TLS, pg_stat_statements, replication",
-                opts=child(self))
+                tags=tags, opts=child(self))
             cluster = aws.rds.Cluster(
                 name, cluster_identifier=args.identifier, engine="aurora-postgresql",
                 engine_mode="provisioned", engine_version=s.version,
@@ -129,14 +135,16 @@ class PostgresDatabase(pulumi.ComponentResource):
                     f"{name}-{i}", identifier=f"{args.identifier}-{i}",
                     cluster_identifier=cluster.id, instance_class="db.serverless",
                     engine="aurora-postgresql", engine_version=s.version,
-                    promotion_tier=i, **instance_common, opts=child(self, protect=protect))
+                    availability_zone=args.zones[i % len(args.zones)] if args.zones else None,
+                    promotion_tier=i, tags=tags, **instance_common,
+                    opts=child(self, protect=protect))
             if replicas and p.reader_autoscaling_max > replicas:
                 target = aws.appautoscaling.Target(
                     f"{name}-readers", service_namespace="rds",
                     scalable_dimension="rds:cluster:ReadReplicaCount",
                     resource_id=pulumi.Output.concat("cluster:", cluster.cluster_identifier),
                     min_capacity=replicas, max_capacity=p.reader_autoscaling_max,
-                    opts=child(self))
+                    tags=tags, opts=child(self))
                 aws.appautoscaling.Policy(
                     f"{name}-readers-cpu", policy_type="TargetTrackingScaling",
                     service_namespace=target.service_namespace,
@@ -155,7 +163,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             pg_rds = aws.rds.ParameterGroup(
                 f"{name}-params", family=family, parameters=params,
                 description=f"{args.identifier}: TLS, pg_stat_statements, replication",
-                opts=child(self))
+                tags=tags, opts=child(self))
             db = aws.rds.Instance(
                 name, identifier=args.identifier, engine="postgres", engine_version=s.version,
                 instance_class=p.rds_instance_class, storage_type="gp3",

@@ -9,14 +9,24 @@ Lambda from ``SearchStore.body()`` — the mapping is read from the topology, ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from infra.common import Context, child, inline_policy, log_group, role, statement
+from infra.common import (
+    ROLE_SEARCH_BOOTSTRAP,
+    Context,
+    child,
+    inline_policy,
+    log_group,
+    role,
+    role_tags,
+    statement,
+    stores_tags,
+)
 from infra.environments import EnvironmentProfile
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
@@ -37,6 +47,7 @@ class SearchDomainArgs:
     logs_key_arn: pulumi.Input[str]
     # description -> security group admitted on 443 (owners, sync Lambdas)
     clients: dict[str, pulumi.Input[str]]
+    stores: list[str] = field(default_factory=list)  # search stores (indexes) it hosts
 
 
 def domain_name(ctx: Context) -> str:
@@ -54,24 +65,28 @@ class SearchDomain(pulumi.ComponentResource):
         super().__init__("polystore:search:SearchDomain", name, None, opts)
         ctx, p = args.ctx, args.profile
         self.ctx = ctx
+        self.tags = stores_tags(args.stores)  # the domain and its SG implement these stores
         self.sg = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.vpc_id,
             description=f"{ctx.prefix}: OpenSearch HTTPS from owners and sync handlers only",
-            opts=child(self))
+            tags=self.tags, opts=child(self))
+        boot_tags = role_tags(ROLE_SEARCH_BOOTSTRAP)
         self.bootstrap_sg = aws.ec2.SecurityGroup(
             f"{name}-bootstrap-sg", vpc_id=args.vpc_id,
-            description=f"{ctx.prefix}: search bootstrap Lambda (no inbound)", opts=child(self))
+            description=f"{ctx.prefix}: search bootstrap Lambda (no inbound)", tags=boot_tags,
+            opts=child(self))
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-bootstrap-out", security_group_id=self.bootstrap_sg.id,
             ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4=args.vpc_cidr,
-            description="HTTPS to the domain and VPC endpoints", opts=child(self))
+            description="HTTPS to the domain and VPC endpoints", tags=boot_tags,
+            opts=child(self))
         self._base, self._rules = name, 0
         for who, sg_id in {**args.clients, "search bootstrap Lambda": self.bootstrap_sg.id}.items():
             self.admit(who, sg_id)
 
         self.bootstrap_role = role(f"{name}-bootstrap", f"{ctx.prefix}-search-bootstrap",
                                    "lambda.amazonaws.com", self,
-                                   "creates indexes and FGAC role mappings")
+                                   "creates indexes and FGAC role mappings", boot_tags)
         aws.iam.RolePolicyAttachment(
             f"{name}-bootstrap-vpc", role=self.bootstrap_role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
@@ -128,7 +143,7 @@ class SearchDomain(pulumi.ComponentResource):
                 "Resource": pulumi.Output.concat(domain_arn_, "/*")}]}),
             log_publishing_options=[{"log_type": t, "cloudwatch_log_group_arn": g.arn,
                                      "enabled": True} for t, g in logs.items()],
-            opts=child(self, depends_on=[log_policy]))
+            tags=self.tags, opts=child(self, depends_on=[log_policy]))
         self.endpoint = self.domain.endpoint
         self.domain_arn = self.domain.arn
         self.url = pulumi.Output.concat("https://", self.domain.endpoint)
@@ -138,7 +153,7 @@ class SearchDomain(pulumi.ComponentResource):
                       [pulumi.Output.concat(self.domain.arn, "/*")], sid="CreateIndexes")], self)
         self.bootstrap_logs = log_group(
             f"{name}-bootstrap-logs", f"/aws/lambda/{ctx.prefix}-search-bootstrap",
-            p.log_retention_days, args.logs_key_arn, self)
+            p.log_retention_days, args.logs_key_arn, self, boot_tags)
         self.bootstrap_fn = aws.lambda_.Function(
             f"{name}-bootstrap", name=f"{ctx.prefix}-search-bootstrap", runtime="python3.12",
             handler="search_bootstrap.handler", role=self.bootstrap_role.arn, timeout=120,
@@ -150,7 +165,7 @@ class SearchDomain(pulumi.ComponentResource):
             vpc_config={"subnet_ids": args.lambda_subnet_ids,
                         "security_group_ids": [self.bootstrap_sg.id]},
             logging_config={"log_format": "JSON", "log_group": self.bootstrap_logs.name},
-            opts=child(self))
+            tags=boot_tags, opts=child(self))
         self.register_outputs({"endpoint": self.endpoint, "domain_arn": self.domain_arn,
                                "url": self.url})
 
@@ -159,7 +174,7 @@ class SearchDomain(pulumi.ComponentResource):
         aws.vpc.SecurityGroupIngressRule(
             f"{self._base}-from-{self._rules}", security_group_id=self.sg.id,
             ip_protocol="tcp", from_port=443, to_port=443, referenced_security_group_id=sg_id,
-            description=f"HTTPS from {who}", opts=child(self))
+            description=f"HTTPS from {who}", tags=self.tags, opts=child(self))
         self._rules += 1
 
     def index_arn(self, physical_index: str) -> pulumi.Output[str]:

@@ -17,7 +17,20 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.common import Context, child, inline_policy, log_group, role, statement
+from infra.common import (
+    ROLE_SERVICE,
+    Context,
+    Tags,
+    arn,
+    child,
+    ecr_image,
+    inline_policy,
+    log_group,
+    role,
+    role_arn,
+    role_tags,
+    statement,
+)
 
 TMP_VOLUME = "tmp"
 
@@ -53,6 +66,8 @@ class ServiceIdentityArgs:
     service: str
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
+    # polystore:role (and link) of everything this workload is; a topology service by default
+    tags: Tags = field(default_factory=lambda: role_tags(ROLE_SERVICE))
 
 
 class ServiceIdentity(pulumi.ComponentResource):
@@ -67,26 +82,31 @@ class ServiceIdentity(pulumi.ComponentResource):
         super().__init__("polystore:service_runtime:ServiceIdentity", name, None, opts)
         ctx = args.ctx
         base = f"{ctx.prefix}-{args.service}"
+        self.tags = tags = dict(args.tags)
         self.sg = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.vpc_id, description=f"{base}: workload (no inbound)",
-            opts=child(self))
+            tags=tags, opts=child(self))
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-to-vpc", security_group_id=self.sg.id, ip_protocol="tcp", from_port=0,
             to_port=65535, cidr_ipv4=args.vpc_cidr,
-            description="stores, brokers and endpoints inside the VPC", opts=child(self))
+            description="stores, brokers and endpoints inside the VPC", tags=tags,
+            opts=child(self))
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-https-out", security_group_id=self.sg.id, ip_protocol="tcp",
             from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
-            description="AWS APIs without an interface endpoint (through NAT)",
+            description="AWS APIs without an interface endpoint (through NAT)", tags=tags,
             opts=child(self))
         self.task_role = role(f"{name}-task", f"{base}-task", "ecs-tasks.amazonaws.com", self,
-                              f"{base}: what the service's code may call")
+                              f"{base}: what the service's code may call", tags)
         self.execution_role = role(f"{name}-exec", f"{base}-exec", "ecs-tasks.amazonaws.com",
                                    self, f"{base}: ECS pulls the image, writes logs, injects "
-                                   "secrets")
+                                   "secrets", tags)
         self.security_group_id = self.sg.id
-        self.task_role_arn = self.task_role.arn
-        self.execution_role_arn = self.execution_role.arn
+        # Derived from the names (known at preview) so the task definition and the search
+        # role mapping that embed them stay reviewable; dependents wait on ``roles``.
+        self.task_role_arn = role_arn(ctx, f"{base}-task")
+        self.execution_role_arn = role_arn(ctx, f"{base}-exec")
+        self.roles = [self.task_role, self.execution_role]
         self.register_outputs({"security_group_id": self.security_group_id,
                                "task_role_arn": self.task_role_arn,
                                "execution_role_arn": self.execution_role_arn})
@@ -125,21 +145,28 @@ class FargateService(pulumi.ComponentResource):
         super().__init__("polystore:service_runtime:FargateService", name, None, opts)
         ctx, ident = args.ctx, args.identity
         base = f"{ctx.prefix}-{args.service}"
+        tags = ident.tags
+        # Names, URIs and ARNs below are derived from known inputs, not read from the new
+        # resources' outputs: the container definition and the execution policy stay
+        # readable at preview (docs/infra.md, "Offline preview").
+        repo_name = f"{ctx.system}/{args.service}"
+        log_path = f"/polystore/{ctx.prefix}/{args.service}"
         repo = aws.ecr.Repository(
-            name, name=f"{ctx.system}/{args.service}", image_tag_mutability="IMMUTABLE",
+            name, name=repo_name, image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
             encryption_configurations=[{"encryption_type": "KMS",
-                                        "kms_key": args.kms_key_arn}], opts=child(self))
-        image = args.image or pulumi.Output.concat(repo.repository_url, ":latest")
-        logs = log_group(name, f"/polystore/{ctx.prefix}/{args.service}",
-                         args.log_retention_days, args.logs_key_arn, self)
+                                        "kms_key": args.kms_key_arn}], tags=tags,
+            opts=child(self))
+        image = args.image or ecr_image(ctx, repo_name)
+        logs = log_group(name, log_path, args.log_retention_days, args.logs_key_arn, self, tags)
 
         exec_statements = [
             statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLoginHasNoResourceLevel"),
             statement(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                       "ecr:GetDownloadUrlForLayer"], [repo.arn], sid="PullOwnImage"),
+                       "ecr:GetDownloadUrlForLayer"], [arn(ctx, "ecr", f"repository/{repo_name}")],
+                      sid="PullOwnImage"),
             statement(["logs:CreateLogStream", "logs:PutLogEvents"],
-                      [pulumi.Output.concat(logs.arn, ":*")], sid="WriteOwnLogs"),
+                      [arn(ctx, "logs", f"log-group:{log_path}:*")], sid="WriteOwnLogs"),
         ]
         if args.secret_arns:
             exec_statements += [
@@ -159,7 +186,7 @@ class FargateService(pulumi.ComponentResource):
             "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp"}],
             "linuxParameters": {"initProcessEnabled": True},
             "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": logs.name, "awslogs-region": ctx.region,
+                "awslogs-group": log_path, "awslogs-region": ctx.region,
                 "awslogs-stream-prefix": args.service}},
         }
         if args.port:
@@ -169,10 +196,11 @@ class FargateService(pulumi.ComponentResource):
         task = aws.ecs.TaskDefinition(
             name, family=base, requires_compatibilities=["FARGATE"], network_mode="awsvpc",
             cpu=str(args.cpu), memory=str(args.memory),
-            task_role_arn=ident.task_role.arn, execution_role_arn=ident.execution_role.arn,
+            task_role_arn=ident.task_role_arn, execution_role_arn=ident.execution_role_arn,
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "ARM64"},
-            volumes=[{"name": TMP_VOLUME}],
-            container_definitions=pulumi.Output.json_dumps([container]), opts=child(self))
+            volumes=[{"name": TMP_VOLUME}], tags=tags,
+            container_definitions=pulumi.Output.json_dumps([container]),
+            opts=child(self, depends_on=[repo, logs, *ident.roles]))
         svc = aws.ecs.Service(
             name, name=args.service, cluster=args.cluster.cluster_arn,
             task_definition=task.arn, desired_count=args.desired_count, launch_type="FARGATE",
@@ -181,7 +209,7 @@ class FargateService(pulumi.ComponentResource):
                                    "assign_public_ip": False},
             deployment_circuit_breaker={"enable": True, "rollback": True},
             deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
-            propagate_tags="SERVICE", enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE", enable_ecs_managed_tags=True, tags=tags,
             opts=child(self, ignore_changes=["desiredCount"]))
         if args.max_count > args.desired_count:
             target = aws.appautoscaling.Target(
@@ -189,7 +217,7 @@ class FargateService(pulumi.ComponentResource):
                 scalable_dimension="ecs:service:DesiredCount",
                 resource_id=pulumi.Output.concat("service/", args.cluster.cluster_name, "/",
                                                  svc.name),
-                min_capacity=args.desired_count, max_capacity=args.max_count,
+                min_capacity=args.desired_count, max_capacity=args.max_count, tags=tags,
                 opts=child(self))
             aws.appautoscaling.Policy(
                 f"{name}-cpu", policy_type="TargetTrackingScaling",

@@ -16,7 +16,16 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from infra.common import Context, child, inline_policy, log_group, role, statement
+from infra.common import (
+    ROLE_STREAM_TO_SEARCH,
+    Context,
+    child,
+    inline_policy,
+    log_group,
+    role,
+    role_tags,
+    statement,
+)
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
 HANDLER_FILE = "placeholder.py"
@@ -53,20 +62,22 @@ class StreamToSearch(pulumi.ComponentResource):
         super().__init__("polystore:stream_to_search:StreamToSearch", name, None, opts)
         ctx = args.ctx
         fn_name = f"{ctx.prefix}-{args.link}"[:64]
+        tags = role_tags(ROLE_STREAM_TO_SEARCH, args.link)
         self.sg = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.vpc_id, description=f"{fn_name}: Lambda (no inbound)",
-            opts=child(self))
+            tags=tags, opts=child(self))
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-out", security_group_id=self.sg.id, ip_protocol="tcp", from_port=443,
             to_port=443, cidr_ipv4=args.vpc_cidr,
             description="HTTPS to OpenSearch and VPC endpoints", opts=child(self))
         dlq = aws.sqs.Queue(f"{name}-failures", name=f"{fn_name}-failures",
                             kms_master_key_id=args.kms_key_arn,
-                            message_retention_seconds=14 * 24 * 3600, opts=child(self))
+                            message_retention_seconds=14 * 24 * 3600, tags=tags,
+                            opts=child(self))
         logs = log_group(f"{name}-logs", f"/aws/lambda/{fn_name}", args.log_retention_days,
-                         args.logs_key_arn, self)
+                         args.logs_key_arn, self, tags)
         fn_role = role(f"{name}-role", f"{fn_name}-sync", "lambda.amazonaws.com", self,
-                       f"{args.link}: read one stream, write one index")
+                       f"{args.link}: read one stream, write one index", tags)
         aws.iam.RolePolicyAttachment(
             f"{name}-vpc", role=fn_role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
@@ -95,7 +106,7 @@ class StreamToSearch(pulumi.ComponentResource):
             kms_key_arn=args.kms_key_arn,
             vpc_config={"subnet_ids": args.subnet_ids, "security_group_ids": [self.sg.id]},
             logging_config={"log_format": "JSON", "log_group": logs.name},
-            tracing_config={"mode": "Active"},
+            tracing_config={"mode": "Active"}, tags=tags,
             opts=child(self))
         aws.lambda_.EventSourceMapping(
             name, function_name=fn.arn, event_source_arn=args.stream_arn,
@@ -104,7 +115,7 @@ class StreamToSearch(pulumi.ComponentResource):
             bisect_batch_on_function_error=True, maximum_retry_attempts=MAX_RETRIES,
             maximum_record_age_in_seconds=MAX_RECORD_AGE_SECONDS,
             function_response_types=["ReportBatchItemFailures"],
-            destination_config={"on_failure": {"destination_arn": dlq.arn}},
+            destination_config={"on_failure": {"destination_arn": dlq.arn}}, tags=tags,
             opts=child(self))
         self.function_arn = fn.arn
         self.role_arn = fn_role.arn

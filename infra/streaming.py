@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.common import Context, child, statement
+from infra.common import Context, child, statement, stores_tags
 
 IAM_PORT = 9098
 
@@ -90,6 +90,7 @@ class StreamingPlatformArgs:
     subnet_ids: list[pulumi.Input[str]]
     # description -> security group admitted on the IAM port (producers, consumers, connect)
     clients: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    stores: list[str] = field(default_factory=list)  # topic stores the cluster hosts
 
 
 class StreamingPlatform(pulumi.ComponentResource):
@@ -101,10 +102,11 @@ class StreamingPlatform(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("polystore:streaming:StreamingPlatform", name, None, opts)
         ctx = args.ctx
+        self.tags = stores_tags(args.stores)
         self.sg = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.vpc_id,
             description=f"{ctx.prefix}: MSK Serverless, IAM auth port from declared clients",
-            opts=child(self))
+            tags=self.tags, opts=child(self))
         self._base = name
         self._rules = 0
         self.admit("MSK event source pollers (same group)", self.sg.id)
@@ -114,7 +116,7 @@ class StreamingPlatform(pulumi.ComponentResource):
             name, cluster_name=ctx.prefix[:64],
             client_authentication={"sasl": {"iam": {"enabled": True}}},
             vpc_configs=[{"subnet_ids": args.subnet_ids, "security_group_ids": [self.sg.id]}],
-            opts=child(self))
+            tags=self.tags, opts=child(self))
         self.cluster_arn = self.cluster.arn
         self.bootstrap_brokers = self.cluster.bootstrap_brokers_sasl_iam
         self.security_group_id = self.sg.id
@@ -126,7 +128,7 @@ class StreamingPlatform(pulumi.ComponentResource):
             f"{self._base}-from-{self._rules}", security_group_id=self.sg.id,
             ip_protocol="tcp", from_port=IAM_PORT, to_port=IAM_PORT,
             referenced_security_group_id=sg_id, description=f"Kafka (IAM) from {who}",
-            opts=child(self))
+            tags=self.tags, opts=child(self))
         self._rules += 1
 
 

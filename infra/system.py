@@ -18,7 +18,18 @@ import pulumi_aws as aws
 from infra import access, outputs
 from infra.backup import BackupPlan, BackupPlanArgs
 from infra.cdc_sink import CdcSink, CdcSinkArgs
-from infra.common import SHARED_SERVICE, Context, assume_role_policy
+from infra.common import (
+    ROLE_CDC_CONNECTOR,
+    ROLE_KAFKA_ADMIN,
+    ROLE_SERVICE,
+    SHARED_SERVICE,
+    TAG_ENVIRONMENT,
+    TAG_SERVICE,
+    TAG_SYSTEM,
+    Context,
+    assume_role_policy,
+    role_tags,
+)
 from infra.config import StackSettings
 from infra.dynamo import DynamoTable, DynamoTableArgs
 from infra.kms import KmsKeys, KmsKeysArgs
@@ -70,7 +81,7 @@ class SystemDeployment(pulumi.ComponentResource):
 
         def provider(service: str, region: str = st.region, suffix: str = "") -> aws.Provider:
             return aws.Provider(f"{name}-{service}{suffix}", region=region, default_tags={"tags": {
-                "system": system.name, "service": service, "environment": st.environment,
+                TAG_SYSTEM: system.name, TAG_SERVICE: service, TAG_ENVIRONMENT: st.environment,
                 "managed-by": "polystore"}}, opts=pulumi.ResourceOptions(parent=self))
 
         shared_p = provider(SHARED_SERVICE)
@@ -88,13 +99,14 @@ class SystemDeployment(pulumi.ComponentResource):
             logs_key_arn=keys.logs_key_arn, log_retention_days=p.log_retention_days), shared())
         cluster = EcsCluster(f"{name}-ecs", EcsClusterArgs(ctx), shared())
 
-        def identity(service: str, o: pulumi.ResourceOptions) -> ServiceIdentity:
+        def identity(service: str, o: pulumi.ResourceOptions, role: str) -> ServiceIdentity:
             return ServiceIdentity(f"{name}-{service}", ServiceIdentityArgs(
-                ctx=ctx, service=service, vpc_id=net.vpc_id, vpc_cidr=args.cidr), o)
+                ctx=ctx, service=service, vpc_id=net.vpc_id, vpc_cidr=args.cidr,
+                tags=role_tags(role)), o)
 
-        idents = {svc: identity(svc, owned(svc)) for svc in system.services}
+        idents = {svc: identity(svc, owned(svc), ROLE_SERVICE) for svc in system.services}
         cdc_links = system.cdc_links()
-        connect = identity(CONNECT, shared()) if cdc_links else None
+        connect = identity(CONNECT, shared(), ROLE_CDC_CONNECTOR) if cdc_links else None
 
         # --- stores ------------------------------------------------------------------------
         databases: dict[str, PostgresDatabase] = {}
@@ -115,15 +127,16 @@ class SystemDeployment(pulumi.ComponentResource):
             if cdc_source and connect is not None:
                 clients["declared CDC connector (Debezium)"] = connect.security_group_id
             databases[store_name] = PostgresDatabase(f"{name}-{store_name}", PostgresDatabaseArgs(
-                store=pg, identifier=f"{ctx.prefix}-{store_name}"[:63],
+                store_name=store_name, store=pg, identifier=f"{ctx.prefix}-{store_name}"[:63],
                 environment=st.environment, profile=p, vpc_id=net.vpc_id,
                 subnet_ids=net.isolated_subnet_ids, kms_key_arn=keys.data_key_arn,
                 monitoring_role_arn=monitoring.arn, cdc_source=cdc_source or pg.logical_replication,
-                clients=clients), owned(pg.owner))
+                zones=st.zones(), clients=clients), owned(pg.owner))
         tables: dict[str, DynamoTable] = {}
         for store_name, t in system.dynamodb_stores().items():
             tables[store_name] = DynamoTable(f"{name}-{store_name}", DynamoTableArgs(
-                store=t, physical_name=store_physical_name(system, st.environment, store_name),
+                store_name=store_name, store=t,
+                physical_name=store_physical_name(system, st.environment, store_name),
                 kms_key_arn=keys.data_key_arn,
                 deletion_protection=t.deletion_protection and p.table_deletion_protection),
                 owned(t.owner))
@@ -134,7 +147,8 @@ class SystemDeployment(pulumi.ComponentResource):
                 lambda_subnet_ids=net.private_subnet_ids, vpc_cidr=args.cidr,
                 kms_key_arn=keys.data_key_arn, logs_key_arn=keys.logs_key_arn,
                 clients={f"owner service {o}": idents[o].security_group_id for o in sorted(
-                    {s.owner for s in system.search_stores().values()})}), shared())
+                    {s.owner for s in system.search_stores().values()})},
+                stores=list(system.search_stores())), shared())
         streaming = None
         if system.topic_stores():
             users = sorted({s.owner for s in system.topic_stores().values()} | {
@@ -144,7 +158,7 @@ class SystemDeployment(pulumi.ComponentResource):
                 clients["Kafka Connect (Debezium)"] = connect.security_group_id
             streaming = StreamingPlatform(f"{name}-kafka", StreamingPlatformArgs(
                 ctx=ctx, vpc_id=net.vpc_id, subnet_ids=net.private_subnet_ids,
-                clients=clients), shared())
+                clients=clients, stores=list(system.topic_stores())), shared())
 
         # --- links -------------------------------------------------------------------------
         index_readers: dict[str, list[pulumi.Input[str]]] = {
@@ -176,7 +190,7 @@ class SystemDeployment(pulumi.ComponentResource):
         if streaming is not None:
             topic_specs = {store_physical_name(system, st.environment, n): (t.partitions,
                            t.retention_hours) for n, t in system.topic_stores().items()}
-            admin = identity(KAFKA_ADMIN, shared())
+            admin = identity(KAFKA_ADMIN, shared(), ROLE_KAFKA_ADMIN)
             streaming.admit("kafka-admin task", admin.security_group_id)
             workers[KAFKA_ADMIN] = self._worker(KAFKA_ADMIN, admin, cluster, net, keys, p,
                                                 st, environment={

@@ -1,10 +1,13 @@
 """Which system, service and store a resource belongs to, and what one resource names.
 
-The program tags every taggable resource (``polystore:system``, ``polystore:environment``,
-``polystore:service``, ``polystore:store``); those tags are read first. A resource without
-them (IAM role policies cannot be tagged) inherits from its parent chain or the role it
-attaches to. Physical names (``tcgstore-prod-Cards``) come from :mod:`polystore.naming`,
-never restated here.
+Attribution reads tags, never names, wherever a resource can carry tags (docs/infra.md,
+"Tags"): ``polystore:system`` / ``polystore:service`` / ``polystore:environment`` come with
+the provider's default tags (one provider per service), ``polystore:store`` (one store) or
+``polystore:stores`` (a domain or cluster hosting several), ``polystore:role`` and
+``polystore:link`` are set on the resource by its component. Resources that cannot carry
+tags (IAM role policies and attachments) are attributed through the role they attach to.
+Physical names (``tcgstore-prod-Cards``) come from :mod:`polystore.naming`, never restated
+here, and serve only as a hint in messages about untagged resources.
 """
 
 from __future__ import annotations
@@ -22,15 +25,24 @@ from polystore.topology.model import PostgresStore, System
 TAG_SYSTEM = "polystore:system"
 TAG_ENVIRONMENT = "polystore:environment"
 TAG_SERVICE = "polystore:service"
-TAG_STORE = "polystore:store"
+TAG_STORE = "polystore:store"  # the one store a resource implements
+TAG_STORES = "polystore:stores"  # space-separated: a resource hosting several stores
+TAG_ROLE = "polystore:role"  # what a workload identity is (values below)
+TAG_LINK = "polystore:link"  # the topology link a platform workload serves
+ROLE_SERVICE = "service"
+ROLE_CDC_CONNECTOR = "cdc-connector"
+ROLE_KAFKA_ADMIN = "kafka-admin"
+ROLE_STREAM_TO_SEARCH = "stream-to-search"
+ROLE_CDC_SINK = "cdc-sink"
+ROLE_SEARCH_BOOTSTRAP = "search-bootstrap"
 
 ROLE = "aws:iam/role:Role"
 
 
 def inherited_tag(r: Resource, ctx: StackContext, key: str) -> str | None:
-    """A tag of the resource, else of its nearest tagged ancestor, else its provider's
-    ``defaultTags`` (the program tags through one provider per system/service, with the
-    plain keys ``system``/``service``/``environment``)."""
+    """A tag of the resource, else its provider's ``defaultTags`` (the program sets
+    system/service/environment through one provider per service), else the same from its
+    nearest ancestor."""
     seen: set[str] = set()
     cur: Resource | None = r
     while cur is not None and cur.urn not in seen:
@@ -40,7 +52,7 @@ def inherited_tag(r: Resource, ctx: StackContext, key: str) -> str | None:
             return value
         provider = ctx.by_urn((cur.raw.get("options") or {}).get("provider"))
         if provider is not None:
-            value = _default_tags(provider).get(key.removeprefix("polystore:"))
+            value = _default_tags(provider).get(key)
             if value:
                 return value
         cur = ctx.by_urn(cur.parent)
@@ -99,17 +111,28 @@ def resolve(value: Any, candidates: Iterable[Resource], what: str,
     return None
 
 
+def role_resource(r: Resource, ctx: StackContext) -> Resource | None:
+    """The IAM role a role, role policy or policy attachment is (or attaches to).
+
+    Raises UnknownValue when the ``role`` reference is computed and the recorded
+    dependencies do not name exactly one role.
+    """
+    if r.type == ROLE:
+        return r
+    ref = r.inputs.get("role")
+    if ref is None:
+        return None
+    return resolve(ref, ctx.of_type(ROLE), f"{r.name}.role", r)
+
+
 def service_of(r: Resource, ctx: StackContext) -> str | None:
-    """The service owning a role, policy, task or security group."""
+    """The service owning a role, policy, task or security group (tags; role policies
+    cannot carry tags and are attributed through their role)."""
     tagged = inherited_tag(r, ctx, TAG_SERVICE)
     if tagged:
         return tagged
-    role_ref = r.inputs.get("role")
-    if role_ref is not None:
-        role = resolve(role_ref, ctx.of_type(ROLE), f"{r.name}.role")
-        if role is not None:
-            return inherited_tag(role, ctx, TAG_SERVICE)
-    return None
+    role = role_resource(r, ctx) if r.type != ROLE else None
+    return inherited_tag(role, ctx, TAG_SERVICE) if role is not None else None
 
 
 def system_for(r: Resource, ctx: StackContext) -> System | None:
@@ -117,7 +140,7 @@ def system_for(r: Resource, ctx: StackContext) -> System | None:
     for s in ctx.systems:
         if s.name == name:
             return s
-    return ctx.systems[0] if len(ctx.systems) == 1 else None
+    return ctx.systems[0] if len(ctx.systems) == 1 and name is None else None
 
 
 def physical_names(system: System, environment: str) -> dict[str, str]:
@@ -126,17 +149,31 @@ def physical_names(system: System, environment: str) -> dict[str, str]:
 
 
 def store_of(r: Resource, ctx: StackContext) -> tuple[System, str] | None:
-    """The (system, store) a data resource implements: by tag, else by physical name."""
+    """The (system, store) a data resource implements, by its ``polystore:store`` tag."""
     tagged = inherited_tag(r, ctx, TAG_STORE)
-    systems = [s for s in ctx.systems if s.name == inherited_tag(r, ctx, TAG_SYSTEM)] or ctx.systems
-    for system in systems:
-        if tagged in system.stores:
-            return system, tagged
+    system = system_for(r, ctx)
+    if tagged and system is not None and tagged in system.stores:
+        return system, tagged
+    return None
+
+
+def stores_hosted(r: Resource, ctx: StackContext) -> tuple[System, set[str]] | None:
+    """(system, stores) a shared resource hosts: ``polystore:stores`` (space-separated)."""
+    system = system_for(r, ctx)
+    raw = inherited_tag(r, ctx, TAG_STORES)
+    if system is None or not raw:
+        return None
+    return system, set(raw.split())
+
+
+def name_hint(r: Resource, ctx: StackContext) -> str | None:
+    """For messages only: the store an untagged resource looks like by its physical name."""
+    for system in ctx.systems:
         for store, phys in physical_names(system, ctx.environment).items():
             for key in ("name", "databaseName", "dbName"):
                 v = r.inputs.get(key)
                 if isinstance(v, str) and v == phys:
-                    return system, store
+                    return f"{system.name}/{store}"
     return None
 
 
@@ -158,6 +195,10 @@ def arn_targets(arn: str) -> list[str]:
     return []
 
 
+# Which store kind an ARN's service can designate (a table ARN never names an index).
+_ARN_KIND = {"dynamodb": "dynamodb", "kafka": "topic", "es": "search", "rds-db": "postgres"}
+
+
 def stores_reached(pattern: str, system: System, environment: str) -> Iterator[str]:
     """Stores whose physical name (or owner's DB user) the IAM resource pattern covers."""
     if pattern == "*":
@@ -166,10 +207,14 @@ def stores_reached(pattern: str, system: System, environment: str) -> Iterator[s
     targets = arn_targets(pattern)
     if not targets:
         return
+    parts = pattern.split(":")
+    kind = _ARN_KIND.get(parts[2]) if len(parts) > 2 else None
     phys = physical_names(system, environment)
     for target in targets:
         for store, name in phys.items():
             spec = system.stores[store]
+            if kind is not None and spec.kind != kind:
+                continue
             if isinstance(spec, PostgresStore) and ":rds-db:" in pattern:
                 if fnmatch.fnmatchcase(service_role_name(system, spec.owner), target):
                     yield store

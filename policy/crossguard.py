@@ -23,7 +23,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, _is_unknown
 
-from policy.attribution import TAG_ENVIRONMENT
+from policy.attribution import TAG_ENVIRONMENT, TAG_SYSTEM, inherited_tag
 from policy.model import UNKNOWN, Resource, Rule, StackContext, UnknownValue
 from policy.rules import all_rules
 from polystore.topology.loader import load_topology
@@ -54,21 +54,35 @@ def topology() -> Topology:
     return _topology
 
 
-def _environment(resources: list[Resource]) -> str:
-    for r in resources:
-        env = r.tags().get(TAG_ENVIRONMENT)
-        if env:
-            return env
-    return os.environ.get(ENV_VAR, "prod")  # strictest when nothing says otherwise
-
-
 def _ctx(resources: list[Resource], config: Mapping[str, Any], rule: Rule) -> StackContext:
     topo = topology()
-    systems = {r.tags().get("polystore:system") for r in resources} - {None}
+    # Tags come from the resource or its provider's default tags (see policy.attribution).
+    probe = StackContext(stack="", environment="", resources=resources, systems=[])
+    systems = {inherited_tag(r, probe, TAG_SYSTEM) for r in resources} - {None}
     chosen = [s for n, s in topo.systems.items() if n in systems] or list(topo.systems.values())
-    env = _environment(resources)
+    envs = [e for r in resources if (e := inherited_tag(r, probe, TAG_ENVIRONMENT))]
+    env = envs[0] if envs else os.environ.get(ENV_VAR, "prod")  # strictest when unsaid
     return StackContext(stack=env, environment=env, resources=resources, systems=chosen,
                         settings={rule.id: dict(config)})
+
+
+def _with_providers(resources: list[Resource], providers: list[Any]) -> list[Resource]:
+    """Add each distinct provider (its ``defaultTags`` carry system/service/environment)."""
+    seen = {r.urn for r in resources}
+    out = list(resources)
+    for p in providers:
+        if p is not None and p.urn not in seen:
+            seen.add(p.urn)
+            out.append(Resource(urn=p.urn, type=p.resource_type, name=p.name,
+                                inputs=plain(p.props)))
+    return out
+
+
+def _resource(urn: str, type_: str, name: str, props: Any, provider: Any,
+              parent: str | None = None) -> Resource:
+    raw = {"options": {"provider": provider.urn}} if provider is not None else {}
+    return Resource(urn=urn, type=type_, name=name, inputs=plain(props), parent=parent,
+                    raw=raw)
 
 
 def _report(rule: Rule, ctx: StackContext, report: ReportViolation) -> None:
@@ -86,9 +100,8 @@ def _resource_validate(rule: Rule) -> Callable[[ResourceValidationArgs, ReportVi
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type not in rule.types:
             return
-        r = Resource(urn=args.urn, type=args.resource_type, name=args.name,
-                     inputs=plain(args.props))
-        ctx = _ctx([r], args.get_config(), rule)
+        r = _resource(args.urn, args.resource_type, args.name, args.props, args.provider)
+        ctx = _ctx(_with_providers([r], [args.provider]), args.get_config(), rule)
         if not rule.applies(ctx):
             return
         try:
@@ -101,10 +114,10 @@ def _resource_validate(rule: Rule) -> Callable[[ResourceValidationArgs, ReportVi
 
 def _stack_validate(rule: Rule) -> Callable[[StackValidationArgs, ReportViolation], None]:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        resources = [Resource(urn=p.urn, type=p.resource_type, name=p.name,
-                              inputs=plain(p.props),
-                              parent=p.parent.urn if p.parent is not None else None)
+        resources = [_resource(p.urn, p.resource_type, p.name, p.props, p.provider,
+                               p.parent.urn if p.parent is not None else None)
                      for p in args.resources]
+        resources = _with_providers(resources, [p.provider for p in args.resources])
         ctx = _ctx(resources, args.get_config(), rule)
         if rule.applies(ctx):
             _report(rule, ctx, report)

@@ -59,7 +59,10 @@ def context(preview: Mapping[str, Any], topology: Topology,
     stack = str(preview.get("stack", ""))
     system, env = split_stack(stack, topology)
     env = str(preview.get("environment") or env)
-    names = [system] if system else list(preview.get("systems") or topology.systems)
+    # The systems a preview deployed: named by the stack, listed by the preview or its
+    # outputs (``run_preview`` restricted by ``polystore:systems``), else all of them.
+    deployed = preview.get("systems") or ((preview.get("outputs") or {}).get("systems") or {})
+    names = [system] if system else list(deployed or topology.systems)
     systems = [topology.systems[n] for n in names if n in topology.systems]
     resources = []
     for i, d in enumerate(preview["resources"]):

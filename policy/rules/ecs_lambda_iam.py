@@ -6,14 +6,18 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from policy.attribution import resolve
 from policy.model import Resource, Rule, StackContext, as_list, parse_json
 from policy.rules._common import (
     ECS_CLUSTER,
     ECS_SERVICE,
     ECS_TASK,
+    IAM_ATTACHMENT,
     IAM_POLICY,
     IAM_ROLE,
     IAM_ROLE_POLICY,
+    KMS_KEY,
+    KMS_KEY_POLICY,
     LAMBDA_ESM,
     LAMBDA_FUNCTION,
     LAMBDA_PERMISSION,
@@ -21,6 +25,12 @@ from policy.rules._common import (
     listed,
     policy_documents,
     statements,
+)
+from policy.rules._exemptions import (
+    STAR_RESOURCE_ACTIONS,
+    is_kafka_mapping,
+    key_policy_star_resource,
+    managed_policy_problem,
 )
 
 SECRET_NAME = re.compile(
@@ -162,6 +172,12 @@ class ContainerInsights(Rule):
 class StreamMappingFailureHandling(Rule):
     """Stream event source mappings bisect on error, bound retries, send failures somewhere.
 
+    DynamoDB/Kinesis streams: bisect, retries within the limit and an on-failure
+    destination. Kafka (MSK, self-managed) mappings: an on-failure destination only — AWS
+    rejects bisect and retry settings for Kafka sources (exemption, docs/policy.md). SQS
+    and MQ mappings have no stream position and are out of scope (their queue's redrive
+    policy bounds retries).
+
     Checkov: none found (CKV_AWS_116 is the function-level DLQ); cdk-nag: none found.
     """
 
@@ -169,12 +185,16 @@ class StreamMappingFailureHandling(Rule):
     types = (LAMBDA_ESM,)
     reason = "One poison record otherwise blocks its shard until the record expires."
     remediation = ("Set bisectBatchOnFunctionError: true, maximumRetryAttempts ≤ the limit and "
-                   "destinationConfig.onFailure.destinationArn.")
+                   "destinationConfig.onFailure.destinationArn (Kafka: the destination).")
     params = {"maximumRetryAttempts": 10}
 
     def check(self, r: Resource, ctx: StackContext) -> Iterator[str]:
-        if r.get("topics") or r.get("queues") or not r.get("startingPosition"):
-            return  # Kafka / MQ / SQS mappings: bisect and on-failure do not apply
+        if is_kafka_mapping(r):
+            if not r.get("destinationConfig.onFailure.destinationArn"):
+                yield "Kafka mapping without destinationConfig.onFailure.destinationArn"
+            return
+        if r.get("queues") or not r.get("startingPosition"):
+            return  # SQS / MQ: no stream position; the queue's redrive policy applies
         if r.get("bisectBatchOnFunctionError") is not True:
             yield "bisectBatchOnFunctionError is not true"
         retries = r.get("maximumRetryAttempts", -1)
@@ -186,20 +206,42 @@ class StreamMappingFailureHandling(Rule):
 
 
 class NoStarInPolicies(Rule):
-    """No ``*`` action and no ``*`` resource in any Allow statement.
+    """No ``*`` action and no ``*`` resource in any Allow statement; no unreviewed
+    AWS-managed policy.
 
-    Checkov CKV_AWS_62 / CKV_AWS_63 (actions), CKV_AWS_355 (resources);
-    cdk-nag AwsSolutions-IAM5.
+    Exemptions (docs/policy.md), each a precise condition: ``Resource: "*"`` when every
+    action of the statement is in ``starResourceActions`` (actions without resource-level
+    permissions, e.g. ``ecr:GetAuthorizationToken``), or inside a KMS key policy when every
+    action is a ``kms:`` action ("*" there means the key itself); an AWS-managed policy of
+    the reviewed list attached to a role that only its service assumes.
+
+    Checkov CKV_AWS_62 / CKV_AWS_63 (actions), CKV_AWS_355 (resources), CKV_AWS_274
+    (AdministratorAccess); cdk-nag AwsSolutions-IAM4 (managed policies), AwsSolutions-IAM5.
     """
 
     id, name, group = "PS-IAM-01", "iam-no-star", "ecs_lambda_iam"
-    types = (IAM_ROLE_POLICY, IAM_POLICY, IAM_ROLE)
+    types = (IAM_ROLE_POLICY, IAM_POLICY, IAM_ROLE, IAM_ATTACHMENT, KMS_KEY, KMS_KEY_POLICY)
+    cross_resource = True  # attachments are judged with the role's trust policy
     reason = "Database-per-service is only as strong as the narrowest grant."
-    remediation = "List the actions and the table/topic/index ARNs the service needs."
-    params = {"starResourceActions": ["ecr:GetAuthorizationToken", "xray:PutTraceSegments",
-                                      "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"]}
+    remediation = ("List the actions and the table/topic/index ARNs the service needs; attach "
+                   "only reviewed AWS-managed policies, to roles of their own service.")
+    params = {"starResourceActions": STAR_RESOURCE_ACTIONS}
 
     def check(self, r: Resource, ctx: StackContext) -> Iterator[str]:
+        if r.type in (KMS_KEY, KMS_KEY_POLICY):
+            yield from self._key_policy(r)
+            return
+        if r.type == IAM_ATTACHMENT:
+            role = resolve(r.inputs.get("role"), ctx.of_type(IAM_ROLE), f"{r.name}.role", r)
+            problem = managed_policy_problem(r.inputs.get("policyArn"), role)
+            if problem:
+                yield problem
+            return
+        if r.type == IAM_ROLE:
+            for arn in as_list(r.inputs.get("managedPolicyArns")):
+                problem = managed_policy_problem(arn, r)
+                if problem:
+                    yield problem
         allowed = set(self.param(ctx, "starResourceActions"))
         for label, doc in policy_documents(r):
             for i, s in enumerate(statements(doc, label)):
@@ -208,8 +250,18 @@ class NoStarInPolicies(Rule):
                 actions = listed(s.get("Action"))
                 if "*" in actions or "NotAction" in s:
                     yield f"{label} statement {s.get('Sid', i)} allows every action"
-                if "*" in listed(s.get("Resource")) and not set(actions) <= allowed:
+                if "*" in listed(s.get("Resource")) and not (actions and set(actions) <= allowed):
                     yield f"{label} statement {s.get('Sid', i)} applies to resource *"
+
+    def _key_policy(self, r: Resource) -> Iterator[str]:
+        for i, s in enumerate(statements(r.inputs.get("policy"), "policy")):
+            if s.get("Effect", "Allow") != "Allow":
+                continue
+            if "*" in listed(s.get("Action")) or "NotAction" in s:
+                yield f"key policy statement {s.get('Sid', i)} allows every action"
+            elif "*" in listed(s.get("Resource")) and not key_policy_star_resource(s):
+                yield (f"key policy statement {s.get('Sid', i)} applies non-KMS actions to "
+                       "resource *")
 
 
 class LambdaPermissionSourceArn(Rule):

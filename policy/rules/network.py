@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from policy.attribution import resolve
+from policy.attribution import TAG_ROLE, TAG_STORE, TAG_STORES, inherited_tag, resolve
 from policy.model import Resource, Rule, StackContext, UnknownValue, Violation, as_list, is_unknown
 from policy.rules._common import (
     DEFAULT_SG,
@@ -21,6 +21,7 @@ from policy.rules._common import (
     SUBNET,
     VPC,
 )
+from policy.rules._exemptions import OPEN_EGRESS_PORTS
 
 OPEN = ("0.0.0.0/0", "::/0")
 TAG_TIER = "polystore:tier"  # public | private | isolated
@@ -229,5 +230,54 @@ class NoPublicIpPrivateSubnets(Rule):
             yield f"mapPublicIpOnLaunch in a {tier or 'untagged (assumed private)'} subnet"
 
 
+class NoOpenEgress(Rule):
+    """Egress to 0.0.0.0/0 or ::/0 only on tcp/443, only from a workload's own group.
+
+    Exemption (docs/policy.md): workload groups (tagged ``polystore:role``) reach AWS APIs
+    without an interface endpoint through NAT on 443; no store's group, no other port or
+    protocol, no untagged group.
+
+    Checkov CKV_AWS_382 (egress to 0.0.0.0/0 on all ports); cdk-nag: none found.
+    """
+
+    id, name, group = "PS-NET-07", "no-open-egress", "network"
+    types = (SG, SG_RULE, SG_EGRESS)
+    cross_resource = True
+    reason = "Open egress is how data leaves; only HTTPS to AWS APIs has a reason to."
+    remediation = ("Egress to the VPC CIDR or a security group; to the internet only tcp/443 "
+                   "from a workload group (tagged polystore:role).")
+
+    def check(self, r: Resource, ctx: StackContext) -> Iterator[str]:
+        if r.type == SG:
+            group, entries = r, [e for e in as_list(r.get("egress")) if isinstance(e, dict)]
+        elif r.type == SG_RULE:
+            if r.get("type") != "egress":
+                return
+            group = resolve(r.inputs.get("securityGroupId"), ctx.of_type(SG),
+                            f"{r.name}.securityGroupId", r)
+            entries = [dict(r.inputs)]
+        else:
+            group = resolve(r.inputs.get("securityGroupId"), ctx.of_type(SG),
+                            f"{r.name}.securityGroupId", r)
+            e = dict(r.inputs)
+            e["cidrBlocks"] = [e["cidrIpv4"]] if e.get("cidrIpv4") else []
+            e["ipv6CidrBlocks"] = [e["cidrIpv6"]] if e.get("cidrIpv6") else []
+            e["protocol"] = e.get("ipProtocol")
+            entries = [e]
+        for e in entries:
+            open_ = [c for c in cidrs(e) if c in OPEN]
+            if not open_:
+                continue
+            ports = (e.get("fromPort"), e.get("toPort"))
+            https = str(e.get("protocol")).lower() in ("tcp", "6") and ports[0] == ports[1] \
+                and ports[0] in OPEN_EGRESS_PORTS
+            workload = group is not None and bool(inherited_tag(group, ctx, TAG_ROLE)) and not (
+                inherited_tag(group, ctx, TAG_STORE) or inherited_tag(group, ctx, TAG_STORES))
+            if not (https and workload):
+                who = group.name if group is not None else "an unknown group"
+                yield (f"egress to {open_[0]} on {e.get('protocol')} {ports[0]}-{ports[1]} from "
+                       f"{who}" + ("" if workload else " (not a workload group)"))
+
+
 RULES: list[type[Rule]] = [NoOpenIngress, DatabaseSgNoCidr, RuleDescriptions, FlowLogs,
-                           DefaultSgClosed, NoPublicIpPrivateSubnets]
+                           DefaultSgClosed, NoPublicIpPrivateSubnets, NoOpenEgress]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from policy.model import Resource, Rule, StackContext, as_list
 from policy.rules._common import OPENSEARCH_DOMAIN, listed, statements
+from policy.rules._exemptions import account_root, arn_accounts
 
 DOMAIN = (OPENSEARCH_DOMAIN,)
 TLS12_POLICIES = ("Policy-Min-TLS-1-2-2019-07", "Policy-Min-TLS-1-2-PFS-2023-10")
@@ -100,20 +101,41 @@ class OsFineGrainedAccess(Rule):
 class OsNoAnonymousAccess(Rule):
     """No anonymous access: no anonymous auth, no unconditioned ``*`` principal.
 
+    Exemption (docs/policy.md): an account-root principal delegates to IAM, so it is
+    accepted only for the domain's own account (the account of the statement's Resource)
+    and only with fine-grained access control on and the internal user database off —
+    then each role reaches only the indexes its FGAC role mapping names.
+
     cdk-nag AwsSolutions-OS5.
     """
 
     id, name, group = "PS-OS-06", "opensearch-no-anonymous-access", "opensearch"
     types = DOMAIN
     reason = "Unsigned requests bypass every IAM control."
-    remediation = "Disable anonymousAuthEnabled; name principals in accessPolicies."
+    remediation = ("Disable anonymousAuthEnabled; name principals in accessPolicies (the own "
+                   "account's root only with fine-grained access control and IAM users).")
 
     def check(self, r: Resource, ctx: StackContext) -> Iterator[str]:
         if r.get("advancedSecurityOptions.anonymousAuthEnabled") is True:
             yield "advancedSecurityOptions.anonymousAuthEnabled is true"
-        for s in statements(r.inputs.get("accessPolicies"), "accessPolicies"):
-            if s.get("Effect") == "Allow" and _star_principal(s) and not s.get("Condition"):
+        fgac = r.get("advancedSecurityOptions.enabled") is True and r.get(
+            "advancedSecurityOptions.internalUserDatabaseEnabled") is not True
+        for i, s in enumerate(statements(r.inputs.get("accessPolicies"), "accessPolicies")):
+            if s.get("Effect") != "Allow":
+                continue
+            if _star_principal(s) and not s.get("Condition"):
                 yield "accessPolicies allows principal * without a condition"
+            p = s.get("Principal")
+            roots = {a for v in (listed(p.get("AWS")) if isinstance(p, dict) else [])
+                     if (a := account_root(v))}
+            own = arn_accounts(s.get("Resource"))
+            for account in sorted(roots):
+                if len(own) != 1 or account not in own:
+                    yield (f"accessPolicies statement {s.get('Sid', i)} admits account {account} "
+                           f"(root), not the domain's own account {sorted(own) or '?'}")
+                elif not fgac:
+                    yield (f"accessPolicies statement {s.get('Sid', i)} admits the account root "
+                           "without fine-grained access control (IAM users) to narrow it")
 
 
 def _star_principal(statement: dict[str, object]) -> bool:

@@ -91,7 +91,8 @@ class RdsMultiAz(Rule):
     cross_resource = True
     types = DATABASES
     reason = "One AZ failure must not take a production database down."
-    remediation = "RDS: multiAz: true. Aurora: at least two cluster instances in distinct AZs."
+    remediation = ("RDS: multiAz: true. Aurora: at least two cluster instances, each with an "
+                   "availabilityZone, in distinct AZs.")
     environments = ("prod",)
 
     def check(self, r: Resource, ctx: StackContext) -> Iterator[str]:
@@ -100,10 +101,17 @@ class RdsMultiAz(Rule):
                 yield "multiAz is not true"
             return
         members = cluster_instances(r, ctx)
-        zones = {m.get("availabilityZone") for m in members}
         if len(members) < 2:
             yield f"{len(members)} cluster instance(s): a writer and a reader in another AZ needed"
-        elif None not in zones and len(zones) < 2:
+            return
+        # Unpinned instances go wherever AWS puts them, which may be one AZ: the spread is
+        # only proven when every instance names its zone.
+        unpinned = sorted(m.name for m in members if not m.get("availabilityZone"))
+        zones = {m.get("availabilityZone") for m in members} - {None, ""}
+        if unpinned:
+            yield (f"cluster instance(s) {', '.join(unpinned)} set no availabilityZone: the "
+                   "spread over AZs is AWS's choice and cannot be reviewed")
+        elif len(zones) < 2:
             yield f"all cluster instances pinned to {zones.pop()}"
 
 

@@ -12,6 +12,8 @@ from policy.rules._common import (
     BACKUP_VAULT,
     KMS_KEY,
     KMS_KEY_POLICY,
+    RDS_CLUSTER,
+    RDS_INSTANCE,
     SECRET,
     SECRET_ROTATION,
     listed,
@@ -24,15 +26,26 @@ TAG_ROTATION = "polystore:rotation"  # "not-supported: <why>" exempts a secret f
 class SecretCmkDescribed(Rule):
     """Secrets encrypted with a CMK and described.
 
+    RDS-managed master secrets are no stack resources: they are checked through the
+    cluster or instance that owns them (``manageMasterUserPassword`` needs
+    ``masterUserSecretKmsKeyId``, else the secret uses the aws/secretsmanager key).
+    Their rotation is RDS's own (every 7 days by default), so PS-SEC-02 has none to check.
+
     Checkov CKV_AWS_149.
     """
 
     id, name, group = "PS-SEC-01", "secret-cmk-and-description", "secrets_kms_backup"
-    types = (SECRET,)
+    types = (SECRET, RDS_CLUSTER, RDS_INSTANCE)
     reason = "Secret reads are auditable through our key; a description says what it unlocks."
-    remediation = "Set kmsKeyId to the system CMK and a description."
+    remediation = ("Set kmsKeyId to the system CMK and a description (RDS-managed: "
+                   "masterUserSecretKmsKeyId).")
 
     def check(self, r: Resource, ctx: StackContext) -> Iterator[str]:
+        if r.type != SECRET:
+            if r.get("manageMasterUserPassword") is True and not r.get(
+                    "masterUserSecretKmsKeyId"):
+                yield "RDS-managed master secret without masterUserSecretKmsKeyId"
+            return
         if not r.get("kmsKeyId"):
             yield "no kmsKeyId (aws/secretsmanager key)"
         if not r.get("description"):

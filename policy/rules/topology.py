@@ -9,10 +9,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policy.attribution import (
+    ROLE_CDC_CONNECTOR,
+    ROLE_CDC_SINK,
+    ROLE_KAFKA_ADMIN,
+    ROLE_SEARCH_BOOTSTRAP,
+    ROLE_SERVICE,
+    ROLE_STREAM_TO_SEARCH,
+    TAG_LINK,
+    TAG_ROLE,
+    TAG_SERVICE,
     TAG_STORE,
+    TAG_SYSTEM,
     inherited_tag,
-    service_of,
+    name_hint,
+    resolve,
+    role_resource,
     store_of,
+    stores_hosted,
     stores_reached,
     system_for,
 )
@@ -47,8 +60,36 @@ def _guard(r: Resource, fn: object) -> Iterator[Violation]:
         yield Violation(f"cannot be checked at preview: {exc.path} is unknown", r, unknown=True)
 
 
+def reachable_stores(role: Resource, ctx: StackContext, system: System) -> set[str] | None:
+    """Stores a workload identity may reach, from its ``polystore:role``/``service``/``link``
+    tags and the topology; None for identities no topology rule scopes (RDS monitoring,
+    AWS Backup: AWS-managed policies, judged by PS-IAM-01)."""
+    kind = inherited_tag(role, ctx, TAG_ROLE)
+    if kind == ROLE_SERVICE:
+        service = inherited_tag(role, ctx, TAG_SERVICE)
+        if service not in system.services:
+            return set()  # tagged as a service the topology does not have: reaches nothing
+        return set(system.stores_of(service)) | set(system.consumed_topics(service))
+    if kind in (ROLE_STREAM_TO_SEARCH, ROLE_CDC_SINK):
+        link = system.links.get(inherited_tag(role, ctx, TAG_LINK) or "")
+        if link is None:
+            return set()
+        return {v for v in (getattr(link, "source", None), getattr(link, "target", None),
+                            getattr(link, "topic", None)) if v}
+    if kind == ROLE_CDC_CONNECTOR:
+        return {n for link in system.cdc_links().values() for n in (link.source, link.topic)}
+    if kind == ROLE_KAFKA_ADMIN:
+        return set(system.topic_stores())
+    if kind == ROLE_SEARCH_BOOTSTRAP:
+        return set(system.search_stores())
+    return None
+
+
 class TaskRoleOwnStoresOnly(Rule):
-    """No service role reaches a store owned by another service (topics it consumes aside).
+    """No workload role reaches a store it has no business with: a service only its own
+    stores and the topics it consumes; a link's Lambda only that link's stores; the CDC
+    connector only CDC sources and their topics. Roles are told apart by their
+    ``polystore:role``/``service``/``link`` tags (role policies through their role).
 
     Checkov: none found; cdk-nag: none found (topology-aware).
     """
@@ -64,11 +105,21 @@ class TaskRoleOwnStoresOnly(Rule):
             yield from _guard(r, lambda r=r: self._one(r, ctx))
 
     def _one(self, r: Resource, ctx: StackContext) -> Iterator[Violation]:
-        service = service_of(r, ctx)
-        system = system_for(r, ctx)
-        if service is None or system is None or service not in system.services:
-            return  # not a service role (Lambda sync, connector, monitoring): other rules apply
-        allowed = set(system.stores_of(service)) | set(system.consumed_topics(service))
+        role = role_resource(r, ctx) if r.type != IAM_POLICY else r
+        if role is None:
+            return
+        system = system_for(role, ctx)
+        if system is None:
+            if inherited_tag(role, ctx, TAG_ROLE):  # a workload nobody can scope: say so
+                yield Violation(f"workload role {role.name} has no polystore:system tag of a "
+                                "system in this stack: its grants cannot be scoped", r)
+            return
+        allowed = reachable_stores(role, ctx, system)
+        if allowed is None:
+            return
+        who = inherited_tag(role, ctx, TAG_ROLE)
+        if who == ROLE_SERVICE:
+            who = f"service {inherited_tag(role, ctx, TAG_SERVICE)!r}"
         for label, doc in policy_documents(r):
             for s in statements(doc, label):
                 if s.get("Effect", "Allow") != "Allow" or not any(
@@ -77,12 +128,15 @@ class TaskRoleOwnStoresOnly(Rule):
                 for pattern in listed(s.get("Resource")):
                     for store in set(stores_reached(pattern, system, ctx.environment)) - allowed:
                         owner = system.stores[store].owner
-                        yield Violation(f"role of service {service!r} reaches store {store!r} "
+                        yield Violation(f"role of {who} reaches store {store!r} "
                                         f"owned by {owner!r} via {pattern}", r)
 
 
 class DatabaseSgOwnerOnly(Rule):
-    """A database security group admits only its owner's group (and declared CDC connectors).
+    """A database security group admits only its owner's workload group (and, on CDC
+    sources, the system's CDC connector). Both are recognised by tags alone:
+    ``polystore:role=service`` + ``polystore:service=<owner>``, or
+    ``polystore:role=cdc-connector``, in the database's own system.
 
     Checkov: none found; cdk-nag: none found (topology-aware).
     """
@@ -91,11 +145,10 @@ class DatabaseSgOwnerOnly(Rule):
     types = ("aws:ec2/securityGroup:SecurityGroup",)
     cross_resource = True
     reason = "Only the owning service (and its CDC connector) may open a connection."
-    remediation = "Admit only the owning service's security group."
+    remediation = ("Admit only the owning service's security group (tagged polystore:role="
+                   "service) or, on a CDC source, the connector's (polystore:role=cdc-connector).")
 
     def check_stack(self, ctx: StackContext) -> Iterator[Violation]:
-        from policy.attribution import resolve
-
         groups = ctx.of_type("aws:ec2/securityGroup:SecurityGroup")
         attached: dict[str, tuple[System, str]] = {}  # SG urn → the store it guards
         for data in ctx.of_type(RDS_CLUSTER, RDS_INSTANCE):
@@ -112,7 +165,7 @@ class DatabaseSgOwnerOnly(Rule):
             system = system_for(sg, ctx)
             if sg.urn in attached:
                 system, store_name = attached[sg.urn]
-            if system is None or store_name not in (system.stores if system else {}):
+            if system is None or store_name not in system.stores:
                 continue
             owner = system.stores[store_name].owner
             cdc = store_name in system.cdc_sources()
@@ -125,20 +178,29 @@ class DatabaseSgOwnerOnly(Rule):
                         yield Violation(f"cannot be checked at preview: {exc.path} is unknown",
                                         carrier, unknown=True)
                         continue
-                    if src is None:
+                    if src is None:  # an id no group of this stack has: cannot attribute
+                        yield Violation(f"cannot be checked: {carrier.name} admits {ref}, which "
+                                        "is no security group of this stack", carrier,
+                                        unknown=True)
                         continue
-                    who = inherited_tag(src, ctx, "polystore:service")
-                    role = inherited_tag(src, ctx, "polystore:role")
-                    # The connector's group: tagged so, or (today's program) named *-connect-*.
-                    connector = role == "cdc-connector" or "connect" in src.name
-                    if who == owner or (cdc and connector):
+                    who = inherited_tag(src, ctx, TAG_SERVICE)
+                    role = inherited_tag(src, ctx, TAG_ROLE)
+                    same_system = inherited_tag(src, ctx, TAG_SYSTEM) == system.name
+                    if same_system and role == ROLE_SERVICE and who == owner:
                         continue
+                    if same_system and cdc and role == ROLE_CDC_CONNECTOR:
+                        continue
+                    what = f"role {role}" if role else "no polystore:role tag"
+                    if role == ROLE_SERVICE:
+                        what = f"service {who}"
                     yield Violation(f"{sg.name} (store {store_name!r}, owner {owner!r}) admits "
-                                    f"{src.name} ({who or role or 'unowned'})", carrier)
+                                    f"{src.name} ({what})", carrier)
 
 
 class StoresMatchStack(Rule):
     """Every store in the topology exists in the stack; no data resource is outside it.
+    Matched by tags: ``polystore:store`` on tables, clusters and instances,
+    ``polystore:stores`` on the OpenSearch domain / MSK cluster hosting indexes / topics.
 
     Checkov: none found; cdk-nag: none found (topology-aware).
     """
@@ -156,18 +218,41 @@ class StoresMatchStack(Rule):
                 continue
             hit = store_of(r, ctx)
             if hit is None:
-                yield Violation(f"{r.type} {r.name} implements no store of the topology", r)
+                tag = inherited_tag(r, ctx, TAG_STORE)
+                hint = name_hint(r, ctx)
+                why = (f"is tagged polystore:store={tag!r}, not a store of its system" if tag
+                       else "carries no polystore:store tag")
+                yield Violation(f"{r.type} {r.name} {why}: it implements no store of the "
+                                "topology" + (f" (by name it looks like {hint})" if hint else ""),
+                                r)
+            elif (hit[0].name, hit[1]) in found:
+                yield Violation(f"{r.name} and {found[(hit[0].name, hit[1])].name} both claim "
+                                f"store {hit[0].name}/{hit[1]}", r)
             else:
                 found[(hit[0].name, hit[1])] = r
-        kinds = {r.type for r in ctx.resources}
+        hosted: dict[tuple[str, str], set[str]] = {}  # (system, type) → stores it hosts
+        for r in ctx.of_type(OPENSEARCH_DOMAIN, MSK_SERVERLESS):
+            got = stores_hosted(r, ctx)
+            if got is None:
+                yield Violation(f"{r.type} {r.name} carries no polystore:stores tag: it hosts "
+                                "no store of the topology", r)
+                continue
+            system, stores = got
+            kind = "search" if r.type == OPENSEARCH_DOMAIN else "topic"
+            for extra in sorted(stores - {n for n, s in system.stores.items()
+                                          if s.kind == kind}):
+                yield Violation(f"{r.name} claims {kind} store {system.name}/{extra}, which the "
+                                "topology does not declare", r)
+            hosted.setdefault((system.name, kind), set()).update(stores)
         for system in ctx.systems:
             for store, spec in system.stores.items():
                 if spec.kind in ("dynamodb", "postgres") and (system.name, store) not in found:
                     yield Violation(f"store {system.name}/{store} ({spec.kind}) has no resource")
-                elif spec.kind == "search" and OPENSEARCH_DOMAIN not in kinds:
-                    yield Violation(f"search store {system.name}/{store} has no OpenSearch domain")
-                elif spec.kind == "topic" and MSK_SERVERLESS not in kinds:
-                    yield Violation(f"topic store {system.name}/{store} has no MSK cluster")
+                elif spec.kind in ("search", "topic") and store not in hosted.get(
+                        (system.name, spec.kind), set()):
+                    where = "OpenSearch domain" if spec.kind == "search" else "MSK cluster"
+                    yield Violation(f"{spec.kind} store {system.name}/{store} is hosted by no "
+                                    f"{where} (none tagged polystore:stores with it)")
 
 
 class SensitiveDataBackedUp(Rule):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from infra.config import read_stack_values, settings_from_values
 from polystore.naming import store_physical_name
 from tests.infra.conftest import of_type, topology
 
@@ -76,6 +77,11 @@ def test_every_postgres_store_is_a_database_for_the_environment(
                 assert len(mine) == 1 + readers
                 assert db["serverlessv2ScalingConfiguration"]["minCapacity"] == \
                     profile.aurora_min_acu
+                # Pinned round-robin over the environment's AZs: distinct while they last.
+                zones = [inst.get("availabilityZone") for inst in mine]
+                azs = settings_from_values(stack, read_stack_values(stack)).zones()
+                assert all(z in azs for z in zones), zones
+                assert len(set(zones)) == min(len(mine), profile.az_count), zones
                 for inst in mine:
                     assert inst["performanceInsightsEnabled"] is True
                     assert inst["performanceInsightsKmsKeyId"].startswith("arn:aws:kms")

@@ -119,6 +119,10 @@ MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
                                    [{"cidrBlocks": ["0.0.0.0/0"], "description": "all"}])),
     "PS-NET-06": ("tcgstore", _set("aws:ec2/subnet:Subnet", "mapPublicIpOnLaunch", True,
                                    lambda r: r["inputs"]["tags"]["polystore:tier"] == "private")),
+    "PS-NET-07": ("tcgstore", lambda p: inputs(p, SG, lambda r: "polystore:role" in r[
+        "inputs"]["tags"])["egress"].append({"description": "all", "protocol": "-1",
+                                              "fromPort": 0, "toPort": 0,
+                                              "cidrBlocks": ["0.0.0.0/0"]})),
     "PS-ECS-01": ("tcgstore", lambda p: _containers(p, lambda c: c["environment"].append(
         {"name": "PGPASSWORD", "value": "hunter2"}))),
     "PS-ECS-02": ("tcgstore", lambda p: inputs(p, "aws:ecs/taskDefinition:TaskDefinition").update(

@@ -65,11 +65,11 @@ def build(system: System, env: str) -> dict[str, Any]:
     for svc in system.services:
         b.add("aws:ec2/securityGroup:SecurityGroup", f"{s}-{svc}-sg",
               {"name": f"{s}-{svc}-sg", "description": f"{svc} tasks", "egress": egress,
-               "ingress": []}, service=svc)
+               "ingress": []}, service=svc, role="service")
         b.add("aws:iam/role:Role", f"{s}-{svc}-task", {"name": f"{s}-{env}-{svc}-task"},
-              service=svc)
+              service=svc, role="service")
         b.add("aws:iam/role:Role", f"{s}-{svc}-exec", {"name": f"{s}-{env}-{svc}-exec"},
-              service=svc)
+              service=svc, role="service")
         b.add("aws:iam/rolePolicy:RolePolicy", f"{s}-{svc}-data", {
             "role": f"{s}-{env}-{svc}-task",
             "policy": json.dumps({"Statement": _grants(b, system, env, svc)})})
@@ -82,7 +82,7 @@ def build(system: System, env: str) -> dict[str, Any]:
             "family": f"{s}-{svc}", "containerDefinitions": json.dumps([container]),
             "taskRoleArn": b.arn("iam", f"role/{s}-{env}-{svc}-task").replace(REGION, ""),
             "executionRoleArn": b.arn("iam", f"role/{s}-{env}-{svc}-exec").replace(REGION, "")},
-              service=svc)
+              service=svc, role="service")
         b.add("aws:ecs/service:Service", f"{s}-{svc}", {"networkConfiguration": {
             "assignPublicIp": False, "subnets": [f"{s}-private-a"]}}, service=svc)
         b.add("aws:secretsmanager/secret:Secret", f"{s}-{svc}-secret", {
@@ -110,12 +110,14 @@ def build(system: System, env: str) -> dict[str, Any]:
                               "zoneAwarenessEnabled": True},
             "logPublishingOptions": [{"logType": t, "cloudwatchLogGroupArn": b.arn(
                 "logs", f"log-group:{s}-{t}")} for t in
-                ("SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "ES_APPLICATION_LOGS")]})
+                ("SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "ES_APPLICATION_LOGS")]},
+              stores=" ".join(sorted(system.search_stores())))
     if system.topic_stores():
         b.add("aws:msk/serverlessCluster:ServerlessCluster", f"{s}-kafka", {
             "clusterName": f"{s}-{env}",
             "clientAuthentication": {"sasl": {"iam": {"enabled": True}}},
-            "vpcConfigs": [{"subnetIds": [f"{s}-private-a"], "securityGroupIds": []}]})
+            "vpcConfigs": [{"subnetIds": [f"{s}-private-a"], "securityGroupIds": []}]},
+              stores=" ".join(sorted(system.topic_stores())))
     for link_name, link in system.cdc_links().items():
         b.add("aws:ec2/securityGroup:SecurityGroup", f"{s}-{link_name}-connector-sg", {
             "name": f"{s}-{link_name}-connector-sg", "description": "CDC connector",
@@ -223,7 +225,8 @@ def _postgres(b: Builder, name: str, spec: PostgresStore, key: str,
         "deletionProtection": True, "skipFinalSnapshot": False,
         "finalSnapshotIdentifier": f"{ident}-final", "iamDatabaseAuthenticationEnabled": True,
         "enabledCloudwatchLogsExports": ["postgresql"], "copyTagsToSnapshot": True,
-        "manageMasterUserPassword": True, "vpcSecurityGroupIds": [f"{s}-{name}-sg"],
+        "manageMasterUserPassword": True, "masterUserSecretKmsKeyId": key,
+        "vpcSecurityGroupIds": [f"{s}-{name}-sg"],
     }
     instance = {"monitoringInterval": 60, "monitoringRoleArn": "arn:aws:iam::1:role/mon",
                 "performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": key,

@@ -127,7 +127,7 @@ def test_crossguard_pack_loads_and_runs(topology, preview) -> None:
     ns = runpy.run_path(str(Path("policy/__main__.py")), run_name="not_main")
     assert callable(ns["policies"])  # importing __main__ does not start the server
     pack = {p.name: p for p in policies()}
-    assert len(pack) == 61
+    assert len(pack) == 62
     assert isinstance(pack["PS-DDB-01"], ResourceValidationPolicy)
     assert isinstance(pack["PS-TOPO-01"], StackValidationPolicy)
 

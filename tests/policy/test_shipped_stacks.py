@@ -24,10 +24,25 @@ def test_shipped_stack_passes_every_mandatory_rule(topology, shipped, stack: str
     assert [(f.rule_id, f.resource_name, f.message) for f in report.failed("mandatory")] == []
 
 
-def test_prod_has_no_finding_at_all(topology, shipped) -> None:
-    # advisory included: every Aurora cluster has a reader in a second AZ in prod
+def test_prod_passes_every_rule_with_aurora_spread_over_zones(topology, shipped) -> None:
+    """prod Aurora clusters have a reader pinned to another AZ, so PS-RDS-04 is decided."""
     report = evaluate(shipped["prod"], topology)
-    assert {(f.rule_id, f.resource_name) for f in report.failed()} == set()
+    assert [(f.rule_id, f.resource_name) for f in report.findings] == []
+    insts = [r for r in shipped["prod"]["resources"]
+             if r["type"] == "aws:rds/clusterInstance:ClusterInstance"]
+    assert insts and all(r["inputs"].get("availabilityZone") for r in insts)
+
+
+def test_unpinned_aurora_instances_fail_multi_az_in_prod(topology, shipped) -> None:
+    import copy
+
+    p = copy.deepcopy(shipped["prod"])
+    for r in p["resources"]:
+        if r["type"] == "aws:rds/clusterInstance:ClusterInstance":
+            r["inputs"].pop("availabilityZone", None)
+    failed = {(f.rule_id, f.resource_name) for f in evaluate(p, topology).failed("mandatory")}
+    clusters = {r["name"] for r in p["resources"] if r["type"] == "aws:rds/cluster:Cluster"}
+    assert clusters and failed == {("PS-RDS-04", c) for c in clusters}
 
 
 def _without_pitr(topology, system: str, store: str):  # type: ignore[no-untyped-def]
