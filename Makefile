@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: up test lint fmt bench clean
+.PHONY: up down test lint fmt bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 up: $(STAMP)
-	$(BIN)/polystore validate
-	$(BIN)/polystore show
+	$(BIN)/polystore up
+
+down: $(STAMP)
+	$(BIN)/polystore down
 
 test: $(STAMP)
 	$(BIN)/ruff check .

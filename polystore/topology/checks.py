@@ -24,7 +24,7 @@ from polystore.topology.model import (
     System,
     TopicStore,
 )
-from polystore.topology.sql_schema import DatabaseSchema
+from polystore.topology.schema_model import DatabaseSchema
 from polystore.topology.yaml_source import LineMap
 
 BUILTIN_ANALYZERS = {"standard", "simple", "whitespace", "keyword", "stop", "english"}

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from polystore.topology.checks import check_system, foreign_key_problems
 from polystore.topology.errors import Problem, TopologyError
 from polystore.topology.model import PostgresStore, System, Topology
-from polystore.topology.sql_schema import DatabaseSchema, parse_migrations
+from polystore.topology.schema_cache import parse_migrations_cached
+from polystore.topology.schema_model import DatabaseSchema
 from polystore.topology.yaml_source import LineMap, read_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +85,7 @@ def _load(path: Path) -> tuple[System | None, list[Problem]]:
                     )
                 )
                 continue
-            schema, sql_problems = parse_migrations(directory)
+            schema, sql_problems = parse_migrations_cached(directory)
             problems.extend(sql_problems)
             if not schema.files and not sql_problems:
                 problems.append(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, field_validator
 
 if TYPE_CHECKING:
-    from polystore.topology.sql_schema import DatabaseSchema
+    from polystore.topology.schema_model import DatabaseSchema
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 Environment = Literal["dev", "staging", "prod"]

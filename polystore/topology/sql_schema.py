@@ -10,7 +10,6 @@ rule that no foreign key leaves its service's database.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pglast import ast, enums, parse_sql
@@ -18,71 +17,19 @@ from pglast.parser import ParseError
 from pglast.stream import RawStream
 
 from polystore.topology.errors import Problem
+from polystore.topology.schema_model import (
+    MIGRATION_RE,
+    Column,
+    DatabaseSchema,
+    ForeignKey,
+    Index,
+    Location,
+    Table,
+    migration_files,
+)
 
-MIGRATION_RE = re.compile(r"^\d+_[a-z0-9_]+\.sql$")
 _UP = re.compile(r"^--\s*migrate:up\b.*$", re.MULTILINE)
 _DOWN = re.compile(r"^--\s*migrate:down\b.*$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Location:
-    path: Path
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    nullable: bool
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    table: str
-    columns: tuple[str, ...]
-    ref_table: str
-    ref_columns: tuple[str, ...]
-    location: Location
-
-
-@dataclass(frozen=True)
-class Index:
-    name: str
-    table: str
-    columns: tuple[str, ...]  # expressions appear as their SQL text
-    unique: bool
-    where: str | None
-    location: Location
-    descending: tuple[bool, ...] = ()
-
-
-@dataclass
-class Table:
-    name: str
-    location: Location
-    columns: dict[str, Column] = field(default_factory=dict)
-    primary_key: tuple[str, ...] = ()
-    partition_by: tuple[str, tuple[str, ...]] | None = None  # (method, columns)
-    partition_of: str | None = None
-
-
-@dataclass
-class DatabaseSchema:
-    """Tables, indexes (constraints included) and foreign keys the migrations create."""
-
-    tables: dict[str, Table] = field(default_factory=dict)
-    indexes: dict[str, Index] = field(default_factory=dict)
-    foreign_keys: list[ForeignKey] = field(default_factory=list)
-    extensions: set[str] = field(default_factory=set)
-    files: list[Path] = field(default_factory=list)
-
-    def base_tables(self) -> dict[str, Table]:
-        """Tables that are not partitions of another table."""
-        return {n: t for n, t in self.tables.items() if t.partition_of is None}
 
 
 _PARTITION_METHODS = {
@@ -100,6 +47,28 @@ def _sql(node: ast.Node) -> str:
     return str(RawStream()(node))
 
 
+_TYPE_NAMES: dict[tuple[object, ...], str] = {}
+
+
+def _type_name(tn: ast.TypeName) -> str:
+    """SQL text of a column type, memoised: the same few types recur hundreds of times
+    and pglast's printer is the slowest step of loading the topology."""
+    mods = tn.typmods or ()
+    if not all(isinstance(m, ast.A_Const) and hasattr(m.val, "ival") for m in mods):
+        return _sql(tn)  # expression modifiers: not worth a key
+    key = (
+        tuple(n.sval for n in tn.names),
+        tuple(m.val.ival for m in mods),
+        len(tn.arrayBounds or ()),
+        bool(tn.setof),
+        bool(tn.pct_type),
+    )
+    text = _TYPE_NAMES.get(key)
+    if text is None:
+        text = _TYPE_NAMES[key] = _sql(tn)
+    return text
+
+
 def up_section(text: str) -> tuple[str, int]:
     """The ``migrate:up`` SQL and the 0-based line it starts at (blanked-out offsets kept)."""
     up = _UP.search(text)
@@ -108,10 +77,6 @@ def up_section(text: str) -> tuple[str, int]:
     down = _DOWN.search(text, up.end())
     body = text[up.end() : down.start() if down else len(text)]
     return body, text.count("\n", 0, up.end())
-
-
-def migration_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.sql") if p.is_file())
 
 
 def parse_migrations(directory: Path) -> tuple[DatabaseSchema, list[Problem]]:
@@ -193,7 +158,7 @@ def _create_table(schema: DatabaseSchema, stmt: ast.CreateStmt, loc: Location) -
                 if c.contype in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
                     nullable = False
                 _constraint(schema, name, c, loc, column=elt.colname)
-            table.columns[elt.colname] = Column(elt.colname, _sql(elt.typeName), nullable)
+            table.columns[elt.colname] = Column(elt.colname, _type_name(elt.typeName), nullable)
         elif isinstance(elt, ast.Constraint):
             _constraint(schema, name, elt, loc)
 

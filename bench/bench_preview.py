@@ -1,0 +1,35 @@
+"""Time the offline preview of the prod stack with every system (median of N runs).
+
+Usage: PYTHONPATH=. python bench/bench_preview.py [RUNS]   (default 5)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections import Counter
+
+from infra.preview import run_preview
+from polystore.topology.loader import load_topology
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    topology = load_topology()
+    times, count, kinds = [], 0, Counter[str]()
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = run_preview("prod", topology=topology)
+        times.append(time.perf_counter() - start)
+        count = len(result["resources"])
+        kinds = Counter("custom" if r["custom"] else "component" for r in result["resources"])
+    med = statistics.median(times)
+    print(f"preview prod, {len(topology.systems)} systems: {count} resources "
+          f"({kinds['custom']} custom, {kinds['component']} components)")
+    print(f"runs={runs} median={med:.2f}s min={min(times):.2f}s max={max(times):.2f}s "
+          f"per-resource={1000 * med / max(count, 1):.2f}ms")
+
+
+if __name__ == "__main__":
+    main()

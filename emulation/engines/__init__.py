@@ -1,0 +1,1 @@
+"""Engine processes of the embedded runtime, and what runs inside them."""

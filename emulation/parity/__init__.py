@@ -1,0 +1,1 @@
+"""``polystore parity``: the live local stack compared with the topology, kind by kind."""

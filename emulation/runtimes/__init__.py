@@ -1,0 +1,1 @@
+"""Runtimes: how the engines run (child processes, or Docker containers)."""

@@ -1,0 +1,1 @@
+"""Lambda handlers the infra packages: the search bootstrap and a placeholder."""

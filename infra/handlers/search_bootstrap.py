@@ -1,0 +1,69 @@
+"""Search bootstrap Lambda: create each index from the topology and scope who may use it.
+
+Invoked by Pulumi (``aws.lambda_.Invocation``) whenever the payload changes. The payload
+carries, per index, the create-index body the topology defines (``SearchStore.body()``) and
+the IAM roles allowed to read and write it; the handler makes OpenSearch's fine-grained
+access control match: one security role per index, mapped to exactly those IAM roles.
+It runs as the domain's master role. Only the Lambda runtime's botocore is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Any
+
+INDEX_ACTIONS = ["indices:data/read/*", "indices:data/write/*", "indices:admin/get",
+                 "indices:monitor/*"]
+
+
+def _signed(method: str, url: str, body: Any | None) -> tuple[int, str]:
+    import botocore.session
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    data = json.dumps(body).encode() if body is not None else None
+    req = AWSRequest(method=method, url=url, data=data,
+                     headers={"Content-Type": "application/json"})
+    creds = botocore.session.get_session().get_credentials()
+    SigV4Auth(creds, "es", os.environ["AWS_REGION"]).add_auth(req)
+    http = urllib.request.Request(url, data=data, method=method, headers=dict(req.headers))
+    try:
+        with urllib.request.urlopen(http, timeout=30) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    endpoint = os.environ["OPENSEARCH_URL"].rstrip("/")
+    if not endpoint.startswith("https://"):
+        endpoint = "https://" + endpoint
+    done: dict[str, str] = {}
+    for spec in event["indexes"]:
+        index, role_name = spec["name"], spec["security_role"]
+        status, text = _signed("HEAD", f"{endpoint}/{index}", None)
+        if status == 404:
+            status, text = _signed("PUT", f"{endpoint}/{index}", spec["body"])
+            if status >= 300:
+                raise RuntimeError(f"creating index {index} failed: HTTP {status}: {text}")
+            done[index] = "created"
+        elif status == 200:
+            # Mappings of an existing index are not rewritten in place: a changed mapping
+            # needs a new index and a reindex, which is the sync handler's job.
+            done[index] = "exists"
+        else:
+            raise RuntimeError(f"checking index {index} failed: HTTP {status}: {text}")
+        role = {"index_permissions": [{"index_patterns": [index],
+                                       "allowed_actions": INDEX_ACTIONS}]}
+        for path, body in (
+            (f"_plugins/_security/api/roles/{role_name}", role),
+            (f"_plugins/_security/api/rolesmapping/{role_name}",
+             {"backend_roles": sorted(spec["iam_roles"])}),
+        ):
+            status, text = _signed("PUT", f"{endpoint}/{path}", body)
+            if status >= 300:
+                raise RuntimeError(f"PUT {path} failed: HTTP {status}: {text}")
+    return {"indexes": done}

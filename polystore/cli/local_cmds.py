@@ -1,0 +1,174 @@
+"""``polystore up/down/reset/status/env/parity/compose``: the local stack.
+
+Heavy imports (psycopg, boto3, docker) happen inside the commands, so the rest of the
+CLI does not pay for them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from polystore.cli.common import EXIT_BAD_INPUT, EXIT_PROBLEMS, load_or_exit, select_or_exit
+
+state_dir_option = click.option(
+    "--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar="POLYSTORE_STATE_DIR",
+    default=None, help="Where engine data, ports and passwords live (default ./.polystore; "
+    "env POLYSTORE_STATE_DIR).",
+)  # fmt: skip
+
+
+def _stack(state_dir: Path | None) -> Any:
+    from emulation.stack import LocalStack
+
+    return LocalStack(state_dir)
+
+
+def _progress(line: str) -> None:
+    click.echo(f"  {line}", err=True)
+
+
+def _guard(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; an EmulationError is printed (message + hint) and exits 1."""
+    from emulation.errors import EmulationError
+
+    try:
+        return fn()
+    except EmulationError as exc:
+        click.echo(f"polystore: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+@click.command()
+@click.argument("systems", nargs=-1)
+@click.option("--runtime", type=click.Choice(["auto", "embedded", "docker"]), default="auto",
+              show_default=True, help="auto: docker if an engine answers, else embedded.")
+@click.option("--new-ports", is_flag=True, help="Pick new free ports (when a kept one is taken).")
+@state_dir_option
+def up(systems: tuple[str, ...], runtime: str, new_ports: bool, state_dir: Path | None) -> None:
+    """Start the local stack for SYSTEMS (default: all) and provision it from the topology."""
+    selected = select_or_exit(load_or_exit(), systems)
+    stack = _stack(state_dir)
+    names = ", ".join(s.name for s in selected)
+    click.echo(f"polystore up: {names} (state {stack.dir.root})", err=True)
+    result = _guard(lambda: stack.up(selected, runtime=runtime, progress=_progress,
+                                     new_ports=new_ports))  # fmt: skip
+    ep = result.endpoints
+    what = "provisioned " + ", ".join(result.provisioned) if result.provisioned else \
+        "already up to date"  # fmt: skip
+    click.echo(f"ready in {result.seconds:.2f}s on the {result.runtime} runtime ({what})")
+    for engine in result.engines:
+        click.echo(f"  {engine:<9} {ep.url(engine)}")
+    click.echo("variables for a service: polystore env SYSTEM.SERVICE; all: polystore status")
+
+
+@click.command()
+@state_dir_option
+def down(state_dir: Path | None) -> None:
+    """Stop every engine of the local stack (data is kept)."""
+    stack = _stack(state_dir)
+    if not _guard(lambda: stack.down(progress=_progress)):
+        click.echo(f"no local stack in {stack.dir.root}")
+        return
+    click.echo("stopped; data kept in " + str(stack.dir.root))
+
+
+@click.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@state_dir_option
+def reset(yes: bool, state_dir: Path | None) -> None:
+    """Stop the local stack and delete all its data."""
+    stack = _stack(state_dir)
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"delete every local database, table and index in {stack.dir.root}?",
+                      abort=True)  # fmt: skip
+    _guard(lambda: stack.reset(progress=_progress))
+    click.echo("reset: nothing running, no data left")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@state_dir_option
+def status(as_json: bool, state_dir: Path | None) -> None:
+    """Engines (endpoint, pid or container, healthy) and how to reach every store."""
+    from emulation import report
+
+    topology = load_or_exit()
+    stack = _stack(state_dir)
+    doc = _guard(lambda: report.status(stack.dir, topology.select(None)))
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(f"runtime: {doc['runtime']}   state: {doc['state_dir']}")
+    for name, engine in doc["engines"].items():
+        ident = engine.get("container") or engine.get("pid") or "-"
+        health = "healthy" if engine["healthy"] else "NOT RUNNING / UNHEALTHY"
+        click.echo(f"  {name:<9} {engine['endpoint']:<28} {ident!s:<12} {health}")
+    for store in doc["stores"]:
+        where = store.get("database") or store.get("table") or store.get("index") or \
+            store.get("topic")  # fmt: skip
+        click.echo(f"  {store['system']}.{store['service']}: {store['store']} "
+                   f"({store['kind']}) {where}")  # fmt: skip
+    if any(not e["healthy"] for e in doc["engines"].values()) and doc["engines"]:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@click.command()
+@click.argument("target", metavar="SYSTEM.SERVICE")
+@state_dir_option
+def env(target: str, state_dir: Path | None) -> None:
+    """NAME=value lines for one service (eval "$(polystore env tcgstore.catalog)")."""
+    from emulation import report
+
+    system_name, _, service = target.partition(".")
+    topology = load_or_exit()
+    [system] = select_or_exit(topology, [system_name])
+    if service not in system.services:
+        known = ", ".join(sorted(system.services))
+        click.echo(f"polystore: no service {service!r} in {system_name} (known: {known})",
+                   err=True)  # fmt: skip
+        sys.exit(EXIT_BAD_INPUT)
+    values = _guard(lambda: report.env(_stack(state_dir).dir, system, service))
+    for name, value in values.items():
+        click.echo(f"{name}={value}")
+
+
+@click.command()
+@click.argument("systems", nargs=-1)
+@state_dir_option
+def parity(systems: tuple[str, ...], state_dir: Path | None) -> None:
+    """Compare the live local stack with the topology; exit 1 with a diff on any drift."""
+    from emulation.parity.check import check
+
+    selected = select_or_exit(load_or_exit(), systems)
+    drift = _guard(lambda: check(_stack(state_dir).dir, selected, named=bool(systems)))
+    if not drift:
+        click.echo(f"parity: the local stack matches the topology ({len(selected)} systems)")
+        return
+    for line in drift:
+        click.echo(line)
+    click.echo(f"parity: {len(drift)} difference{'s' if len(drift) != 1 else ''}", err=True)
+    sys.exit(EXIT_PROBLEMS)
+
+
+@click.command()
+@click.argument("systems", nargs=-1)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("docker-compose.yml"), show_default=True)
+@state_dir_option
+def compose(systems: tuple[str, ...], output: Path, state_dir: Path | None) -> None:
+    """Write the docker-compose.yml equivalent of the docker runtime."""
+    from emulation.runtimes.compose import write_compose
+
+    selected = select_or_exit(load_or_exit(), systems)
+    path = _guard(lambda: write_compose(_stack(state_dir).dir, selected, output))
+    click.echo(f"wrote {path}; then: docker compose -f {path} up -d && "
+               "polystore up --runtime docker")  # fmt: skip
+
+
+commands = [up, down, reset, status, env, parity, compose]
