@@ -41,3 +41,10 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["nope"])
     assert result.exit_code == 2
     assert "No such command 'nope'" in result.output
+
+
+def test_env_names_the_expected_shape_of_its_argument() -> None:
+    for bad in ("tcgstore", "tcgstore.", ".catalog"):
+        result = CliRunner().invoke(cli, ["env", bad])
+        assert result.exit_code == 2, bad
+        assert "expected SYSTEM.SERVICE" in result.stderr, result.stderr

@@ -125,7 +125,11 @@ def env(target: str, state_dir: Path | None) -> None:
     """NAME=value lines for one service (eval "$(polystore env tcgstore.catalog)")."""
     from emulation import report
 
-    system_name, _, service = target.partition(".")
+    system_name, dot, service = target.partition(".")
+    if not dot or not system_name or not service:
+        click.echo(f"polystore: expected SYSTEM.SERVICE (e.g. tcgstore.catalog), got {target!r}",
+                   err=True)  # fmt: skip
+        sys.exit(EXIT_BAD_INPUT)
     topology = load_or_exit()
     [system] = select_or_exit(topology, [system_name])
     if service not in system.services:
