@@ -7,7 +7,7 @@ key or index (not a scan), and no foreign key reaches another service's database
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from polystore.topology import key_conditions as kc
@@ -359,6 +359,23 @@ def _access(
         yield (*base, "store"), f"topics are not read by access patterns (store {ap.store!r})"
 
 
+def _key_terms(
+    name: str, ap: AccessPattern, base: tuple[Any, ...]
+) -> Generator[tuple[tuple[Any, ...], str], None, list[kc.Term] | None]:
+    """Yield why the key condition is missing or malformed; return its terms if it parses."""
+    if not ap.key_condition:
+        yield (
+            (*base, "key_condition"),
+            f"access pattern {name!r} has no key_condition: it would be a scan",
+        )
+        return None
+    try:
+        return kc.parse(ap.key_condition)
+    except kc.ConditionSyntaxError as exc:
+        yield (*base, "key_condition"), str(exc)
+        return None
+
+
 def _access_dynamo(
     name: str, ap: AccessPattern, t: DynamoStore, base: tuple[Any, ...]
 ) -> Iterator[tuple[tuple[Any, ...], str]]:
@@ -379,16 +396,8 @@ def _access_dynamo(
             (*base, "operation"),
             f"an index ({ap.index}) can only be queried, not read with {ap.operation}",
         )
-    if not ap.key_condition:
-        yield (
-            (*base, "key_condition"),
-            f"access pattern {name!r} has no key_condition: it would be a scan",
-        )
-        return
-    try:
-        terms = kc.parse(ap.key_condition)
-    except kc.ConditionSyntaxError as exc:
-        yield (*base, "key_condition"), str(exc)
+    terms = yield from _key_terms(name, ap, base)
+    if terms is None:
         return
     where = f"index {ap.index}" if ap.index else f"the key of {t.table}"
     why = kc.dynamodb_served(terms, *keys)
@@ -427,16 +436,8 @@ def _access_postgres(
                 (*base, "joins", i),
                 f"joined table {j!r} is not in {ap.store!r}; no cross-service joins",
             )
-    if not ap.key_condition:
-        yield (
-            (*base, "key_condition"),
-            f"access pattern {name!r} has no key_condition: it would be a scan",
-        )
-        return
-    try:
-        terms = kc.parse(ap.key_condition)
-    except kc.ConditionSyntaxError as exc:
-        yield (*base, "key_condition"), str(exc)
+    terms = yield from _key_terms(name, ap, base)
+    if terms is None:
         return
     for term in terms:
         if term.attribute not in table.columns:
