@@ -1,4 +1,10 @@
-"""Deterministic card documents and the tcgstore card index body for bench_search.py."""
+"""The card index body and card documents that bench_search.py and tests/search share.
+
+One definition of the card index (mapping + autocomplete analysis), of a card document's
+fields (:func:`card_document`), and a deterministic generator of any number of them. The
+search tests import this module (``bench.search_cards``), so it must stay free of side
+effects: constants and pure functions only.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +49,7 @@ CARD_INDEX_BODY: dict[str, Any] = {
         "number_of_shards": 1,
         "analysis": {
             "tokenizer": {
-                "edge": {
+                "edge_ngram_tokenizer": {
                     "type": "edge_ngram",
                     "min_gram": 2,
                     "max_gram": 20,
@@ -51,7 +57,11 @@ CARD_INDEX_BODY: dict[str, Any] = {
                 }
             },
             "analyzer": {
-                "autocomplete": {"type": "custom", "tokenizer": "edge", "filter": ["lowercase"]}
+                "autocomplete": {
+                    "type": "custom",
+                    "tokenizer": "edge_ngram_tokenizer",
+                    "filter": ["lowercase"],
+                }
             },
         },
     },
@@ -61,6 +71,7 @@ CARD_INDEX_BODY: dict[str, Any] = {
             "id": {"type": "keyword"},
             "name": {
                 "type": "text",
+                "analyzer": "standard",
                 "fields": {
                     "keyword": {"type": "keyword"},
                     "autocomplete": {
@@ -84,26 +95,57 @@ CARD_INDEX_BODY: dict[str, Any] = {
 }
 
 
+def card_document(
+    doc_id: str,
+    number: int,
+    *,
+    name: str,
+    description: str,
+    set_: str,
+    rarity: str,
+    type_: str,
+    price: float,
+    stock: int,
+    released_at: str,
+    foil: bool,
+) -> dict[str, Any]:
+    """One card as indexed: every field of ``CARD_INDEX_BODY``'s mapping, nothing else."""
+    return {
+        "id": doc_id,
+        "name": name,
+        "description": description,
+        "set": set_,
+        "rarity": rarity,
+        "type": type_,
+        "price": price,
+        "stock": stock,
+        "number": number,
+        "released_at": released_at,
+        "foil": foil,
+    }
+
+
 def generate_cards(n: int, seed: int = 42) -> list[dict[str, Any]]:
+    """``n`` cards ``card-0`` ... drawn from a seeded generator: the same seed, the same deck."""
     rng = random.Random(seed)
     cards = []
     for i in range(n):
-        name = " ".join(w.capitalize() for w in rng.sample(WORDS, rng.randint(2, 3)))
+        # Keyword arguments are evaluated in the order written: keep it, it is the draw order.
         cards.append(
-            {
-                "id": f"card-{i}",
-                "name": name,
-                "description": " ".join(rng.choices(WORDS, k=rng.randint(8, 16))),
-                "set": rng.choice(SETS),
-                "rarity": rng.choice(RARITIES),
-                "type": rng.choice(TYPES),
-                "price": round(rng.uniform(0.1, 500.0), 2),
-                "stock": rng.randint(0, 100),
-                "number": i,
-                "released_at": f"{rng.randint(1993, 2024)}-{rng.randint(1, 12):02d}-"
+            card_document(
+                f"card-{i}",
+                i,
+                name=" ".join(w.capitalize() for w in rng.sample(WORDS, rng.randint(2, 3))),
+                description=" ".join(rng.choices(WORDS, k=rng.randint(8, 16))),
+                set_=rng.choice(SETS),
+                rarity=rng.choice(RARITIES),
+                type_=rng.choice(TYPES),
+                price=round(rng.uniform(0.1, 500.0), 2),
+                stock=rng.randint(0, 100),
+                released_at=f"{rng.randint(1993, 2024)}-{rng.randint(1, 12):02d}-"
                 f"{rng.randint(1, 28):02d}",
-                "foil": rng.random() < 0.2,
-            }
+                foil=rng.random() < 0.2,
+            )
         )
     return cards
 

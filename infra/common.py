@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+HANDLERS = Path(__file__).resolve().parent / "handlers"  # Lambda sources the components package
 SHARED_SERVICE = "shared"  # the `service` tag of resources no single service owns
 
 # Attribution tags (docs/infra.md, "Tags"); policy/attribution.py reads the same keys.

@@ -10,13 +10,13 @@ Lambda from ``SearchStore.body()`` — the mapping is read from the topology, ne
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.common import (
+    HANDLERS,
     ROLE_SEARCH_BOOTSTRAP,
     Context,
     child,
@@ -29,7 +29,6 @@ from infra.common import (
 )
 from infra.environments import EnvironmentProfile
 
-HANDLERS = Path(__file__).resolve().parent / "handlers"
 ENGINE_VERSION = "OpenSearch_2.17"
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 LOG_TYPES = ("INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDIT_LOGS")

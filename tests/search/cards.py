@@ -1,58 +1,16 @@
-"""The tcgstore card index (as the topology declares it) and a small deterministic deck."""
+"""A small hand-written deck for the search tests, on the shared card index body.
+
+The index body and the document shape come from ``bench/search_cards.py`` (one definition
+for tests and benchmark); the ten cards here are chosen for what the tests assert.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-CARD_INDEX_BODY: dict[str, Any] = {
-    "settings": {
-        "number_of_shards": 1,
-        "analysis": {
-            "tokenizer": {
-                "edge_ngram_tokenizer": {
-                    "type": "edge_ngram",
-                    "min_gram": 2,
-                    "max_gram": 20,
-                    "token_chars": ["letter", "digit"],
-                }
-            },
-            "analyzer": {
-                "autocomplete": {
-                    "type": "custom",
-                    "tokenizer": "edge_ngram_tokenizer",
-                    "filter": ["lowercase"],
-                }
-            },
-        },
-    },
-    "mappings": {
-        "dynamic": "strict",
-        "properties": {
-            "id": {"type": "keyword"},
-            "name": {
-                "type": "text",
-                "analyzer": "standard",
-                "fields": {
-                    "keyword": {"type": "keyword"},
-                    "autocomplete": {
-                        "type": "text",
-                        "analyzer": "autocomplete",
-                        "search_analyzer": "standard",
-                    },
-                },
-            },
-            "description": {"type": "text"},
-            "set": {"type": "keyword"},
-            "rarity": {"type": "keyword"},
-            "type": {"type": "keyword"},
-            "price": {"type": "scaled_float", "scaling_factor": 100},
-            "stock": {"type": "integer"},
-            "number": {"type": "integer"},
-            "released_at": {"type": "date"},
-            "foil": {"type": "boolean"},
-        },
-    },
-}
+from bench.search_cards import CARD_INDEX_BODY, card_document
+
+__all__ = ["CARDS", "CARD_INDEX_BODY"]
 
 
 def _card(
@@ -67,19 +25,19 @@ def _card(
     foil: bool,
     description: str,
 ) -> dict[str, Any]:
-    return {
-        "id": f"c{i}",
-        "name": name,
-        "description": description,
-        "set": set_,
-        "rarity": rarity,
-        "type": type_,
-        "price": price,
-        "stock": stock,
-        "number": i,
-        "released_at": released,
-        "foil": foil,
-    }
+    return card_document(
+        f"c{i}",
+        i,
+        name=name,
+        description=description,
+        set_=set_,
+        rarity=rarity,
+        type_=type_,
+        price=price,
+        stock=stock,
+        released_at=released,
+        foil=foil,
+    )
 
 
 CARDS: list[dict[str, Any]] = [
