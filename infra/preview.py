@@ -161,7 +161,10 @@ def run_preview(
     return {
         "stack": stack,
         "project": PROJECT,
-        "resources": monitor.captured,
+        # Registration order varies from run to run (resources resolve concurrently);
+        # sorted by URN, two previews of the same code and config are byte-identical,
+        # so a reviewer can diff them.
+        "resources": sorted(monitor.captured, key=lambda r: r["urn"]),
         "outputs": outputs_holder,
     }
 

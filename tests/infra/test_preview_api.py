@@ -125,3 +125,15 @@ def test_cli_prints_json() -> None:
     assert data["stack"] == "dev" and data["resources"]
     bad = CliRunner().invoke(preview, ["--stack", "nope"])
     assert bad.exit_code == 2 and "Pulumi.nope.yaml" in bad.output
+
+
+def test_two_previews_of_the_same_stack_are_byte_identical() -> None:
+    import json
+
+    from infra.preview import run_preview
+
+    runs = [
+        json.dumps(run_preview("prod", config_overrides={"systems": ["tcgstore", "bellyfed"]}))
+        for _ in range(3)
+    ]
+    assert runs[0] == runs[1] == runs[2]
