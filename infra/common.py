@@ -10,26 +10,27 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from polystore.tags import (  # noqa: F401  (re-exported: the components import them here)
+    ROLE_CDC_CONNECTOR,
+    ROLE_CDC_SINK,
+    ROLE_KAFKA_ADMIN,
+    ROLE_SEARCH_BOOTSTRAP,
+    ROLE_SERVICE,
+    ROLE_STREAM_TO_SEARCH,
+    TAG_ENVIRONMENT,
+    TAG_LINK,
+    TAG_ROLE,
+    TAG_SERVICE,
+    TAG_STORE,
+    TAG_STORES,
+    TAG_SYSTEM,
+    TAG_TIER,
+)
+
 HANDLERS = Path(__file__).resolve().parent / "handlers"  # Lambda sources the components package
 SHARED_SERVICE = "shared"  # the `service` tag of resources no single service owns
 
-# Attribution tags (docs/infra.md, "Tags"); policy/attribution.py reads the same keys.
-# system/service/environment travel as the default tags of one provider per service; the
-# components add what differs from one resource to the next (store, role, link, tier).
-TAG_SYSTEM = "polystore:system"
-TAG_SERVICE = "polystore:service"  # owning service, SHARED_SERVICE for platform resources
-TAG_ENVIRONMENT = "polystore:environment"
-TAG_STORE = "polystore:store"  # the one store a resource implements
-TAG_STORES = "polystore:stores"  # space-separated: a resource hosting several stores
-TAG_ROLE = "polystore:role"  # what a workload identity (SG, role, task, function) is
-TAG_LINK = "polystore:link"  # the topology link a platform workload serves
-TAG_TIER = "polystore:tier"  # subnets: public | private | isolated
-ROLE_SERVICE = "service"  # a topology service's own workload
-ROLE_CDC_CONNECTOR = "cdc-connector"  # Kafka Connect running Debezium
-ROLE_KAFKA_ADMIN = "kafka-admin"
-ROLE_STREAM_TO_SEARCH = "stream-to-search"
-ROLE_CDC_SINK = "cdc-sink"
-ROLE_SEARCH_BOOTSTRAP = "search-bootstrap"
+# Attribution tags (docs/infra.md, "Tags"): one vocabulary with policy/, in polystore.tags.
 
 Tags = dict[str, str]
 

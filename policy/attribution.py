@@ -20,21 +20,22 @@ from typing import Any
 
 from policy.model import Resource, StackContext, UnknownValue, is_unknown
 from polystore.naming import service_role_name, store_physical_name
+from polystore.tags import (  # noqa: F401  (re-exported: the rules import them here)
+    ROLE_CDC_CONNECTOR,
+    ROLE_CDC_SINK,
+    ROLE_KAFKA_ADMIN,
+    ROLE_SEARCH_BOOTSTRAP,
+    ROLE_SERVICE,
+    ROLE_STREAM_TO_SEARCH,
+    TAG_ENVIRONMENT,
+    TAG_LINK,
+    TAG_ROLE,
+    TAG_SERVICE,
+    TAG_STORE,
+    TAG_STORES,
+    TAG_SYSTEM,
+)
 from polystore.topology.model import PostgresStore, System
-
-TAG_SYSTEM = "polystore:system"
-TAG_ENVIRONMENT = "polystore:environment"
-TAG_SERVICE = "polystore:service"
-TAG_STORE = "polystore:store"  # the one store a resource implements
-TAG_STORES = "polystore:stores"  # space-separated: a resource hosting several stores
-TAG_ROLE = "polystore:role"  # what a workload identity is (values below)
-TAG_LINK = "polystore:link"  # the topology link a platform workload serves
-ROLE_SERVICE = "service"
-ROLE_CDC_CONNECTOR = "cdc-connector"
-ROLE_KAFKA_ADMIN = "kafka-admin"
-ROLE_STREAM_TO_SEARCH = "stream-to-search"
-ROLE_CDC_SINK = "cdc-sink"
-ROLE_SEARCH_BOOTSTRAP = "search-bootstrap"
 
 ROLE = "aws:iam/role:Role"
 

@@ -22,9 +22,9 @@ from policy.rules._common import (
     VPC,
 )
 from policy.rules._exemptions import OPEN_EGRESS_PORTS
+from polystore.tags import TAG_TIER
 
 OPEN = ("0.0.0.0/0", "::/0")
-TAG_TIER = "polystore:tier"  # public | private | isolated
 
 
 def ingress_entries(r: Resource) -> list[dict[str, Any]]:
@@ -89,7 +89,7 @@ def database_security_groups(ctx: StackContext) -> dict[str, Resource]:
         if sg is not None:
             out[sg.urn] = sg
     for sg in ctx.of_type(SG):  # groups tagged as a store's are database groups too
-        if sg.tags().get("polystore:store"):
+        if sg.tags().get(TAG_STORE):
             out[sg.urn] = sg
     return out
 
