@@ -10,17 +10,10 @@ import os
 from typing import Any
 
 from emulation.errors import NotRunning
-from emulation.provision.dynamodb import table_name
-from emulation.provision.search import index_name
 from emulation.runtimes import factory
 from emulation.runtimes.base import ENGINE_NAMES, endpoints_of
 from emulation.state import State, StateDir
-from polystore.naming import (
-    LOCAL_ENVIRONMENT,
-    service_role_name,
-    store_env_var,
-    store_physical_name,
-)
+from polystore.naming import local_name, service_role_name, store_env_var
 from polystore.topology.model import DynamoStore, PostgresStore, SearchStore, System
 
 # moto and DynamoDB Local accept any credentials; boto3 only needs some to sign with.
@@ -59,12 +52,12 @@ def status(state_dir: StateDir, systems: list[System]) -> dict[str, Any]:
                           "url": f"postgresql://{role}@{ep.host}:{ep.postgres_port}/"
                                  f"{store.database}"}  # fmt: skip
             elif isinstance(store, DynamoStore):
-                entry |= {"table": table_name(system, name), "endpoint": ep.dynamodb_url,
+                entry |= {"table": local_name(system, name), "endpoint": ep.dynamodb_url,
                           "region": region(), "stream": bool(store.stream)}  # fmt: skip
             elif isinstance(store, SearchStore):
-                entry |= {"index": index_name(system, name), "endpoint": ep.search_url}
+                entry |= {"index": local_name(system, name), "endpoint": ep.search_url}
             else:
-                entry |= {"topic": store_physical_name(system, LOCAL_ENVIRONMENT, name),
+                entry |= {"topic": local_name(system, name),
                           "endpoint": None,
                           "note": "topics are not emulated locally yet"}  # fmt: skip
             stores.append(entry)
@@ -97,5 +90,5 @@ def env(state_dir: StateDir, system: System, service: str) -> dict[str, str]:
         var = store_env_var(name, store)
         if var is None:
             continue
-        out[var] = store_physical_name(system, LOCAL_ENVIRONMENT, name)
+        out[var] = local_name(system, name)
     return out

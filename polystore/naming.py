@@ -53,6 +53,11 @@ def store_physical_name(system: System, environment: str, store_name: str) -> st
     return physical_name(system, environment, logical)
 
 
+def local_name(system: System, store_name: str) -> str:
+    """A store's physical name in the local stack (``tcgstore-local-Cards``)."""
+    return store_physical_name(system, LOCAL_ENVIRONMENT, store_name)
+
+
 def service_role_name(system: System, service: str) -> str:
     """The PostgreSQL login (and IAM DB-auth user) of a service: ``tcgstore_inventory``."""
     return f"{system.name}_{service}".replace("-", "_")

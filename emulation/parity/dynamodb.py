@@ -6,7 +6,7 @@ from typing import Any
 
 from emulation.provision import dynamodb as dyn
 from emulation.runtimes.base import Endpoints
-from polystore.naming import LOCAL_ENVIRONMENT, physical_name
+from polystore.naming import LOCAL_ENVIRONMENT, local_name, physical_name
 from polystore.topology.model import System
 
 
@@ -21,7 +21,7 @@ def check(systems: list[System], ep: Endpoints) -> list[str]:
     for system in systems:
         declared = set()
         for store_name, store in system.dynamodb_stores().items():
-            name = dyn.table_name(system, store_name)
+            name = local_name(system, store_name)
             declared.add(name)
             where = f"{system.name}.{store_name} (table {name})"
             have = dyn.actual(client, name)

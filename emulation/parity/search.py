@@ -6,8 +6,9 @@ from typing import Any
 
 import httpx
 
-from emulation.provision.search import index_name, live_mapping
+from emulation.provision.search import live_mapping
 from emulation.runtimes.base import Endpoints
+from polystore.naming import local_name
 from polystore.topology.model import System
 
 _COMPARED = ("type", "analyzer", "search_analyzer")
@@ -27,7 +28,7 @@ def check(systems: list[System], ep: Endpoints) -> list[str]:
     with httpx.Client(base_url=ep.search_url, timeout=30) as http:
         for system in systems:
             for store_name, store in system.search_stores().items():
-                name = index_name(system, store_name)
+                name = local_name(system, store_name)
                 where = f"{system.name}.{store_name} (index {name})"
                 have = live_mapping(http, name)
                 if have is None:

@@ -10,16 +10,12 @@ from typing import Any
 
 from emulation.errors import ProvisionError
 from emulation.runtimes.base import Endpoints, Progress
-from polystore.naming import LOCAL_ENVIRONMENT, store_physical_name
+from polystore.naming import local_name
 from polystore.topology.model import DynamoStore, System
 
 STREAM_VIEW = {"new-image": "NEW_IMAGE", "old-image": "OLD_IMAGE",
                "new-and-old-images": "NEW_AND_OLD_IMAGES", "keys-only": "KEYS_ONLY"}  # fmt: skip
 PROJECTION = {"all": "ALL", "keys-only": "KEYS_ONLY", "include": "INCLUDE"}
-
-
-def table_name(system: System, store: str) -> str:
-    return store_physical_name(system, LOCAL_ENVIRONMENT, store)
 
 
 def client(ep: Endpoints) -> Any:
@@ -131,7 +127,7 @@ def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
     created = 0
     for system in systems:
         for store_name, store in system.dynamodb_stores().items():
-            name = table_name(system, store_name)
+            name = local_name(system, store_name)
             live = actual(dynamo, name)
             want = expected(store)
             if live is None:

@@ -8,12 +8,8 @@ import httpx
 
 from emulation.errors import ProvisionError
 from emulation.runtimes.base import Endpoints, Progress
-from polystore.naming import LOCAL_ENVIRONMENT, store_physical_name
+from polystore.naming import local_name
 from polystore.topology.model import System
-
-
-def index_name(system: System, store: str) -> str:
-    return store_physical_name(system, LOCAL_ENVIRONMENT, store)
 
 
 def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
@@ -21,7 +17,7 @@ def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
     with httpx.Client(base_url=ep.search_url, timeout=30) as http:
         for system in systems:
             for store_name, store in system.search_stores().items():
-                name = index_name(system, store_name)
+                name = local_name(system, store_name)
                 if http.head(f"/{name}").status_code == 200:
                     continue
                 resp = http.put(f"/{name}", json=store.body())
