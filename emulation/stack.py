@@ -73,15 +73,17 @@ class LocalStack:
             engines = needed_engines(systems)
             started = rt.start(engines, progress)
             ep = endpoints_of(state)
+            # hashed once: the fingerprint reads every migration file
+            prints = {s.name: fingerprint.of_system(s, name) for s in systems}
             stale = [s for s in systems
-                     if started or state.provisioned.get(s.name) != fingerprint.of_system(s, name)]
+                     if started or state.provisioned.get(s.name) != prints[s.name]]
             try:
                 if stale:
                     self._provision(stale, state, ep, progress)
             finally:
                 self.dir.save(state)  # passwords generated while provisioning
             for system in stale:
-                state.provisioned[system.name] = fingerprint.of_system(system, name)
+                state.provisioned[system.name] = prints[system.name]
             self.dir.save(state)
         return UpResult(name, started, [s.name for s in stale], ep, time.monotonic() - t0,
                         engines)  # fmt: skip

@@ -76,7 +76,7 @@ def _load(path: Path) -> tuple[System | None, list[Problem]]:
     schemas: dict[str, DatabaseSchema] = {}
     for name, store in system.stores.items():
         if isinstance(store, PostgresStore):
-            directory = (path.parent / store.migrations).resolve()
+            directory = system.migrations_dir(name)
             if not directory.is_dir():
                 problems.append(
                     lm.problem(
