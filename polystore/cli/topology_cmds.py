@@ -14,6 +14,14 @@ from polystore.topology.describe import describe_topology, store_summary
 from polystore.topology.diagram import diagram as mermaid
 from polystore.topology.model import System
 
+stacks_option = click.option(
+    "--stacks",
+    "stacks",
+    multiple=True,
+    type=click.Path(),
+    help="Topology files or directories (default: stacks/).",
+)
+
 
 def _summary(system: System) -> str:
     kinds = Counter(s.kind for s in system.stores.values())
@@ -48,13 +56,7 @@ def validate(paths: tuple[str, ...]) -> None:
     show_default=True,
     help="json is the stable machine interface (see README).",
 )
-@click.option(
-    "--stacks",
-    "stacks",
-    multiple=True,
-    type=click.Path(),
-    help="Topology files or directories (default: stacks/).",
-)
+@stacks_option
 def show(systems: tuple[str, ...], fmt: str, stacks: tuple[str, ...]) -> None:
     """Show systems, services, stores, links and access patterns."""
     topology = load_or_exit(stacks)
@@ -100,13 +102,7 @@ def show(systems: tuple[str, ...], fmt: str, stacks: tuple[str, ...]) -> None:
 
 @click.command()
 @click.argument("system")
-@click.option(
-    "--stacks",
-    "stacks",
-    multiple=True,
-    type=click.Path(),
-    help="Topology files or directories (default: stacks/).",
-)
+@stacks_option
 def diagram(system: str, stacks: tuple[str, ...]) -> None:
     """Mermaid diagrams of SYSTEM: services/stores/links, and an ER diagram per database."""
     topology = load_or_exit(stacks)
