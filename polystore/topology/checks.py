@@ -7,6 +7,7 @@ key or index (not a scan), and no foreign key reaches another service's database
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator, Iterator
 from typing import Any
 
@@ -145,8 +146,6 @@ def _dynamo(name: str, t: DynamoStore) -> Iterator[tuple[tuple[Any, ...], str]]:
 
 
 def _placeholders(template: str) -> list[str]:
-    import re
-
     return re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", template)
 
 

@@ -8,6 +8,7 @@ SQL or an older parser; any read or write problem just falls back to parsing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -21,6 +22,7 @@ from polystore.topology.schema_model import DatabaseSchema, migration_files
 _HERE = Path(__file__).parent
 
 
+@functools.cache  # the same for every directory of one load; it cannot change in-process
 def _reader_identity() -> bytes:
     """The parser's source and the installed pglast build, without importing pglast
     (a cache hit must not pay for it)."""
