@@ -373,10 +373,9 @@ def _served_over_http(
         if other_name >= name or other.http_route(other_name) != ap.http_route(name):
             continue
         other_store = system.stores.get(other.store)
-        if other_store is not None and other_store.owner != owner:
-            yield (*base, "route"), (f"route {ap.http_route(name)!r} is also served by "
-                                     f"{other_store.owner!r} ({other_name})")  # fmt: skip
-        elif set(other.placeholders()) == set(ap.placeholders()):
+        if other_store is None or other_store.owner != owner:
+            continue  # another service: its own HTTP server
+        if set(other.placeholders()) == set(ap.placeholders()):
             yield (*base, "route"), (f"route {ap.http_route(name)!r} with parameters "
                                      f"{sorted(params)} is also {other_name!r}: a request "
                                      "could not tell them apart")  # fmt: skip
