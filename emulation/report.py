@@ -62,7 +62,15 @@ def status(state_dir: StateDir, systems: list[System]) -> dict[str, Any]:
             else:
                 entry |= engine.store_status(system, name, store, ep)
             stores.append(entry)
+    from emulation.stack import expected_workers
+
     procs = workers.status(state_dir)
+    present = [s for s in systems if s.name in state.provisioned]
+    for w in expected_workers(present, state, state_dir) if state.runtime else []:
+        entry = procs.setdefault(w.name, {"pid": None, "alive": False, "log": ""})
+        entry["url"] = w.url or None
+        if w.health and entry["alive"]:
+            entry["alive"] = workers.healthy(w.health)
     for entry in procs.values():
         entry["state"] = ("running" if entry["alive"] else
                           "stopped" if state.stopped else "unhealthy")  # fmt: skip
