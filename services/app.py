@@ -22,6 +22,7 @@ from services.patterns import Context
 # system -> module with the system's hand-written write flows (``register(app, ctx)``).
 FLOWS = {
     "order-processor": "services.flows.order_processor",
+    "inventory": "services.flows.inventory",
 }
 
 

@@ -47,9 +47,55 @@ class Unavailable(ApiError):
     type = "unavailable"
 
 
+def from_store_error(exc: Exception) -> ApiError | None:
+    """A store's refusal that a client caused, as the 4xx it is (None: a server fault).
+
+    PostgreSQL constraints are the last line behind the flows' own checks: a foreign key
+    to nothing is a 422, a unique or check violation a 409 — never a 500.
+    """
+    try:
+        import psycopg.errors as pg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pg = None  # type: ignore[assignment]
+    if pg is not None:
+        diag = getattr(exc, "diag", None)
+        constraint = getattr(diag, "constraint_name", None)
+        if isinstance(exc, pg.ForeignKeyViolation):
+            return BadParameter(f"refers to something that does not exist ({constraint})")
+        if isinstance(exc, pg.UniqueViolation):
+            return Conflict(f"already exists ({constraint})")
+        if isinstance(exc, pg.CheckViolation):
+            return Conflict(f"would break the rule {constraint}")
+        if isinstance(exc, pg.DataError):
+            return BadParameter(str(exc).splitlines()[0])
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:  # botocore ClientError
+        code = response["Error"].get("Code", "")
+        message = response["Error"].get("Message", code)
+        if code == "ConditionalCheckFailedException":
+            return Conflict(message)
+        if code == "ValidationException":
+            return BadParameter(message)
+        if code in ("ProvisionedThroughputExceededException", "ThrottlingException",
+                    "RequestLimitExceeded"):  # fmt: skip
+            return Unavailable(message)
+    return None
+
+
 def install(app: FastAPI) -> None:
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
         return JSONResponse(exc.body(), status_code=exc.status)
 
+    async def handle_store(request: Request, exc: Exception) -> JSONResponse:
+        mapped = from_store_error(exc)
+        if mapped is None:
+            raise exc
+        return await handle(request, mapped)
+
     app.add_exception_handler(ApiError, handle)
+    import psycopg
+    from botocore.exceptions import ClientError
+
+    app.add_exception_handler(psycopg.Error, handle_store)
+    app.add_exception_handler(ClientError, handle_store)
