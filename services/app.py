@@ -23,6 +23,7 @@ from services.patterns import Context
 FLOWS = {
     "order-processor": "services.flows.order_processor",
     "inventory": "services.flows.inventory",
+    "tcgstore": "services.flows.tcgstore",
 }
 
 

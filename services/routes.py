@@ -82,7 +82,8 @@ def install(app: FastAPI, ctx: Context, emit: Any) -> list[str]:
     groups: dict[str, list[tuple[str, AccessPattern]]] = defaultdict(list)
     for name, ap in served_patterns(system, service).items():
         groups[ap.http_route(name)].append((name, ap))
-    for route, group in groups.items():
+    # Static paths before parameterised ones: /cards/search must not be /cards/{id}.
+    for route, group in sorted(groups.items(), key=lambda kv: (kv[0].count("{"), kv[0])):
         _, path = route.split(" ", 1)
         app.add_api_route(path, _handler(ctx, group, emit), methods=["GET"],
                           name=" / ".join(n for n, _ in group), response_model=None,
