@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulation import fingerprint
+from emulation import fingerprint, postgres_version
 from emulation.errors import EmulationError, StaleState
 from emulation.ports import free_port
 from emulation.runtimes import factory
@@ -65,6 +65,7 @@ class LocalStack:
                     )
                 state.provisioned = {}
             state.runtime = name
+            postgres_version.record(state, systems)
             for engine in ENGINE_NAMES:
                 if new_ports or engine not in state.ports:
                     state.ports[engine] = free_port()

@@ -41,6 +41,8 @@ class State:
     # system -> fingerprint of the declaration + migrations it was last provisioned from
     provisioned: dict[str, str] = field(default_factory=dict)
     containers: dict[str, str] = field(default_factory=dict)  # docker runtime: engine -> id
+    # engine -> the major version the topology declares for it (postgres: 16)
+    versions: dict[str, int] = field(default_factory=dict)
 
     def password_for(self, role: str) -> str:
         if role not in self.passwords:

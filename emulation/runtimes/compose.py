@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from emulation import postgres_version
 from emulation.ports import free_port
 from emulation.runtimes.base import ENGINE_NAMES
 from emulation.runtimes.containers import specs, stack_id
@@ -19,6 +20,7 @@ def compose_document(state_dir: StateDir, systems: list[System]) -> dict[str, An
     """The compose document; ports and passwords come from (and are kept in) the state."""
     with state_dir.locked():
         state = state_dir.load()
+        postgres_version.record(state, systems)
         for engine in ENGINE_NAMES:
             state.ports.setdefault(engine, free_port())
         state_dir.save(state)

