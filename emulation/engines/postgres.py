@@ -17,6 +17,7 @@ import pwd
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from emulation import postgres_binaries, service_user
 from emulation.errors import EmulationError, MissingBinary, StaleState
@@ -149,13 +150,13 @@ def initdb(data: Path, password: str, user: str | None, bins: Path) -> None:
     if user is not None:
         service_user.own(pwfile, user)
     try:
-        extra = {"user": user, "group": user, "extra_groups": []} if user else {}
+        extra: dict[str, Any] = {"user": user, "group": user, "extra_groups": []} if user else {}
         done = subprocess.run(
             [str(bins / "initdb"), "-D", str(real), "-U", ADMIN_USER,
              f"--pwfile={pwfile}", "--auth=scram-sha-256", "--encoding=UTF8",
              "--locale=C", "--no-sync", "--no-instructions"],
             capture_output=True, text=True, timeout=120, check=False, cwd=real,
-            **extra,  # type: ignore[arg-type]
+            **extra,
         )  # fmt: skip
     finally:
         pwfile.unlink(missing_ok=True)

@@ -88,7 +88,10 @@ def first_difference(old: str, new: str) -> tuple[int, str, str]:
         if a != b:
             return number, a, b
     number = min(len(old_lines), len(new_lines)) + 1
-    pick = lambda lines: lines[number - 1] if number <= len(lines) else "(end of file)"  # noqa: E731
+
+    def pick(lines: list[str]) -> str:
+        return lines[number - 1] if number <= len(lines) else "(end of file)"
+
     return number, pick(old_lines), pick(new_lines)
 
 

@@ -53,6 +53,7 @@ def polystore(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from polystore.cli.main import main; main()", *args],
         cwd=clone, env=env, capture_output=True, text=True, timeout=300, check=False,
+        umask=0o077,  # a strict umask too: nothing polystore creates may depend on it
     )  # fmt: skip
 
 
