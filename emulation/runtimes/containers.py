@@ -1,6 +1,7 @@
 """Container specs of the docker runtime (and of the compose export), images pinned here.
 
-One ``ContainerSpec`` per engine, built from the state (ports, admin password); the
+One ``ContainerSpec`` per engine, built by the engine's plug-in from the state (ports,
+admin password) with ``spec`` below; the
 docker runtime creates containers from it and ``polystore compose`` writes the same
 thing as compose services, with the same names and labels, so a stack started with
 ``docker compose up`` is adopted by ``polystore up --runtime docker``.
@@ -12,13 +13,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulation.errors import EmulationError
 from emulation.ports import LOOPBACK
-from emulation.postgres_version import DEFAULT_MAJOR
 from emulation.state import State, StateDir
 
-# The one place image versions live. PostgreSQL: one image per declared major, the same
-# minor as the embedded build pinned in emulation/postgres_binaries.py.
+# The one place image versions live.
+# PostgreSQL: one image per declared major, the same minor as the embedded build pinned
+# in emulation/engines/postgres/binaries.py (the engine picks one: ``image=``).
 IMAGES: dict[str, Any] = {
     "postgres": {
         14: "postgres:14.23-bookworm",
@@ -32,7 +32,6 @@ IMAGES: dict[str, Any] = {
 }
 LABEL_STACK = "dev.polystore.stack"
 LABEL_ENGINE = "dev.polystore.engine"
-CONTAINER_PORT = {"postgres": 5432, "dynamodb": 8000, "search": 9200}
 
 
 @dataclass(frozen=True)
@@ -72,54 +71,22 @@ def stack_id(state_dir: StateDir) -> str:
     return hashlib.sha256(str(state_dir.root).encode()).hexdigest()[:10]
 
 
-def image(engine: str, state: State) -> str:
-    """The pinned image of ``engine``; PostgreSQL's follows the declared major."""
-    if engine == "postgres":
-        major = state.versions.get("postgres", DEFAULT_MAJOR)
-        if major not in IMAGES["postgres"]:
-            raise EmulationError(f"no postgres image is pinned for PostgreSQL {major}",
-                                 "declare a supported `version:` (14 to 18)")  # fmt: skip
-        return str(IMAGES["postgres"][major])
-    return str(IMAGES[engine])
-
-
-def specs(state_dir: StateDir, state: State) -> dict[str, ContainerSpec]:
+def spec(state_dir: StateDir, state: State, engine: str, *, container_port: int,
+         volume_path: str, image: str | None = None, **kw: Any) -> ContainerSpec:
+    """The spec of ``engine``'s container: name, labels, volume and port from the state;
+    the image is ``IMAGES[engine]`` unless the engine picks one of its pinned images."""
     sid = stack_id(state_dir)
-    labels = {LABEL_STACK: sid}
-    # From PostgreSQL 18 the image keeps its cluster in /var/lib/postgresql/<major>/docker
-    # and wants the volume one level up.
-    pg_volume = ("/var/lib/postgresql" if state.versions.get("postgres", DEFAULT_MAJOR) >= 18
-                 else "/var/lib/postgresql/data")  # fmt: skip
+    return ContainerSpec(
+        engine=engine, name=f"polystore-{sid}-{engine}", image=image or IMAGES[engine],
+        host_port=state.ports[engine], container_port=container_port,
+        volume=f"polystore-{sid}-{engine}", volume_path=volume_path,
+        labels={LABEL_STACK: sid, LABEL_ENGINE: engine}, **kw,
+    )  # fmt: skip
 
-    def spec(engine: str, **kw: Any) -> ContainerSpec:
-        return ContainerSpec(
-            engine=engine, name=f"polystore-{sid}-{engine}", image=image(engine, state),
-            host_port=state.ports[engine], container_port=CONTAINER_PORT[engine],
-            volume=f"polystore-{sid}-{engine}", labels={**labels, LABEL_ENGINE: engine}, **kw,
-        )  # fmt: skip
 
-    return {
-        "postgres": spec(
-            "postgres", volume_path=pg_volume,
-            environment={"POSTGRES_PASSWORD": state.admin_password, "POSTGRES_USER": "postgres"},
-            command=["postgres", "-c", "wal_level=logical", "-c", "synchronous_commit=off",
-                     "-c", "max_connections=200"],
-            healthcheck=HealthCheck(["CMD-SHELL", "pg_isready -U postgres -h 127.0.0.1"]),
-        ),
-        "dynamodb": spec(
-            "dynamodb", volume_path="/home/dynamodblocal/data",
-            command=["-jar", "DynamoDBLocal.jar", "-sharedDb", "-dbPath",
-                     "/home/dynamodblocal/data"],
-            # The image has no curl; bash's /dev/tcp proves the port, the host-side
-            # readiness probe (a real ListTables) proves the API.
-            healthcheck=HealthCheck(["CMD-SHELL", "bash -c '</dev/tcp/127.0.0.1/8000'"]),
-        ),
-        "search": spec(
-            "search", volume_path="/usr/share/opensearch/data",
-            environment={"discovery.type": "single-node", "DISABLE_SECURITY_PLUGIN": "true",
-                         "DISABLE_INSTALL_DEMO_CONFIG": "true",
-                         "OPENSEARCH_JAVA_OPTS": "-Xms512m -Xmx512m"},
-            healthcheck=HealthCheck(["CMD-SHELL",
-                                     "curl -fs http://127.0.0.1:9200/_cluster/health"]),
-        ),
-    }  # fmt: skip
+def specs(state_dir: StateDir, state: State,
+          engines: list[str] | None = None) -> dict[str, ContainerSpec]:  # fmt: skip
+    """Every engine's container spec (or those of ``engines``), from its plug-in."""
+    from emulation.engines import ENGINE_NAMES, get
+
+    return {name: get(name).container(state_dir, state) for name in engines or ENGINE_NAMES}

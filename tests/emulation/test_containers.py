@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from emulation.runtimes.base import ENGINE_NAMES
+from emulation.engines import ENGINE_NAMES
 from emulation.runtimes.compose import compose_document
-from emulation.runtimes.containers import IMAGES, LABEL_ENGINE, LABEL_STACK, image, specs
+from emulation.runtimes.containers import IMAGES, LABEL_ENGINE, LABEL_STACK, specs
 from emulation.runtimes.factory import docker_available
 from emulation.stack import LocalStack, needed_engines
 from emulation.state import State, StateDir
@@ -55,7 +55,7 @@ def test_compose_matches_the_container_specs(tmp_path: Path, topology: Topology)
     assert set(doc["services"]) == set(needed_engines(systems))
     for engine, service in doc["services"].items():
         s = all_specs[engine]
-        assert service["image"] == image(engine, state)
+        assert service["image"] == s.image
         assert service["container_name"] == s.name
         assert service["ports"] == [f"127.0.0.1:{state.ports[engine]}:{s.container_port}"]
         assert service["volumes"][0].split(":")[0] in doc["volumes"]

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulation import postgres_binaries as pgb
+from emulation.engines.postgres import binaries as pgb
+from emulation.engines.postgres import migration_errors, migration_ledger
+from emulation.engines.postgres.parity import version_drift
+from emulation.engines.postgres.version import declared_major, majors
 from emulation.errors import BadInput, EmulationError
-from emulation.parity.postgres import version_drift
-from emulation.postgres_version import declared_major, majors
-from emulation.provision import migration_errors, migration_ledger
 from emulation.runtimes.containers import IMAGES, specs
 from emulation.state import State, StateDir
 from tests.emulation.pg_fixture_system import load_system, write_system

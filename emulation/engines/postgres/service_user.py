@@ -18,7 +18,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from emulation.postgres_binaries import make_dirs
+from emulation.engines.postgres.binaries import make_dirs
 
 SYSTEM_DATA = Path("/var/lib/polystore")
 

@@ -3,7 +3,7 @@
 A store declares ``version: "16"`` (or ``"16.4"``); AWS gets that engine version, so the
 local server must be the same major (a PG18-only function must fail locally as it would
 in AWS). The minor is not matched: AWS picks its own minors too, locally the newest
-build pinned in ``emulation.postgres_binaries`` / ``emulation.runtimes.containers`` runs.
+build pinned in ``emulation.engines.postgres.binaries`` / ``emulation.runtimes.containers`` runs.
 
 One local server holds every database of a state dir, so every selected store must
 declare the same major; :func:`majors` groups stores per major for the day the local
