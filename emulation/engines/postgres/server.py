@@ -1,13 +1,13 @@
-"""The embedded PostgreSQL engine: binaries of the declared major, run by polystore.
+"""The embedded PostgreSQL server: binaries of the declared major, run by polystore.
 
-Binaries: ``$POLYSTORE_PG_BIN``, else the pinned build of the declared major fetched
-once into the user cache (``emulation.engines.postgres.binaries``); a ``postgres`` on PATH only
-when it is that same major. polystore drives ``initdb``
-and ``postgres`` itself to choose the port and listen address and to let the server
-outlive the command that started it. PostgreSQL refuses to run as root; as root, the
-server runs as the system user ``embedded_postgres`` (created if missing), which owns
-the data dir; binaries and data are kept where that user can reach them without
-changing the modes of the user's own directories (``emulation.engines.postgres.service_user``).
+Binaries: ``$POLYSTORE_PG_BIN``, else the pinned build of the declared major, fetched
+once into the user cache (``binaries``); a ``postgres`` on PATH only when it is that
+same major. polystore drives ``initdb`` and ``postgres`` itself to choose the port and
+listen address and to let the server outlive the command that started it. PostgreSQL
+refuses to run as root; as root, the server runs as the system user
+``embedded_postgres`` (created if missing), which owns the data dir; binaries and data
+are kept where that user can reach them without changing the modes of the user's own
+directories (``service_user``).
 """
 
 from __future__ import annotations
