@@ -16,6 +16,7 @@ import os
 import pwd
 import shutil
 import stat
+import time
 from pathlib import Path
 
 from emulation.engines.postgres.binaries import make_dirs
@@ -81,6 +82,17 @@ def remove_data(data: Path) -> None:
         real = data.resolve()
         data.unlink()
         if real.is_relative_to(SYSTEM_DATA):
-            shutil.rmtree(real.parent, ignore_errors=True)
+            _remove_tree(real.parent)
     elif data.exists():
-        shutil.rmtree(data, ignore_errors=True)
+        _remove_tree(data)
+
+
+def _remove_tree(path: Path, timeout: float = 5.0) -> None:
+    """rmtree, again while files keep appearing: a server killed after a timed-out fast
+    shutdown leaves children that may still write a WAL segment for a moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists() or time.monotonic() >= deadline:
+            return
+        time.sleep(0.1)
