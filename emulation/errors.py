@@ -10,6 +10,8 @@ from __future__ import annotations
 class EmulationError(Exception):
     """Base of every local-stack error: ``str(err)`` is the message, ``err.hint`` what to try."""
 
+    exit_code = 1  # the CLI's exit status: 1 "something is wrong with the stack"
+
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint
@@ -37,6 +39,16 @@ class StaleState(EmulationError):
 
 class ProvisionError(EmulationError):
     """Creating a database, role, table or index from the topology failed."""
+
+
+class BadInput(EmulationError):
+    """What the user wrote is wrong (a migration, the topology); the CLI exits 2."""
+
+    exit_code = 2
+
+
+class MigrationRefused(BadInput, ProvisionError):
+    """A migration failed, or an applied one was edited: ``path:line`` and what to do."""
 
 
 class NotRunning(EmulationError):

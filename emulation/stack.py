@@ -80,6 +80,7 @@ class LocalStack:
             state.runtime = name
             engines = needed_engines(systems)
             for engine in engines:
+                registry.get(engine).configure(systems, state)
                 if new_ports or engine not in state.ports:
                     state.ports[engine] = free_port()
             state.engines = [e for e in registry.ENGINE_NAMES

@@ -46,6 +46,8 @@ class State:
     engines: list[str] = field(default_factory=list)
     # True after a deliberate `down` (status says "stopped", not "unhealthy").
     stopped: bool = False
+    # engine -> the major version the topology declares for it (postgres: 16)
+    versions: dict[str, int] = field(default_factory=dict)
 
     def password_for(self, role: str) -> str:
         # Engines provision in parallel threads, each may create passwords.

@@ -116,6 +116,10 @@ class Engine:
         """Whether any of ``systems`` needs this engine (default: a store of its kinds)."""
         return any(s.kind in self.kinds for system in systems for s in system.stores.values())
 
+    def configure(self, systems: list[System], state: State) -> None:
+        """Record in ``state`` what the declaration decides about this engine before it
+        starts (PostgreSQL: the declared major, which picks binaries and image)."""
+
     # -- where -----------------------------------------------------------------------
     def url(self, ep: Endpoints) -> str:
         return f"{self.scheme}://{ep.host}:{ep.port(self.name)}"
@@ -128,6 +132,12 @@ class Engine:
     def launch(self, ep: Endpoints, data: Path, progress: Progress) -> Launch:
         """Prepare ``data`` (first start) and say how to start the engine."""
         raise NotImplementedError
+
+    def wipe(self, data: Path) -> None:
+        """Delete the engine's data dir (embedded runtime, after ``stop``)."""
+        import shutil
+
+        shutil.rmtree(data, ignore_errors=True)
 
     def workers(self, runtime: str, ep: Endpoints) -> list[Worker]:
         """Helper processes this engine needs on ``runtime`` (none by default)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from emulation.engines import get
 from emulation.engines import needed as needed_engines
 from emulation.ports import free_port
 from emulation.runtimes.containers import specs, stack_id
@@ -20,6 +21,7 @@ def compose_document(state_dir: StateDir, systems: list[System]) -> dict[str, An
         state = state_dir.load()
         engines = needed_engines(systems)
         for engine in engines:
+            get(engine).configure(systems, state)
             state.ports.setdefault(engine, free_port())
         state_dir.save(state)
     all_specs = specs(state_dir, state, engines)

@@ -17,8 +17,16 @@ from emulation.ports import LOOPBACK
 from emulation.state import State, StateDir
 
 # The one place image versions live.
-IMAGES = {
-    "postgres": "postgres:17.2-bookworm",
+# PostgreSQL: one image per declared major, the same minor as the embedded build pinned
+# in emulation/engines/postgres/binaries.py (the engine picks one: ``image=``).
+IMAGES: dict[str, Any] = {
+    "postgres": {
+        14: "postgres:14.23-bookworm",
+        15: "postgres:15.19-bookworm",
+        16: "postgres:16.15-bookworm",
+        17: "postgres:17.11-bookworm",
+        18: "postgres:18.6-bookworm",
+    },
     "dynamodb": "amazon/dynamodb-local:2.5.4",
     "search": "opensearchproject/opensearch:2.18.0",
 }
@@ -64,11 +72,12 @@ def stack_id(state_dir: StateDir) -> str:
 
 
 def spec(state_dir: StateDir, state: State, engine: str, *, container_port: int,
-         volume_path: str, **kw: Any) -> ContainerSpec:
-    """The spec of ``engine``'s container: name, labels, volume and port from the state."""
+         volume_path: str, image: str | None = None, **kw: Any) -> ContainerSpec:
+    """The spec of ``engine``'s container: name, labels, volume and port from the state;
+    the image is ``IMAGES[engine]`` unless the engine picks one of its pinned images."""
     sid = stack_id(state_dir)
     return ContainerSpec(
-        engine=engine, name=f"polystore-{sid}-{engine}", image=IMAGES[engine],
+        engine=engine, name=f"polystore-{sid}-{engine}", image=image or IMAGES[engine],
         host_port=state.ports[engine], container_port=container_port,
         volume=f"polystore-{sid}-{engine}", volume_path=volume_path,
         labels={LABEL_STACK: sid, LABEL_ENGINE: engine}, **kw,

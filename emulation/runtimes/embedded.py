@@ -10,7 +10,6 @@ dir's lock, so two commands never start the same engine twice.
 from __future__ import annotations
 
 import os
-import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -132,4 +131,4 @@ class EmbeddedRuntime:
 
     def wipe(self) -> None:
         for name in ENGINE_NAMES:
-            shutil.rmtree(self.dir.engine_dir(name), ignore_errors=True)
+            get(name).wipe(self.dir.engine_dir(name))

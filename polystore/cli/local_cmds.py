@@ -34,14 +34,15 @@ def _progress(line: str) -> None:
 
 
 def _guard(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; an EmulationError is printed (message + hint) and exits 1."""
+    """Run ``fn``; an EmulationError is printed (message + hint) and exits with its code
+    (1, or 2 for bad input such as a failed migration)."""
     from emulation.errors import EmulationError
 
     try:
         return fn()
     except EmulationError as exc:
         click.echo(f"polystore: {exc}", err=True)
-        sys.exit(EXIT_PROBLEMS)
+        sys.exit(getattr(exc, "exit_code", EXIT_PROBLEMS))
 
 
 @click.command()

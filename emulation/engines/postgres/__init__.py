@@ -37,20 +37,45 @@ class PostgresEngine(Engine):
             if row != (1,):
                 raise RuntimeError(f"SELECT 1 returned {row!r}")
 
+    def configure(self, systems: list[System], state: State) -> None:
+        """The declared major (one per state dir) picks the binaries and the image."""
+        from emulation.engines.postgres import version
+
+        version.record(state, systems)
+
     def launch(self, ep: Endpoints, data: Path, progress: Progress) -> Launch:
         from emulation.engines.postgres import server
 
         user = server.run_as()
+        major = server.wanted_major(ep.state)
+        bins = server.bin_dir(major, progress, user)  # fetched once per major, then cached
+        server.check_cluster(data / "data", major)
         if not (data / "data" / "PG_VERSION").exists():
-            progress("postgres: creating the cluster (initdb)")
-            server.initdb(data / "data", ep.admin_password, user)
-        return Launch(server.server_command(data / "data", ep.port(self.name)), user=user)
+            progress(f"postgres: creating the cluster (initdb, PostgreSQL {major})")
+            server.initdb(data / "data", ep.admin_password, user, bins)
+        return Launch(server.server_command(data / "data", ep.port(self.name), bins), user=user)
+
+    def wipe(self, data: Path) -> None:
+        """As root the cluster may live outside ``data`` (a 0700 checkout): remove it too."""
+        from emulation.engines.postgres import server
+
+        server.remove_data(data / "data")
+        super().wipe(data)
 
     def container(self, state_dir: StateDir, state: State) -> ContainerSpec:
-        from emulation.runtimes.containers import HealthCheck, spec
+        from emulation.engines.postgres.version import DEFAULT_MAJOR
+        from emulation.errors import EmulationError
+        from emulation.runtimes.containers import IMAGES, HealthCheck, spec
 
-        return spec(state_dir, state, self.name, container_port=5432,
-                    volume_path="/var/lib/postgresql/data",
+        major = state.versions.get(self.name, DEFAULT_MAJOR)
+        if major not in IMAGES[self.name]:
+            raise EmulationError(f"no postgres image is pinned for PostgreSQL {major}",
+                                 "declare a supported `version:` (14 to 18)")  # fmt: skip
+        # From 18 the image keeps its cluster in /var/lib/postgresql/<major>/docker and
+        # wants the volume one level up.
+        volume = "/var/lib/postgresql" if major >= 18 else "/var/lib/postgresql/data"
+        return spec(state_dir, state, self.name, container_port=5432, volume_path=volume,
+                    image=IMAGES[self.name][major],
                     environment={"POSTGRES_PASSWORD": state.admin_password,
                                  "POSTGRES_USER": "postgres"},
                     command=["postgres", "-c", "wal_level=logical", "-c",

