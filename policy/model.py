@@ -9,6 +9,7 @@ way CrossGuard's proxy raises ``UnknownValueError``, so no rule passes silently 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -97,6 +98,21 @@ class Resource:
 
     def get(self, path: str, default: Any = None) -> Any:
         return get(self.inputs, path, default)
+
+    @functools.cached_property
+    def designators(self) -> frozenset[str]:
+        """Every string another resource may use to designate this one (URN, name, id,
+        ARN...). Cached: rules resolve references tens of thousands of times per stack."""
+        names = {self.urn, self.name, str(self.raw.get("id", ""))}
+        for key in ("name", "arn", "id", "clusterIdentifier", "identifier", "domainName"):
+            v = self.inputs.get(key)
+            if isinstance(v, str) and not is_unknown(v):
+                names.add(v)
+        outputs = self.raw.get("outputs")
+        if isinstance(outputs, dict):
+            names.update(str(v) for k, v in outputs.items() if k in ("id", "arn", "name"))
+        names.discard("")
+        return frozenset(names)
 
     def tags(self) -> dict[str, str]:
         try:
