@@ -141,6 +141,11 @@ class Finding:
     resource_name: str | None
     resource_type: str | None
     urn: str | None
+    # Where the topology declares what the finding is about, and the value that fixes it
+    # (``stacks/order-processor.yaml:37: pitr: true``); None when not a declared store's key.
+    topology: str | None = None
+    topology_file: str | None = None
+    topology_line: int | None = None
 
 
 @dataclass
