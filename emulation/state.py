@@ -85,6 +85,8 @@ class StateDir:
             return State()
         try:
             raw = json.loads(self.state_file.read_text())
+            if not isinstance(raw, dict):
+                raise ValueError("not a JSON object")
             if raw.get("version") != STATE_VERSION:
                 raise ValueError(f"version {raw.get('version')!r}, expected {STATE_VERSION}")
             return State(**raw)
