@@ -14,10 +14,9 @@ from typing import Any
 
 import yaml
 
+from emulation.engines import needed as needed_engines
 from emulation.ports import free_port
-from emulation.runtimes.base import ENGINE_NAMES
 from emulation.runtimes.containers import specs, stack_id
-from emulation.stack import needed_engines
 from emulation.state import StateDir
 from polystore.topology.model import System
 
@@ -39,15 +38,16 @@ def compose_files(
     """
     with state_dir.locked():
         state = state_dir.load()
-        for engine in ENGINE_NAMES:
+        engines = needed_engines(systems)
+        for engine in engines:
             state.ports.setdefault(engine, free_port())
         state_dir.save(state)
     known_secrets = {state.admin_password, *state.passwords.values()}
     secrets: dict[str, str] = {}
-    all_specs = specs(state_dir, state)
+    all_specs = specs(state_dir, state, engines)
     services: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
-    for engine in needed_engines(systems):
+    for engine in engines:
         s = all_specs[engine]
         service: dict[str, Any] = {
             "image": s.image,
