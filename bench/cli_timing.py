@@ -7,6 +7,9 @@ ratio compares code, not machines or load. Each variant is timed as a fresh proc
 * ``baseline``  the other revision (cache off: it may not have one),
 * ``cold``      this checkout with ``POLYSTORE_NO_CACHE=1`` (every input changed),
 * ``warm``      this checkout with a primed cache in a temp dir (inputs unchanged).
+
+Absolute figures depend on the machine's load; the ratios against the baseline, measured
+in the same run, are what to compare.
 """
 
 from __future__ import annotations
@@ -35,35 +38,38 @@ def export(ref: str, into: Path) -> Path | None:
     return into
 
 
-def time_command(code: Path, args: list[str], runs: int, env: dict[str, str]) -> list[float]:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", ENTRY, *args], cwd=code, check=True,
-                       env={**env, "PYTHONPATH": str(code)}, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)  # fmt: skip
-        times.append(time.perf_counter() - t0)
-    return times
+def time_once(code: Path, args: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", ENTRY, *args], cwd=code, check=True,
+                   env={**env, "PYTHONPATH": str(code)}, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)  # fmt: skip
+    return time.perf_counter() - t0
 
 
 def compare(args: list[str], runs: int, target_s: float, baseline_ref: str = "main") -> None:
-    """Print median/min of baseline, cold and warm for ``polystore ARGS``."""
+    """Print median/min of baseline, cold and warm for ``polystore ARGS``.
+
+    The variants run round-robin (baseline, cold, warm, baseline, ...), so a change in
+    the machine's load during the run weighs on all of them alike.
+    """
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("POLYSTORE_")}
     with tempfile.TemporaryDirectory(prefix="polystore-bench-") as tmp:
         cache = {"POLYSTORE_CACHE_DIR": str(Path(tmp) / "cache")}
-        results: dict[str, list[float]] = {}
+        off = {**base_env, **cache, "POLYSTORE_NO_CACHE": "1"}
+        variants: dict[str, tuple[Path, dict[str, str]]] = {}
         old = export(baseline_ref, Path(tmp) / "baseline")
         if old is not None:
-            results[f"baseline ({baseline_ref})"] = time_command(
-                old, args, runs, {**base_env, **cache, "POLYSTORE_NO_CACHE": "1"}
-            )
-        results["cold (no cache)"] = time_command(
-            REPO, args, runs, {**base_env, **cache, "POLYSTORE_NO_CACHE": "1"}
-        )
-        time_command(REPO, args, 1, {**base_env, **cache})  # prime the cache
-        results["warm (cache hit)"] = time_command(REPO, args, runs, {**base_env, **cache})
+            variants[f"baseline ({baseline_ref})"] = (old, off)
+        variants["cold (no cache)"] = (REPO, off)
+        variants["warm (cache hit)"] = (REPO, {**base_env, **cache})
+        time_once(REPO, args, {**base_env, **cache})  # prime the cache
+        results: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(runs):
+            for name, (code, env) in variants.items():
+                results[name].append(time_once(code, args, env))
     first = statistics.median(next(iter(results.values())))
-    print(f"`polystore {' '.join(args)}`, {runs} runs each, target <= {target_s:.1f} s")
+    print(f"`polystore {' '.join(args)}`, {runs} runs each (round-robin), "
+          f"target <= {target_s:.1f} s")  # fmt: skip
     for name, times in results.items():
         med = statistics.median(times)
         verdict = "ok" if med <= target_s else "MISSED"
