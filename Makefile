@@ -12,10 +12,15 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstall only when the dependency list changes.
+# Reinstall only when the dependency list changes. The install downloads ~300 MB of
+# wheels (Pulumi + the AWS provider SDK, PostgreSQL binaries, boto3/moto, tantivy):
+# say so and let pip show its progress rather than sit silent for a minute.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "polystore: installing the project and its pinned dependencies into $(VENV)"
+	@echo "polystore: (Pulumi + AWS SDK, PostgreSQL binaries, moto, tantivy: about a minute the first time)"
+	$(BIN)/pip install --progress-bar on --no-color --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+	@echo "polystore: $(VENV) is ready"
 
 up: $(STAMP)
 	$(BIN)/polystore up

@@ -1,6 +1,8 @@
-"""Time the offline preview of the prod stack with every system (median of N runs).
+"""Time the offline preview of the prod stack with every system (median of N runs), then
+``polystore preview --stack dev`` as a user runs it: the baseline revision, this checkout
+with no cache, and with the preview cache warm (target <= 3 s).
 
-Usage: PYTHONPATH=. python bench/bench_preview.py [RUNS]   (default 5)
+Usage: PYTHONPATH=. python bench/bench_preview.py [RUNS] [BASELINE_REF]   (default 5, main)
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ def main() -> None:
           f"({kinds['custom']} custom, {kinds['component']} components)")
     print(f"runs={runs} median={med:.2f}s min={min(times):.2f}s max={max(times):.2f}s "
           f"per-resource={1000 * med / max(count, 1):.2f}ms")
+    from cli_timing import compare
+
+    compare(["preview", "--stack", "dev"], min(runs, 3), 3.0,
+            sys.argv[2] if len(sys.argv) > 2 else "main")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import IO
 
 from emulation.errors import EmulationError, StaleState
+from polystore.project import project_root
 
 STATE_ENV = "POLYSTORE_STATE_DIR"
 DEFAULT_DIR = ".polystore"
@@ -28,8 +30,12 @@ _PASSWORDS_LOCK = threading.Lock()
 
 
 def default_state_dir() -> Path:
-    """``$POLYSTORE_STATE_DIR``, else ``./.polystore``."""
-    return Path(os.environ.get(STATE_ENV) or DEFAULT_DIR).absolute()
+    """``$POLYSTORE_STATE_DIR``, else ``.polystore`` in the project root (found by walking
+    up from the working directory, as the topology is), else ``./.polystore``."""
+    env = os.environ.get(STATE_ENV)
+    if env:
+        return Path(env).absolute()
+    return (project_root() or Path.cwd()) / DEFAULT_DIR
 
 
 @dataclass
@@ -88,10 +94,12 @@ class StateDir:
             return State()
         try:
             raw = json.loads(self.state_file.read_text())
+            if not isinstance(raw, dict):
+                raise ValueError("not a JSON object")
             if raw.get("version") != STATE_VERSION:
                 raise ValueError(f"version {raw.get('version')!r}, expected {STATE_VERSION}")
             return State(**raw)
-        except (ValueError, TypeError) as exc:
+        except (OSError, ValueError, TypeError) as exc:
             raise StaleState(
                 f"{self.state_file} is unreadable or from another polystore version ({exc})",
                 f"run `polystore reset --state-dir {self.root}` (wipes local data) "
@@ -110,25 +118,27 @@ class StateDir:
     # -- lock -----------------------------------------------------------------------
     @contextlib.contextmanager
     def locked(self, timeout: float = 120.0) -> Iterator[None]:
-        """Hold the dir's exclusive lock; fail after ``timeout`` naming the holder."""
+        """Hold the dir's exclusive lock; fail after ``timeout`` naming the holder.
+
+        The lock file is removed on release when nothing else is left in the dir (after
+        ``reset``), so a wiped stack leaves no stray file. That is safe because a waiter
+        that wins the lock on a file already unlinked notices (its inode is no longer
+        the path's) and locks the new file instead.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / "lock"
-        with path.open("a+") as fh:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        fh.seek(0)
-                        owner = fh.read().strip() or "unknown"
-                        raise EmulationError(
-                            f"another polystore command (pid {owner}) holds {path} "
-                            f"after {timeout:.0f}s",
-                            "wait for it to finish, or stop it",
-                        ) from None
-                    time.sleep(0.05)
+        deadline = time.monotonic() + timeout
+        while True:
+            fh = path.open("a+")
+            try:
+                self._acquire(fh, path, deadline, timeout)
+            except BaseException:
+                fh.close()
+                raise
+            if _same_file(fh, path):
+                break
+            fh.close()  # unlinked by the holder we waited for: lock the current file
+        with fh:
             fh.seek(0)
             fh.truncate()
             fh.write(str(os.getpid()))
@@ -136,4 +146,36 @@ class StateDir:
             try:
                 yield
             finally:
+                if self._only_lock_left():
+                    path.unlink(missing_ok=True)
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _acquire(fh: IO[str], path: Path, deadline: float, timeout: float) -> None:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    owner = fh.read().strip() or "unknown"
+                    raise EmulationError(
+                        f"another polystore command (pid {owner}) holds {path} "
+                        f"after {timeout:.0f}s",
+                        "wait for it to finish, or stop it",
+                    ) from None
+                time.sleep(0.05)
+
+    def _only_lock_left(self) -> bool:
+        try:
+            return [p.name for p in self.root.iterdir()] == ["lock"]
+        except OSError:
+            return False
+
+
+def _same_file(fh: IO[str], path: Path) -> bool:
+    try:
+        return os.fstat(fh.fileno()).st_ino == path.stat().st_ino
+    except FileNotFoundError:
+        return False

@@ -14,6 +14,7 @@ from typing import Any
 from policy import config as policy_config
 from policy.model import Finding, Resource, Rule, StackContext, UnknownValue, Violation
 from policy.rules import all_rules
+from policy.topology_keys import topology_place
 from polystore.topology.model import ENVIRONMENTS, Topology
 
 
@@ -110,9 +111,13 @@ def evaluate_context(ctx: StackContext, rules: list[Rule] | None = None) -> Repo
                                     unknown=True)]
         for v in violations:
             r = v.resource
+            place = topology_place(rule.id, r, ctx)
             report.findings.append(Finding(
                 rule.id, rule.name, level, "unknown" if v.unknown else "fail",  # type: ignore[arg-type]
-                v.message, r.name if r else None, r.type if r else None, r.urn if r else None))
+                v.message, r.name if r else None, r.type if r else None, r.urn if r else None,
+                topology=str(place) if place else None,
+                topology_file=str(place.path) if place else None,
+                topology_line=place.line if place else None))
     return report
 
 

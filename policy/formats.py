@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from policy.engine import Report
 from policy.model import Finding
+from policy.topology_keys import display_path
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"mandatory": "error", "advisory": "warning"}
@@ -33,6 +35,8 @@ def text(reports: list[Report], level: str = "advisory") -> str:
             for f in group:
                 tag = "UNKNOWN" if f.status == "unknown" else "FAIL"
                 lines.append(f"    {tag} {f.resource_name or '(stack)'}: {f.message}")
+                if f.topology:
+                    lines.append(f"      declared at {f.topology}")
             lines.append(f"    fix: {rule.remediation}")
     return "\n".join(lines)
 
@@ -69,7 +73,7 @@ def sarif(reports: list[Report], level: str = "advisory") -> str:
                 "ruleId": f.rule_id, "ruleIndex": index.get(f.rule_id, 0),
                 "level": "note" if f.status == "unknown" else _SARIF_LEVEL.get(f.level, "note"),
                 "message": {"text": f"{f.resource_name or report.stack}: {f.message}"},
-                "locations": [{"logicalLocations": [{
+                "locations": [{**_physical(f), "logicalLocations": [{
                     "name": f.resource_name or report.stack,
                     "fullyQualifiedName": f.urn or f"stack:{report.stack}",
                     "kind": "resource"}]}],
@@ -78,6 +82,14 @@ def sarif(reports: list[Report], level: str = "advisory") -> str:
             })
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0",
                        "runs": [{"tool": {"driver": driver}, "results": results}]}, indent=2)
+
+
+def _physical(f: Finding) -> dict[str, Any]:
+    """The topology file and line a finding is fixed at, as a SARIF physical location."""
+    if not (f.topology_file and f.topology_line):
+        return {}
+    return {"physicalLocation": {"artifactLocation": {"uri": display_path(Path(f.topology_file))},
+                                 "region": {"startLine": f.topology_line}}}
 
 
 RENDERERS = {"text": text, "json": as_json, "sarif": sarif}

@@ -18,15 +18,24 @@ from polystore.cli.common import EXIT_BAD_INPUT, EXIT_PROBLEMS, load_or_exit, se
 
 state_dir_option = click.option(
     "--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar="POLYSTORE_STATE_DIR",
-    default=None, help="Where engine data, ports and passwords live (default ./.polystore; "
-    "env POLYSTORE_STATE_DIR).",
+    default=None, help="Where engine data, ports and passwords live (default .polystore/ in "
+    "the project root, the nearest directory up holding stacks/; env POLYSTORE_STATE_DIR).",
 )  # fmt: skip
 
 
 def _stack(state_dir: Path | None) -> Any:
+    """The local stack of ``state_dir``; a dir that can never be one exits 2 up front."""
     from emulation.stack import LocalStack
 
-    return LocalStack(state_dir)
+    stack = LocalStack(state_dir)
+    root = stack.dir.root
+    # The nearest existing ancestor must be a directory, or every write fails later.
+    existing = next(p for p in (root, *root.parents) if p.exists())
+    if not existing.is_dir():
+        click.echo(f"polystore: state dir {root}: {existing} is not a directory "
+                   "(pass another --state-dir)", err=True)  # fmt: skip
+        sys.exit(EXIT_BAD_INPUT)
+    return stack
 
 
 def _progress(line: str) -> None:
@@ -34,12 +43,15 @@ def _progress(line: str) -> None:
 
 
 def _guard(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; an EmulationError is printed (message + hint) and exits with its code
-    (1, or 2 for bad input such as a failed migration)."""
-    from emulation.errors import EmulationError
+    """Run ``fn``; an EmulationError is printed (message + hint) and exits with its code:
+    1, or 2 for bad input (a failed migration, an unreadable or inconsistent state dir)."""
+    from emulation.errors import EmulationError, StaleState
 
     try:
         return fn()
+    except StaleState as exc:
+        click.echo(f"polystore: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     except EmulationError as exc:
         click.echo(f"polystore: {exc}", err=True)
         sys.exit(getattr(exc, "exit_code", EXIT_PROBLEMS))
@@ -90,7 +102,14 @@ def down(state_dir: Path | None) -> None:
 def reset(yes: bool, state_dir: Path | None) -> None:
     """Stop the local stack and delete all its data."""
     stack = _stack(state_dir)
-    if not yes and sys.stdin.isatty():
+    if not yes:
+        # No terminal to answer on (a pipe, a script, CI): never take silence — or a piped
+        # "n" — for consent to wipe data.
+        if not sys.stdin.isatty():
+            click.echo(f"polystore reset: would delete every local database, table and index "
+                       f"in {stack.dir.root}; no terminal to confirm on, pass --yes",
+                       err=True)  # fmt: skip
+            sys.exit(EXIT_BAD_INPUT)
         click.confirm(f"delete every local database, table and index in {stack.dir.root}?",
                       abort=True)  # fmt: skip
     _guard(lambda: stack.reset(progress=_progress))
@@ -181,17 +200,20 @@ def parity(systems: tuple[str, ...], state_dir: Path | None) -> None:
 
 @click.command()
 @click.argument("systems", nargs=-1)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("docker-compose.yml"), show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write (default: docker-compose.yml in the project root); "
+              "secrets go to .env beside it.")
 @state_dir_option
-def compose(systems: tuple[str, ...], output: Path, state_dir: Path | None) -> None:
-    """Write the docker-compose.yml equivalent of the docker runtime."""
+def compose(systems: tuple[str, ...], output: Path | None, state_dir: Path | None) -> None:
+    """Write the docker-compose.yml equivalent of the docker runtime (secrets in .env)."""
     from emulation.runtimes.compose import write_compose
+    from polystore.project import project_root
 
     selected = select_or_exit(load_or_exit(), systems)
+    output = output or (project_root() or Path.cwd()) / "docker-compose.yml"
     path = _guard(lambda: write_compose(_stack(state_dir).dir, selected, output))
-    click.echo(f"wrote {path}; then: docker compose -f {path} up -d && "
-               "polystore up --runtime docker")  # fmt: skip
+    click.echo(f"wrote {path} (secrets in {path.parent / '.env'}, mode 0600); then: "
+               f"docker compose -f {path} up -d && polystore up --runtime docker")  # fmt: skip
 
 
 @click.command()

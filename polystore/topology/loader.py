@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from polystore.project import MARKER, project_root
 from polystore.topology.checks import check_system, foreign_key_problems
 from polystore.topology.errors import Problem, TopologyError
 from polystore.topology.model import PostgresStore, System, Topology
@@ -23,12 +24,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_stacks_dir() -> Path:
-    """``$POLYSTORE_STACKS``, else ``./stacks`` when present, else the repository's own."""
+    """``$POLYSTORE_STACKS``, else ``stacks/`` of the project root found by walking up from
+    the working directory (:func:`polystore.project.project_root`), else the repository's own.
+    """
     env = os.environ.get("POLYSTORE_STACKS")
     if env:
         return Path(env)
-    local = Path.cwd() / "stacks"
-    return local if local.is_dir() else REPO_ROOT / "stacks"
+    root = project_root()
+    return (root or REPO_ROOT) / MARKER
 
 
 def _pydantic_problems(exc: ValidationError, lm: LineMap) -> list[Problem]:

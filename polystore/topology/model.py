@@ -396,6 +396,10 @@ class System(Spec):
     def line_of(self, *loc: str | int) -> int:
         return self._lines.get(tuple(loc), 1)
 
+    def declares(self, *loc: str | int) -> bool:
+        """Is the key at ``loc`` written in the file (not left to its default)?"""
+        return tuple(loc) in self._lines
+
     def schema(self, store: str) -> DatabaseSchema:
         """The schema the migrations of postgres store ``store`` define."""
         return self._schemas[store]

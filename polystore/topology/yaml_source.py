@@ -26,15 +26,31 @@ class LineMap:
     lines: dict[PathKey, int] = field(default_factory=dict)
 
     def line_of(self, loc: PathKey) -> int:
-        """The line of the deepest known prefix of ``loc`` (pydantic locs may add tags)."""
-        best: PathKey = ()
-        cur: PathKey = ()
-        for part in loc:
-            candidate = (*cur, part)
+        """The line of the document path that matches ``loc`` furthest.
+
+        Pydantic's ``loc`` is the document path with extra parts mixed in: the tag of a
+        discriminated union (``stores.events.topic.partitions``: ``topic`` is the store's
+        kind) or a validator's name. An extra part may also be a real key — a topic store
+        has a ``topic:`` key — so skipping only unknown parts would stop at ``topic:`` and
+        blame the parent's line. Any part may be skipped; the path that matches the
+        latest part of ``loc`` wins (the longest on a tie), i.e. the offending value.
+        """
+        best: tuple[int, int] = (-1, 0)
+        found: PathKey = ()
+
+        def walk(i: int, cur: PathKey, last: int) -> None:
+            nonlocal best, found
+            if i == len(loc):
+                if (last, len(cur)) > best:
+                    best, found = (last, len(cur)), cur
+                return
+            candidate = (*cur, loc[i])
             if candidate in self.lines:
-                cur = candidate
-                best = cur
-        return self.lines.get(best, 1)
+                walk(i + 1, candidate, i)
+            walk(i + 1, cur, last)
+
+        walk(0, (), -1)
+        return self.lines.get(found, 1)
 
     def problem(self, loc: PathKey, message: str) -> Problem:
         return Problem(self.path, self.line_of(loc), message)

@@ -83,4 +83,4 @@ def test_reset_stops_everything_and_wipes_the_data(up_stack: Stack) -> None:
     tracked = [procs.read_tracked(stack.dir.pids, e) for e in ENGINE_NAMES]
     stack.reset()
     assert all(t is None or not t.is_alive() for t in tracked)
-    assert sorted(p.name for p in stack.dir.root.iterdir()) == ["lock"]
+    assert sorted(p.name for p in stack.dir.root.iterdir()) == []  # not even the lock

@@ -154,6 +154,30 @@ YAML_CASES = [
         "partial: true",
         "edge_ngram",
     ),
+    # The offending value's own line, not its parent's: pydantic's loc for this error is
+    # stores.shop-topic.topic.partitions, where ``topic`` is the union tag (the store's kind)
+    # and also the name of a sibling key.
+    (
+        "topic partitions not a number",
+        "    topic: shop.events\n",
+        "    topic: shop.events\n    partitions: six\n",
+        "partitions: six",
+        "valid integer",
+    ),
+    (
+        "dynamodb value of the wrong type",
+        "    stream: new-and-old-images\n",
+        "    stream: new-and-old-images\n    pitr: 'no'\n",
+        "pitr: 'no'",
+        "valid boolean",
+    ),
+    (
+        "search field type unknown",
+        "colour: {type: keyword}",
+        "colour: {type: keywrd}",
+        "colour: {type: keywrd}",
+        "colour.type",
+    ),
     (
         "reference to a missing column",
         "to: shop-db.orders.id}",
