@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from emulation.search import aliases as alias_table
+from emulation.search.cursors import Cursors
 from emulation.search.errors import SearchError, index_not_found
 from emulation.search.index_store import IndexStore
 
@@ -65,6 +66,7 @@ class Engine:
             store = IndexStore.open(meta.parent)
             self.indices[store.name] = store
         self.aliases: alias_table.AliasTable = alias_table.load(self.data_dir / "aliases.json")
+        self.cursors = Cursors()  # open scrolls and points in time
         self.closed = False
 
     @staticmethod

@@ -1,21 +1,18 @@
 """Handlers for document APIs: single-document CRUD, ``_mget``, ``_bulk``, ``_search``,
-``_count`` and ``_delete_by_query``. Each returns ``(status, json body)``.
+and ``_delete_by_query`` (searches: ``handlers_search``). Each returns ``(status, json body)``.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from emulation.search.bulk import run_bulk
+from emulation.search.by_query import run_by_query
 from emulation.search.engine import Engine
-from emulation.search.errors import SearchError, bad_request
+from emulation.search.errors import SearchError
 from emulation.search.index_store import IndexStore
-from emulation.search.multi_index import empty_response, search_many
-from emulation.search.raw_json import RawFragments
 from emulation.search.request import Request
-from emulation.search.search import SearchRun
 from emulation.search.source_filter import SourceFilter
 from emulation.search.util import new_id
 from emulation.search.versioning import WriteOptions
@@ -146,94 +143,9 @@ def bulk(engine: Engine, req: Request, index: str | None) -> Response:
     )
 
 
-def search(engine: Engine, req: Request, index: str | None) -> Response:
-    body = req.json()
-    if "q" in req.params:
-        raise bad_request(
-            "the [q] URI search parameter is not supported by the polystore "
-            "embedded search engine; send a query DSL body"
-        )
-    stores = engine.resolve(index or "_all", must_exist=not req.flag("ignore_unavailable"))
-    response, fragments = search_stores(stores, body, req.params)
-    return 200, fragments.encode(response)
-
-
-def search_stores(
-    stores: list[IndexStore], body: dict[str, Any], params: dict[str, str]
-) -> tuple[dict[str, Any], RawFragments]:
-    """One search over the resolved stores (the response and its raw source fragments)."""
-    as_int = str(params.get("rest_total_hits_as_int", "false")).lower() in ("", "true")
-    if as_int:
-        tracked = params.get("track_total_hits", body.get("track_total_hits", True))
-        if str(tracked).lower() not in ("true", "false"):
-            raise bad_request(
-                "[rest_total_hits_as_int] cannot be used if the tracking of total hits is not "
-                f"accurate, got {tracked}"
-            )
-        params = {**params, "track_total_hits": "true"}
-    if not stores:
-        response, fragments = empty_response(body, params), RawFragments()
-    elif len(stores) == 1:
-        run = SearchRun(stores[0], body, params)
-        response, fragments = run.response(), run.fragments
-    else:
-        response, fragments = search_many(stores, body, params)
-    if as_int and "total" in response["hits"]:
-        response["hits"]["total"] = response["hits"]["total"]["value"]
-    return response, fragments
-
-
-def count(engine: Engine, req: Request, index: str | None) -> Response:
-    stores = engine.resolve(index or "_all")
-    body = req.json()
-    extra = set(body) - {"query"}
-    if extra:
-        raise SearchError(
-            400, "parsing_exception", f"request does not support [{sorted(extra)[0]}]"
-        )
-    total = sum(SearchRun(s, body, {}).count() for s in stores)
-    return 200, {
-        "count": total,
-        "_shards": {"total": len(stores), "successful": len(stores), "skipped": 0, "failed": 0},
-    }
-
-
 def delete_by_query(engine: Engine, req: Request, index: str) -> Response:
-    started = time.perf_counter()
-    body = req.json(required=True)
-    if "query" not in body:
-        raise SearchError(
-            400, "action_request_validation_exception", "Validation Failed: 1: query is missing;"
-        )
-    extra = set(body) - {"query", "max_docs"}
-    if extra:
-        raise bad_request(f"[delete_by_query] unsupported body key [{sorted(extra)[0]}]")
-    max_docs = int(body.get("max_docs", req.params.get("max_docs", 2**31)))
-    deleted = total = 0
-    for store in engine.resolve(index):
-        store.refresh()  # deletes what the query matches now, not at the last refresh
-        run = SearchRun(store, {"query": body["query"]}, {})
-        searcher = run.searcher
-        hits = searcher.search(run.query(), max(1, searcher.num_docs), count=False).hits
-        for _, address in hits[: max_docs - total]:
-            doc_id = searcher.doc(address).get_first("_id")
-            total += 1
-            if store.delete_doc(doc_id, WriteOptions()).status == 200:
-                deleted += 1
-        store.sources.commit()
-        if req.refresh_requested():
-            store.refresh()
-    return 200, {
-        "took": int((time.perf_counter() - started) * 1000),
-        "timed_out": False,
-        "total": total,
-        "deleted": deleted,
-        "batches": 1 if total else 0,
-        "version_conflicts": 0,
-        "noops": 0,
-        "retries": {"bulk": 0, "search": 0},
-        "throttled_millis": 0,
-        "requests_per_second": -1.0,
-        "throttled_until_millis": 0,
-        "failures": [],
-    }
+    return run_by_query(engine, req, index, "delete")
+
+
+def update_by_query(engine: Engine, req: Request, index: str) -> Response:
+    return run_by_query(engine, req, index, "update")

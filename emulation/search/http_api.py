@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from emulation.search import handlers_docs as docs
 from emulation.search import handlers_indices as idx
+from emulation.search import handlers_search as srch
 from emulation.search import url_params
 from emulation.search.engine import Engine
 from emulation.search.errors import SearchError
@@ -29,11 +30,28 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
     (("_cluster", "health", "{i}"), {"GET": idx.health}),
     (
         ("_search",),
-        {"GET": lambda e, r: docs.search(e, r, None), "POST": lambda e, r: docs.search(e, r, None)},
+        {"GET": lambda e, r: srch.search(e, r, None), "POST": lambda e, r: srch.search(e, r, None)},
     ),
     (
         ("_count",),
-        {"GET": lambda e, r: docs.count(e, r, None), "POST": lambda e, r: docs.count(e, r, None)},
+        {"GET": lambda e, r: srch.count(e, r, None), "POST": lambda e, r: srch.count(e, r, None)},
+    ),
+    (
+        ("_msearch",),
+        {
+            "GET": lambda e, r: srch.msearch(e, r, None),
+            "POST": lambda e, r: srch.msearch(e, r, None),
+        },
+    ),
+    (("_search", "scroll"), {"GET": srch.scroll, "POST": srch.scroll, "DELETE": srch.clear_scroll}),
+    (
+        ("_search", "scroll", "{d}"),
+        {"GET": srch.scroll, "POST": srch.scroll, "DELETE": srch.clear_scroll},
+    ),
+    (("_search", "point_in_time"), {"DELETE": srch.delete_pit}),
+    (
+        ("_search", "point_in_time", "_all"),
+        {"DELETE": lambda e, r: srch.delete_pit(e, r, "_all")},
     ),
     (
         ("_bulk",),
@@ -76,8 +94,11 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
             "GET": idx.get_index,
         },
     ),
-    (("{i}", "_search"), {"GET": docs.search, "POST": docs.search}),
-    (("{i}", "_count"), {"GET": docs.count, "POST": docs.count}),
+    (("{i}", "_search"), {"GET": srch.search, "POST": srch.search}),
+    (("{i}", "_count"), {"GET": srch.count, "POST": srch.count}),
+    (("{i}", "_msearch"), {"GET": srch.msearch, "POST": srch.msearch}),
+    (("{i}", "_search", "point_in_time"), {"POST": srch.create_pit}),
+    (("{i}", "_update_by_query"), {"POST": docs.update_by_query}),
     (("{i}", "_bulk"), {"POST": docs.bulk, "PUT": docs.bulk}),
     (("{i}", "_mget"), {"GET": docs.mget, "POST": docs.mget}),
     (("{i}", "_refresh"), {"GET": idx.refresh, "POST": idx.refresh}),

@@ -33,13 +33,10 @@ def empty_response(body: dict[str, Any], params: dict[str, str]) -> dict[str, An
     }
 
 
-def search_many(
-    stores: list[IndexStore], body: dict[str, Any], params: dict[str, str]
-) -> tuple[dict[str, Any], RawFragments]:
-    """The merged response (hit sources as placeholders of the returned fragments)."""
-    started = time.perf_counter()
-    runs = [SearchRun(s, body, params) for s in stores]
-    frm, size = runs[0].window()
+def collect_many(
+    runs: list[SearchRun], frm: int, size: int
+) -> tuple[list[tuple[SearchRun, Any]], int, float | None, bool]:
+    """The merged page ``[(run, row)]``, the total, the max score, whether scores count."""
     keys = runs[0].sort_keys()
     rows: list[tuple[Any, ...]] = []
     total = 0
@@ -51,16 +48,42 @@ def search_many(
         if best is not None:
             max_score = best if max_score is None else max(max_score, best)
         rows.extend((run, order, pos, row) for pos, row in enumerate(page))
-    rows.sort(key=functools.cmp_to_key(functools.partial(_compare, keys)))
-    source_filter = SourceFilter.from_params(params, body.get("_source"))
-    parts = [r[0].encode_hits([r[3]], track, source_filter)[1:-1] for r in rows[frm : frm + size]]
+    if len(runs) > 1:
+        rows.sort(key=functools.cmp_to_key(functools.partial(_compare, keys)))
+    return [(r[0], r[3]) for r in rows[frm : frm + size]], total, max_score, track
+
+
+def encode_rows(rows: list[tuple[SearchRun, Any]], track: bool) -> list[bytes]:
+    """Each hit encoded on its own (``{"_index": ...}``), by the run that found it."""
+    if not rows:
+        return []
+    run0 = rows[0][0]
+    source_filter = SourceFilter.from_params(run0.params, run0.body.get("_source"))
+    return [run.encode_hits([row], track, source_filter)[1:-1] for run, row in rows]
+
+
+def search_many(
+    stores: list[IndexStore],
+    body: dict[str, Any],
+    params: dict[str, str],
+    searchers: list[Any] | None = None,
+) -> tuple[dict[str, Any], RawFragments]:
+    """The merged response (hit sources as placeholders of the returned fragments)."""
+    started = time.perf_counter()
+    runs = [
+        SearchRun(s, body, params, searchers[i] if searchers else None)
+        for i, s in enumerate(stores)
+    ]
+    frm, size = runs[0].window()
+    runs[0].hits_total(0)  # a malformed track_total_hits fails before any work
+    rows, total, max_score, track = collect_many(runs, frm, size)
     fragments = RawFragments()
     hits_obj: dict[str, Any] = {}
     total_obj = runs[0].hits_total(total)
     if total_obj is not None:
         hits_obj["total"] = total_obj
     hits_obj["max_score"] = max_score if track else None
-    hits_obj["hits"] = fragments.add(b"[" + b",".join(parts) + b"]")
+    hits_obj["hits"] = fragments.add(b"[" + b",".join(encode_rows(rows, track)) + b"]")
     n = len(stores)
     response: dict[str, Any] = {
         "took": 0,

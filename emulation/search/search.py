@@ -123,7 +123,13 @@ def _int_param(body: dict[str, Any], key: str, default: int) -> int:
 class SearchRun:
     """One search request against one index."""
 
-    def __init__(self, store: IndexStore, body: dict[str, Any], params: dict[str, str]):
+    def __init__(
+        self,
+        store: IndexStore,
+        body: dict[str, Any],
+        params: dict[str, str],
+        searcher: tantivy.Searcher | None = None,
+    ):
         unknown = set(body) - BODY_KEYS
         for key in sorted(unknown):
             if key in _NOT_YET:
@@ -132,7 +138,7 @@ class SearchRun:
         self.store = store
         self.body = body
         self.params = params
-        self.searcher = store.searcher()
+        self.searcher = searcher if searcher is not None else store.searcher()
         self.builder = QueryBuilder(store.mapping, store.schema, self.searcher)
         self.fragments = RawFragments()
 

@@ -161,7 +161,6 @@ _NOT_HONOURED = frozenset(
         "lang",
         "type",
         "batch_size",
-        "keep_alive",
         "allow_partial_pit_creation",
         "q",
         "filter_path",
