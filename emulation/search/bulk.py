@@ -164,7 +164,8 @@ def run_bulk(
             item_alias = item.meta.get("require_alias", require_alias)
             store = engine.for_write(item.index, require_alias=item_alias in (True, "true"))
             touched[store.name] = store
-            parts.append(_item_json(item.action, _apply(store, item)))
+            action = "create" if item.meta.get("op_type") == "create" else item.action
+            parts.append(_item_json(action, _apply(store, item)))
         except SearchError as err:
             errors = True
             error = {
@@ -198,14 +199,12 @@ def _prefetch(engine: Engine, items: list[BulkItem]) -> None:
         store.prefetch(doc_ids)
 
 
-_SHARDS_JSON = '"_shards":{"total":2,"successful":1,"failed":0}'
-
-
 def _item_json(action: str, r: WriteResult) -> str:
     """``{action: {**result.body, "status": ...}}`` encoded like ``json.dumps`` would."""
     return (
         f'{{"{action}":{{"_index":{json.dumps(r.index)},"_id":{json.dumps(r.doc_id)},'
-        f'"_version":{r.version},"result":"{r.result}",{_SHARDS_JSON},'
+        f'"_version":{r.version},"result":"{r.result}","_shards":{{"total":{r.shards["total"]},'
+        f'"successful":1,"failed":0}},'
         f'"_seq_no":{r.seq_no},"_primary_term":1,"status":{r.status}}}}}'
     )
 

@@ -10,7 +10,7 @@ from typing import Any
 from emulation.search.bulk import run_bulk
 from emulation.search.by_query import run_by_query
 from emulation.search.engine import Engine
-from emulation.search.errors import SearchError
+from emulation.search.errors import SearchError, unsupported, version_conflict
 from emulation.search.index_store import IndexStore
 from emulation.search.request import Request
 from emulation.search.source_filter import SourceFilter
@@ -29,7 +29,8 @@ def _finish(store: IndexStore, req: Request, status: int, body: dict[str, Any]) 
     store.sources.commit()
     if req.refresh_requested():
         store.refresh()
-        body["forced_refresh"] = True
+        if req.forced_refresh():
+            body["forced_refresh"] = True
     return status, body
 
 
@@ -69,10 +70,25 @@ def update_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Respons
     return _finish(store, req, result.status, result.body)
 
 
-def _get_body(store: IndexStore, doc_id: str, source_filter: SourceFilter) -> Response:
+def _get_body(
+    store: IndexStore, doc_id: str, source_filter: SourceFilter, req: Request | None = None
+) -> Response:
+    if req is not None and req.flag("refresh"):
+        store.refresh()
     row = store.get_row(doc_id)
+    if row is not None and req is not None and not req.flag("realtime", True):
+        row = row if store.is_searchable(doc_id) else None  # the refreshed view
     if row is None:
         return 404, {"_index": store.name, "_id": doc_id, "found": False}
+    if req is not None and "version" in req.params:  # a GET that expects a version
+        wanted = req.write_options().version
+        if wanted != row.version:
+            raise version_conflict(
+                store.name,
+                doc_id,
+                f"current version [{row.version}] is different than the one provided [{wanted}]",
+                store.uuid,
+            )
     body: dict[str, Any] = {
         "_index": store.name,
         "_id": doc_id,
@@ -81,27 +97,41 @@ def _get_body(store: IndexStore, doc_id: str, source_filter: SourceFilter) -> Re
         "_primary_term": 1,
         "found": True,
     }
-    if source_filter.enabled and row.source is not None:
+    if source_filter.enabled and row.source is not None and store.mapping.source_enabled:
         body["_source"] = source_filter.apply(json.loads(row.source))
     return 200, body
 
 
+def _no_stored_fields(req: Request) -> None:
+    value = req.params.get("stored_fields")
+    if value is not None and value != "_none_":
+        raise unsupported("[stored_fields] (fields stored apart from _source)")
+
+
 def get_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
+    _no_stored_fields(req)
     store = engine.one(index)
-    return _get_body(store, doc_id, SourceFilter.from_params(req.params))
+    return _get_body(store, doc_id, SourceFilter.from_params(req.params), req)
 
 
 def get_source(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
     store = engine.one(index)
-    status, body = _get_body(store, doc_id, SourceFilter.from_params(req.params))
+    status, body = _get_body(store, doc_id, SourceFilter.from_params(req.params), req)
     if status != 200:
         raise SearchError(
             404, "resource_not_found_exception", f"Document not found [{index}]/[{doc_id}]"
+        )
+    if not store.mapping.source_enabled:
+        raise SearchError(
+            404,
+            "resource_not_found_exception",
+            f"Source not available [{index}]/[{doc_id}]",
         )
     return 200, body.get("_source", {})
 
 
 def mget(engine: Engine, req: Request, index: str | None) -> Response:
+    _no_stored_fields(req)
     body = req.json(required=True)
     specs: list[dict[str, Any]]
     if "docs" in body:

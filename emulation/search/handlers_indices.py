@@ -102,7 +102,7 @@ def get_index(engine: Engine, req: Request, index: str) -> Response:
 
 
 def get_mapping(engine: Engine, req: Request, index: str | None) -> Response:
-    stores = engine.resolve(index or "_all")
+    stores = engine.resolve(index or "_all", must_exist=not req.flag("ignore_unavailable"))
     return 200, {s.name: {"mappings": s.mapping.body} for s in stores}
 
 
@@ -125,11 +125,12 @@ def get_settings(engine: Engine, req: Request, index: str | None) -> Response:
 
 
 def refresh(engine: Engine, req: Request, index: str | None) -> Response:
-    stores = engine.resolve(index or "_all")
+    stores = engine.resolve(index or "_all", must_exist=not req.flag("ignore_unavailable"))
     for store in stores:
         store.refresh()
-    n = len(stores)
-    return 200, {"_shards": {"total": n * 2, "successful": n, "failed": 0}}
+    total = sum(s.shard_count[1] for s in stores)
+    done = sum(s.shard_count[0] for s in stores)
+    return 200, {"_shards": {"total": total, "successful": done, "failed": 0}}
 
 
 # -- aliases -----------------------------------------------------------------------------

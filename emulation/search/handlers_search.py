@@ -88,8 +88,9 @@ def search_stores(
         response, fragments = run.response(), run.fragments
     else:
         response, fragments = search_many(stores, body, params, searchers)
-    if as_int and "total" in response["hits"]:
-        response["hits"]["total"] = response["hits"]["total"]["value"]
+    if as_int:  # without tracking, OpenSearch reports -1
+        total = response["hits"].get("total")
+        response["hits"]["total"] = -1 if total is None else total["value"]
     return response, fragments
 
 
@@ -98,8 +99,6 @@ def start_scroll(
     engine: Engine, stores: list[IndexStore], body: dict[str, Any], params: dict[str, str]
 ) -> tuple[dict[str, Any], RawFragments]:
     seconds = keep_alive(params.pop("scroll"))
-    if str(params.get("request_cache", "false")).lower() == "true":
-        raise bad_request("[request_cache] cannot be used in a scroll context")
     merged = {**body, **{k: v for k, v in params.items() if k in ("size", "from")}}
     size = int(merged.get("size", 10))
     if size == 0:
@@ -108,6 +107,8 @@ def start_scroll(
             "action_request_validation_exception",
             "Validation Failed: 1: [size] cannot be [0] in a scroll context;",
         )
+    if str(params.get("request_cache", "false")).lower() == "true":
+        raise bad_request("[request_cache] cannot be used in a scroll context")
     if int(merged.get("from", 0)) > 0:
         raise bad_request("using [from] is not allowed in a scroll context")
     if "search_after" in body:

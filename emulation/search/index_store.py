@@ -42,6 +42,7 @@ class WriteResult:
     result: str  # created | updated | deleted | not_found | noop
     seq_no: int
     changed: bool = field(default=True)
+    shards: dict[str, int] = field(default_factory=lambda: SHARDS)
 
     @property
     def body(self) -> dict[str, Any]:
@@ -50,7 +51,7 @@ class WriteResult:
             "_id": self.doc_id,
             "_version": self.version,
             "result": self.result,
-            "_shards": SHARDS,
+            "_shards": self.shards,
             "_seq_no": self.seq_no,
             "_primary_term": 1,
         }
@@ -69,6 +70,11 @@ class IndexStore:
         self.sources = SourceStore(directory / "docs.sqlite")
         self._next_seq = self.sources.max_seq_no() + 1
         self.dirty = False
+        replicas = int(self.settings.raw.get("index", {}).get("number_of_replicas", 1))
+        shards = int(self.settings.raw.get("index", {}).get("number_of_shards", 1))
+        # A write reaches the primary; replicas a one-node cluster cannot place are counted.
+        self.write_shards = {"total": 1 + replicas, "successful": 1, "failed": 0}
+        self.shard_count = (shards, shards * (1 + replicas))
         self._open_tantivy()
         self._recover()
 
@@ -183,16 +189,24 @@ class IndexStore:
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir()
         self._use_tantivy(path, mapping)
+        # What was searchable stays searchable and nothing more: rows up to the last
+        # refresh are committed, later ones wait for the next refresh as they did.
+        refreshed = self.sources.meta("indexed_seq", -1)
+        late = []
         for row in self.sources.live_rows():
-            self._add(row)
+            if row.seq_no <= refreshed:
+                self._add(row)
+            else:
+                late.append(row)
         self.writer.commit()
         self._save_meta()  # the new generation is live only once meta.json says so
         for stale in self.dir.glob("tantivy-*"):
             if stale != path:
                 shutil.rmtree(stale, ignore_errors=True)
-        self.sources.set_meta("indexed_seq", self._next_seq - 1)
         self.index.reload()
-        self.dirty = False
+        for row in late:
+            self._add(row)
+        self.dirty = bool(late)
 
     def _add(self, row: Row) -> None:
         assert row.source is not None
@@ -242,8 +256,12 @@ class IndexStore:
             self.writer.add_document(doc)
             self.dirty = True
         if live:
-            return WriteResult(200, self.name, doc_id, version, "updated", seq_no)
-        return WriteResult(201, self.name, doc_id, version, "created", seq_no)
+            return WriteResult(
+                200, self.name, doc_id, version, "updated", seq_no, shards=self.write_shards
+            )
+        return WriteResult(
+            201, self.name, doc_id, version, "created", seq_no, shards=self.write_shards
+        )
 
     def delete_doc(self, doc_id: str, opts: WriteOptions) -> WriteResult:
         opts.validate()
@@ -259,9 +277,16 @@ class IndexStore:
         if live:
             self.writer.delete_documents_by_term("_id", doc_id)
             self.dirty = True
-        if live:
-            return WriteResult(200, self.name, doc_id, version, "deleted", seq_no)
-        return WriteResult(404, self.name, doc_id, version, "not_found", seq_no)
+        result = "deleted" if live else "not_found"
+        return WriteResult(
+            200 if live else 404,
+            self.name,
+            doc_id,
+            version,
+            result,
+            seq_no,
+            shards=self.write_shards,
+        )
 
     def update_doc(self, doc_id: str, body: dict[str, Any], opts: WriteOptions) -> WriteResult:
         from emulation.search.updates import apply_update
@@ -271,8 +296,18 @@ class IndexStore:
         plan = apply_update(self.name, doc_id, body, current, self.uuid)
         if plan.noop:
             assert row is not None
+            _, conflict = next_version(row, opts)  # a noop still checks if_seq_no
+            if conflict:
+                raise version_conflict(self.name, doc_id, conflict, self.uuid)
             return WriteResult(
-                200, self.name, doc_id, row.version, "noop", row.seq_no, changed=False
+                200,
+                self.name,
+                doc_id,
+                row.version,
+                "noop",
+                row.seq_no,
+                changed=False,
+                shards=self.write_shards,
             )
         if opts.if_seq_no is not None and row is not None and row.deleted:
             row = None
@@ -282,6 +317,11 @@ class IndexStore:
     def get_row(self, doc_id: str) -> Row | None:
         row = self.sources.get(doc_id)
         return None if row is None or row.deleted else row
+
+    def is_searchable(self, doc_id: str) -> bool:
+        """Whether the refreshed view (what ``realtime=false`` reads) holds ``doc_id``."""
+        query = tantivy.Query.term_query(self.schema, "_id", doc_id)
+        return bool(self.searcher().search(query, 1, count=True).count)
 
     def count_live(self) -> int:
         return self.sources.count_live()
@@ -297,7 +337,5 @@ def _check_id(doc_id: str) -> None:
         )
     if not doc_id:
         raise SearchError(
-            400,
-            "action_request_validation_exception",
-            "Validation Failed: 1: if _id is specified it must not be empty;",
+            400, "illegal_argument_exception", "if _id is specified it must not be empty"
         )

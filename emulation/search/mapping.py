@@ -109,6 +109,10 @@ class Mapping:
             raise unsupported("mappings.dynamic_templates")
         self.registry = registry
         self.body = body
+        source_conf = body.get("_source") or {}
+        if not isinstance(source_conf, dict) or set(source_conf) - {"enabled"}:
+            raise unsupported("mappings._source options other than [enabled]")
+        self.source_enabled = bool(source_conf.get("enabled", True))
         self.dynamic = str(body.get("dynamic", "true")).lower()
         self.date_detection = bool(body.get("date_detection", True))
         self.fields: dict[str, FieldSpec] = {}

@@ -115,8 +115,8 @@ def _int_param(body: dict[str, Any], key: str, default: int) -> int:
         out = int(value)
     except (TypeError, ValueError):
         raise parsing(f"[{key}] failed to parse field") from None
-    if out < 0 and not (key == "size" and out == -1):
-        raise bad_request(f"[{key}] parameter cannot be negative")
+    if out < 0:
+        raise bad_request(f"[{key}] parameter cannot be negative, found [{out}]")
     return out
 
 
@@ -140,6 +140,7 @@ class SearchRun:
         self.params = params
         self.searcher = searcher if searcher is not None else store.searcher()
         self.builder = QueryBuilder(store.mapping, store.schema, self.searcher)
+        self.builder.max_regex_length = store.settings.max_regex_length
         self.fragments = RawFragments()
 
     def query(self) -> tantivy.Query:
@@ -212,7 +213,7 @@ class SearchRun:
         aggs = self.body.get("aggs", self.body.get("aggregations"))
         if not aggs:
             return None
-        return Aggregator(self.store.mapping).run(self.searcher, self.query(), aggs)
+        return Aggregator(self).run(self.query(), aggs)
 
     def response(self) -> dict[str, Any]:
         """The response as a dict; hit sources are placeholders until :meth:`run`."""
@@ -356,6 +357,8 @@ class SearchRun:
 
     def encode_hits(self, page: list[Any], track: bool, source_filter: SourceFilter) -> bytes:
         """The ``hits.hits`` array, encoded around the stored source bytes."""
+        if not self.store.mapping.source_enabled:
+            source_filter = SourceFilter(enabled=False)
         index = json.dumps(self.store.name).encode()
         parts = []
         for doc_id, raw, score, sort_values in page:
