@@ -96,6 +96,8 @@ def parse_bulk(body: bytes, default_index: str | None) -> list[BulkItem]:
             action_obj = json.loads(line) if texts is None else loads_line(texts[i - 1].strip(_WS))
         except ValueError:
             raise _malformed(i, "expected START_OBJECT but found [VALUE_STRING]") from None
+        if type(action_obj) is dict and not action_obj:
+            raise _malformed(i, "expected FIELD_NAME but found [END_OBJECT]")
         if type(action_obj) is not dict or len(action_obj) != 1:
             raise _malformed(
                 i, "expected a simple value for field [_index] but found [START_OBJECT]"

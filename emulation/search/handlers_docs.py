@@ -10,7 +10,8 @@ from typing import Any
 from emulation.search.bulk import run_bulk
 from emulation.search.by_query import run_by_query
 from emulation.search.engine import Engine
-from emulation.search.errors import SearchError, unsupported, version_conflict
+from emulation.search.errors import SearchError, version_conflict
+from emulation.search.hit_fields import HitFields
 from emulation.search.index_store import IndexStore
 from emulation.search.request import Request
 from emulation.search.source_filter import SourceFilter
@@ -97,19 +98,17 @@ def _get_body(
         "_primary_term": 1,
         "found": True,
     }
+    wanted = HitFields(store.mapping, {}, req.params) if req is not None else None
+    if wanted is not None and wanted.active and row.source is not None:
+        body["fields"] = wanted.of(row.source)
+    if wanted is not None and not wanted.source_wanted:
+        return 200, body
     if source_filter.enabled and row.source is not None and store.mapping.source_enabled:
         body["_source"] = source_filter.apply(json.loads(row.source))
     return 200, body
 
 
-def _no_stored_fields(req: Request) -> None:
-    value = req.params.get("stored_fields")
-    if value is not None and value != "_none_":
-        raise unsupported("[stored_fields] (fields stored apart from _source)")
-
-
 def get_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
-    _no_stored_fields(req)
     store = engine.one(index)
     return _get_body(store, doc_id, SourceFilter.from_params(req.params), req)
 
@@ -131,7 +130,6 @@ def get_source(engine: Engine, req: Request, index: str, doc_id: str) -> Respons
 
 
 def mget(engine: Engine, req: Request, index: str | None) -> Response:
-    _no_stored_fields(req)
     body = req.json(required=True)
     specs: list[dict[str, Any]]
     if "docs" in body:

@@ -9,7 +9,7 @@ from typing import Any
 
 from emulation.search import ENGINE_VERSION
 from emulation.search.engine import Engine
-from emulation.search.errors import SearchError
+from emulation.search.errors import SearchError, index_not_found
 from emulation.search.index_store import IndexStore
 from emulation.search.request import Request
 
@@ -103,11 +103,17 @@ def get_index(engine: Engine, req: Request, index: str) -> Response:
 
 def get_mapping(engine: Engine, req: Request, index: str | None) -> Response:
     stores = engine.resolve(index or "_all", must_exist=not req.flag("ignore_unavailable"))
+    if not stores and index and not req.flag("allow_no_indices", True):
+        raise index_not_found(index)
     return 200, {s.name: {"mappings": s.mapping.body} for s in stores}
 
 
 def put_mapping(engine: Engine, req: Request, index: str) -> Response:
     body = req.json(required=True)
+    if "_doc" in body:
+        raise SearchError(
+            400, "illegal_argument_exception", "Types cannot be provided in put mapping requests"
+        )
     extra = set(body) - {"properties", "dynamic", "_meta", "date_detection"}
     if extra:
         raise SearchError(

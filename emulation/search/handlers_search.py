@@ -75,12 +75,13 @@ def search_stores(
     as_int = _as_int(params)
     if as_int:
         tracked = params.get("track_total_hits", body.get("track_total_hits", True))
-        if str(tracked).lower() not in ("true", "false"):
+        if str(tracked).lower() not in ("true", "false", "-1"):
             raise bad_request(
                 "[rest_total_hits_as_int] cannot be used if the tracking of total hits is not "
                 f"accurate, got {tracked}"
             )
-        params = {**params, "track_total_hits": "true"}
+        if str(tracked).lower() != "false":
+            params = {**params, "track_total_hits": "true"}
     if not stores:
         response, fragments = empty_response(body, params), RawFragments()
     elif len(stores) == 1 and searchers is None:
@@ -121,7 +122,6 @@ def start_scroll(
         aggs = None
     else:
         runs = [SearchRun(s, {**body, "size": size}, {**params, "size": str(size)}) for s in stores]
-        runs[0].window()
         window = runs[0].store.settings.max_result_window
         if size > window:
             raise bad_request(

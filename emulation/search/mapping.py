@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulation.search.analysis import AnalysisRegistry, Analyzer
-from emulation.search.errors import mapper_parsing, strict_dynamic, unsupported
+from emulation.search.errors import SearchError, mapper_parsing, strict_dynamic, unsupported
 from emulation.search.field_types import EXTRA_TYPES
 
 INTEGER_TYPES = {"integer": 2**31, "long": 2**63, "short": 2**15, "byte": 2**7}
@@ -70,6 +70,7 @@ class FieldSpec:
     ignore_above: int | None = None
     scaling_factor: float | None = None
     null_value: Any = None
+    stored: bool = False  # ``store: true``: returned by ``stored_fields``
 
     @property
     def is_text(self) -> bool:
@@ -108,6 +109,8 @@ class Mapping:
         if body.get("dynamic_templates"):
             raise unsupported("mappings.dynamic_templates")
         self.registry = registry
+        if isinstance(body.get("properties"), dict):
+            body["properties"] = _expand_dots(body["properties"])
         self.body = body
         source_conf = body.get("_source") or {}
         if not isinstance(source_conf, dict) or set(source_conf) - {"enabled"}:
@@ -124,6 +127,10 @@ class Mapping:
     # -- parsing ---------------------------------------------------------------------
     def _walk(self, props: dict[str, Any], prefix: str, dynamic: str) -> None:
         for name, conf in props.items():
+            if not name.strip():
+                raise SearchError(
+                    400, "illegal_argument_exception", "field name cannot be an empty string"
+                )
             path = f"{prefix}{name}"
             if not isinstance(conf, dict):
                 raise mapper_parsing(f"Expected map for property [fields] on field [{name}]")
@@ -172,6 +179,7 @@ class Mapping:
             ignore_above=conf.get("ignore_above"),
             scaling_factor=float(conf["scaling_factor"]) if kind == "scaled_float" else None,
             null_value=conf.get("null_value"),
+            stored=bool(conf.get("store", False)),
         )
         self.fields[path] = spec
         self.by_source.setdefault(source_path, []).append(spec)
@@ -267,6 +275,20 @@ def _set_path(tree: dict[str, Any], path: str, conf: dict[str, Any]) -> None:
     for part in parts[:-1]:
         node = node.setdefault(part, {"properties": {}}).setdefault("properties", {})
     node[parts[-1]] = conf
+
+
+def _expand_dots(props: dict[str, Any]) -> dict[str, Any]:
+    """``{"a.b": conf}`` -> ``{"a": {"properties": {"b": conf}}}``, as OpenSearch maps it."""
+    out: dict[str, Any] = {}
+    for name, conf in props.items():
+        if isinstance(conf, dict) and isinstance(conf.get("properties"), dict):
+            conf = {**conf, "properties": _expand_dots(conf["properties"])}
+        if "." in name and name.strip(".") == name and all(name.split(".")):
+            head, rest = name.split(".", 1)
+            _merge_props(out, {head: {"properties": _expand_dots({rest: conf})}})
+        else:
+            _merge_props(out, {name: conf})
+    return out
 
 
 def _merge_props(into: dict[str, Any], new: dict[str, Any]) -> None:

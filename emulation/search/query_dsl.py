@@ -76,6 +76,10 @@ _BOOL_KEYS = frozenset(
 )
 
 
+# Metadata fields every document has (``exists`` on them matches everything).
+_EVERY_DOC_HAS = frozenset({"_id", "_index", "_seq_no", "_version", "_primary_term"})
+
+
 def _single_field(kind: str, body: Any) -> tuple[str, Any]:
     if not isinstance(body, dict):
         raise parsing(f"[{kind}] query malformed, no start_object after query name")
@@ -276,8 +280,19 @@ class QueryBuilder(RangeQueries):
     def _q_exists(self, body: Any) -> tantivy.Query:
         if not isinstance(body, dict) or "field" not in body:
             raise parsing("[exists] must be provided with a [field]")
-        query = Q.term_query(self.schema, "_field_names", str(body["field"]))
-        return Q.const_score_query(query, float(body.get("boost", 1.0)))
+        name = str(body["field"])
+        boost = float(body.get("boost", 1.0))
+        if name in _EVERY_DOC_HAS:
+            return Q.const_score_query(Q.all_query(), boost)
+        if name == "_source":
+            raise SearchError(
+                400,
+                "query_shard_exception",
+                "failed to create query: the [_source] field is not searchable",
+                index_uuid="_na_",
+            )
+        query = Q.term_query(self.schema, "_field_names", name)
+        return Q.const_score_query(query, boost)
 
     def _pattern(self, kind: str, body: Any, regex_of: Any) -> tantivy.Query:
         field, raw = _single_field(kind, body)

@@ -20,6 +20,7 @@ import tantivy
 from emulation.search.aggregations import Aggregator
 from emulation.search.documents import coerce, flatten
 from emulation.search.errors import SearchError, bad_request, parsing, unsupported
+from emulation.search.hit_fields import HitFields
 from emulation.search.index_store import IndexStore
 from emulation.search.query_dsl import QueryBuilder
 from emulation.search.raw_json import RawFragments, source_json
@@ -45,6 +46,8 @@ BODY_KEYS = frozenset(
         "explain",
         "seq_no_primary_term",
         "version",
+        "docvalue_fields",
+        "stored_fields",
     }
 )
 _NOT_YET = frozenset(
@@ -54,8 +57,6 @@ _NOT_YET = frozenset(
         "collapse",
         "rescore",
         "script_fields",
-        "docvalue_fields",
-        "stored_fields",
         "pit",
         "profile",
         "indices_boost",
@@ -141,6 +142,7 @@ class SearchRun:
         self.searcher = searcher if searcher is not None else store.searcher()
         self.builder = QueryBuilder(store.mapping, store.schema, self.searcher)
         self.builder.max_regex_length = store.settings.max_regex_length
+        self.hit_fields = HitFields(store.mapping, body, params, store.settings.max_docvalue_fields)
         self.fragments = RawFragments()
 
     def query(self) -> tantivy.Query:
@@ -244,9 +246,16 @@ class SearchRun:
         if value in (False, "false"):
             return None
         try:
-            return int(value)
+            limit = int(value)
         except (TypeError, ValueError):
             raise parsing("[track_total_hits] must be a boolean or an integer") from None
+        if limit == -1:
+            return 2**62
+        if limit < 0:
+            raise bad_request(
+                f"[track_total_hits] parameter must be positive or equals to -1, got {limit}"
+            )
+        return limit
 
     def _fetch(self, address: tantivy.DocAddress) -> tuple[str, bytes]:
         doc = self.searcher.doc(address)
@@ -357,8 +366,9 @@ class SearchRun:
 
     def encode_hits(self, page: list[Any], track: bool, source_filter: SourceFilter) -> bytes:
         """The ``hits.hits`` array, encoded around the stored source bytes."""
-        if not self.store.mapping.source_enabled:
+        if not self.store.mapping.source_enabled or not self.hit_fields.source_wanted:
             source_filter = SourceFilter(enabled=False)
+        extra = self.hit_fields if self.hit_fields.active else None
         index = json.dumps(self.store.name).encode()
         parts = []
         for doc_id, raw, score, sort_values in page:
@@ -372,6 +382,10 @@ class SearchRun:
             elif source_filter.enabled:
                 filtered = source_filter.apply(json.loads(raw))
                 hit += b',"_source":' + json.dumps(filtered, separators=(",", ":")).encode()
+            if extra is not None:
+                fields = extra.of(raw)
+                if fields:
+                    hit += b',"fields":' + json.dumps(fields, separators=(",", ":")).encode()
             if sort_values is not None:
                 hit += b',"sort":' + json.dumps(sort_values, separators=(",", ":")).encode()
             parts.append(hit + b"}")

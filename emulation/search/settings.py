@@ -81,6 +81,7 @@ class IndexSettings:
         self.refresh_interval = parse_interval(index.get("refresh_interval", "1s"))
         self.max_result_window = int(index.get("max_result_window", 10000))
         self.max_regex_length = int(index.get("max_regex_length", 1000))
+        self.max_docvalue_fields = int(index.get("max_docvalue_fields_search", 100))
 
     @classmethod
     def from_request(cls, settings: dict[str, Any]) -> IndexSettings:

@@ -146,7 +146,6 @@ _NOT_HONOURED = frozenset(
         "default_operator",
         "df",
         "lenient",
-        "docvalue_fields",
         "stats",
         "suggest_field",
         "suggest_mode",
