@@ -8,12 +8,13 @@ added to the search's query.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import tantivy
 
 from emulation.search.dates import parse_date_math
-from emulation.search.documents import coerce, format_date
+from emulation.search.documents import coerce, date_bound, date_text, format_date
 from emulation.search.errors import SearchError, bad_request, parsing, unsupported
 from emulation.search.field_types import STORED_ONLY
 from emulation.search.mapping import INTEGER_TYPES, FieldSpec
@@ -61,10 +62,12 @@ def _interval_ms(conf: dict[str, Any]) -> tuple[int, int]:
     raise bad_request(f"failed to parse date_histogram interval [{text}]")
 
 
-def _range_key(value: Any, is_date: bool) -> str:
+def _range_key(value: Any, is_date: bool, spec: FieldSpec | None) -> str:
     if value is None:
         return "*"
-    return format_date(value) if is_date else str(float(value))
+    if is_date:
+        return date_text(spec, value) if spec is not None else format_date(value)
+    return str(float(value))
 
 
 class NativeAggs:
@@ -186,12 +189,17 @@ class NativeAggs:
         if not isinstance(r, dict):
             raise parsing(f"[{kind}] ranges must be objects")
         is_date = kind == "date_range" or (spec is not None and spec.type == "date")
-        conv = parse_date_math if is_date else float
+        conv: Any = float
+        if is_date:
+            conv = functools.partial(date_bound, spec) if spec is not None else parse_date_math
         out: dict[str, Any] = {}
         for bound in ("from", "to"):
             if r.get(bound) is not None:
                 out[bound] = float(conv(r[bound]))
-        lo, hi = _range_key(out.get("from"), is_date), _range_key(out.get("to"), is_date)
+        lo, hi = (
+            _range_key(out.get("from"), is_date, spec),
+            _range_key(out.get("to"), is_date, spec),
+        )
         out["key"] = r.get("key") or f"{lo}-{hi}"
         return out
 
@@ -236,7 +244,7 @@ class NativeAggs:
             value = 0.0
         result: dict[str, Any] = {"value": value}
         if spec is not None and spec.type == "date" and value is not None:
-            result["value_as_string"] = format_date(value)
+            result["value_as_string"] = date_text(spec, value)
         return result
 
     def _buckets(
@@ -258,6 +266,9 @@ class NativeAggs:
             for r in conf["ranges"]:
                 wanted = self._range(kind, spec, r)
                 raw_buckets.append({**wanted, "doc_count": 0, **found.get(wanted["key"], {})})
+            raw_buckets.sort(  # OpenSearch orders ranges by (from, to)
+                key=lambda b: (b.get("from", float("-inf")), b.get("to", float("inf")))
+            )
         for b in raw_buckets:
             bucket: dict[str, Any] = {"key": b["key"], "doc_count": int(b["doc_count"])}
             self._key(kind, spec, conf, b, bucket)
@@ -293,7 +304,8 @@ class NativeAggs:
                 if raw.get(bound) is not None:
                     bucket[bound] = float(raw[bound])
                     if is_date:
-                        bucket[f"{bound}_as_string"] = format_date(raw[bound])
+                        text = date_text(spec, raw[bound]) if spec else format_date(raw[bound])
+                        bucket[f"{bound}_as_string"] = text
             bucket["doc_count"] = int(raw["doc_count"])
             ordered = {"key": bucket["key"]}
             ordered.update({k: v for k, v in bucket.items() if k != "key"})
@@ -304,7 +316,7 @@ class NativeAggs:
             return
         if kind == "date_histogram" or spec.type == "date":
             bucket["key"] = int(raw["key"])
-            bucket["key_as_string"] = format_date(raw["key"])
+            bucket["key_as_string"] = date_text(spec, raw["key"])
             bucket["doc_count"] = bucket.pop("doc_count")  # after key_as_string, as OpenSearch
         elif spec.type == "boolean":
             bucket["key"] = 1 if raw["key"] in (1, True, "true") else 0

@@ -115,7 +115,7 @@ def _spec_adder(spec: FieldSpec) -> Adder:
                 slow(doc, value, doc_id, present)
 
         return boolean
-    if kind == "date":
+    if kind == "date" and not spec.epoch_seconds:
 
         def date(doc: tantivy.Document, value: Any, doc_id: str, present: list[str]) -> None:
             if type(value) is str:

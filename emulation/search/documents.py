@@ -106,6 +106,28 @@ def parse_date(value: Any) -> int:
     return int(dt.timestamp() * 1000)
 
 
+def _numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int | float) or str(value).strip().lstrip("-").isdigit()
+
+
+def date_text(spec: FieldSpec, millis: int | float) -> str:
+    """A date as the field's format shows it (epoch seconds, else ISO millis)."""
+    if spec.epoch_seconds:
+        return str(int(millis // 1000))
+    return format_date(millis)
+
+
+def date_bound(spec: FieldSpec, value: Any) -> int:
+    """A query or aggregation bound on a date field: date math, or epoch numbers."""
+    from emulation.search.dates import parse_date_math
+
+    if spec.epoch_seconds and _numeric(value):
+        return int(float(value) * 1000)
+    return parse_date_math(value)
+
+
 def format_date(millis: int | float) -> str:
     dt = datetime.fromtimestamp(millis / 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
@@ -144,6 +166,8 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
             return value == "true"
         raise ValueError(value)
     if kind == "date":
+        if spec.epoch_seconds and _numeric(value):
+            return int(float(value) * 1000)
         return parse_date(value)
     if kind in _EXTRA:
         return coerce_extra(kind, value)

@@ -73,6 +73,11 @@ def search_stores(
 ) -> tuple[dict[str, Any], RawFragments]:
     """One search over the resolved stores (the response and its raw source fragments)."""
     as_int = _as_int(params)
+    tracked_value = str(params.get("track_total_hits", body.get("track_total_hits", ""))).strip()
+    if tracked_value.lstrip("-").isdigit() and int(tracked_value) < -1:
+        raise bad_request(
+            f"[track_total_hits] parameter must be positive or equals to -1, got {tracked_value}"
+        )
     if as_int:
         tracked = params.get("track_total_hits", body.get("track_total_hits", True))
         if str(tracked).lower() not in ("true", "false", "-1"):
@@ -229,6 +234,17 @@ def msearch(engine: Engine, req: Request, index: str | None) -> Response:
     if len(lines) % 2:
         raise bad_request("The msearch request must be terminated by a newline [\n]")
     parts: list[bytes] = []
+    as_int = _as_int(req.params)
+    for i in range(1, len(lines), 2):  # request-level checks come before any search
+        try:
+            tracked = json.loads(lines[i]).get("track_total_hits", True)
+        except (ValueError, AttributeError):
+            continue
+        if as_int and str(tracked).lower() not in ("true", "false", "-1"):
+            raise bad_request(
+                "[rest_total_hits_as_int] cannot be used if the tracking of total hits is not "
+                f"accurate, got {tracked}"
+            )
     for i in range(0, len(lines), 2):
         try:
             header, body = json.loads(lines[i]), json.loads(lines[i + 1])

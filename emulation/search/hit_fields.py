@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from emulation.search.documents import coerce, flatten, format_date
+from emulation.search.documents import coerce, date_text, flatten
 from emulation.search.errors import bad_request, unsupported
 from emulation.search.field_types import STORED_ONLY, format_nanos
 from emulation.search.mapping import FieldSpec, Mapping
@@ -24,7 +24,7 @@ _DECIMAL = re.compile(r"^#*0*\.(0+)$")  # DecimalFormat patterns like "#.0", "0.
 
 def _formatted(spec: FieldSpec, value: Any, fmt: str | None) -> Any:
     if spec.type == "date":
-        return format_date(value)
+        return date_text(spec, value)
     if spec.type == "date_nanos":
         return format_nanos(value)
     if fmt is None:
@@ -78,8 +78,8 @@ class HitFields:
             names = stored.split(",") if isinstance(stored, str) else [str(s) for s in stored]
             if names == ["_none_"]:
                 self.source_wanted = False
-            else:
-                self.source_wanted = "_source" in names
+            else:  # _source comes back only when asked for, by name or by parameter
+                self.source_wanted = "_source" in names or "_source" in params
                 for name in names:
                     if name.startswith("_"):
                         continue

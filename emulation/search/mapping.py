@@ -71,6 +71,7 @@ class FieldSpec:
     scaling_factor: float | None = None
     null_value: Any = None
     stored: bool = False  # ``store: true``: returned by ``stored_fields``
+    epoch_seconds: bool = False  # a date whose ``format`` reads numbers as epoch seconds
 
     @property
     def is_text(self) -> bool:
@@ -180,6 +181,7 @@ class Mapping:
             scaling_factor=float(conf["scaling_factor"]) if kind == "scaled_float" else None,
             null_value=conf.get("null_value"),
             stored=bool(conf.get("store", False)),
+            epoch_seconds=str(conf.get("format", "")).split("||")[0] == "epoch_second",
         )
         self.fields[path] = spec
         self.by_source.setdefault(source_path, []).append(spec)

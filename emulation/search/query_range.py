@@ -4,13 +4,14 @@ query builder, and ``range_between`` for aggregation buckets (``[lo, hi)``).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import tantivy
 
 from emulation.search.dates import parse_date_math
-from emulation.search.documents import coerce
+from emulation.search.documents import coerce, date_bound
 from emulation.search.errors import SearchError, parsing, unsupported
 from emulation.search.field_types import STORED_ONLY, parse_nanos
 from emulation.search.mapping import FLOAT_TYPES, INTEGER_TYPES, FieldSpec
@@ -87,7 +88,7 @@ class RangeQueries:
             raise unsupported(f"range on a [{spec.type}] field")
         conv: Any = lambda v: coerce(spec, v)  # noqa: E731
         if spec.type == "date":
-            conv = parse_date_math
+            conv = functools.partial(date_bound, spec)
         elif spec.type == "date_nanos":
             conv = nanos_math
         try:

@@ -241,9 +241,9 @@ class SearchRun:
 
     def _total_limit(self) -> int | None:
         value = self.params.get("track_total_hits", self.body.get("track_total_hits", 10000))
-        if value in (True, "true"):
+        if value is True or value == "true":  # not ``in (True, ...)``: 1 == True
             return 2**62
-        if value in (False, "false"):
+        if value is False or value == "false":
             return None
         try:
             limit = int(value)
@@ -357,6 +357,8 @@ class SearchRun:
                 spec = self.store.mapping.fields[key.field]
                 values = []
                 for v in flat.get(spec.source_path, []):
+                    if v is None:
+                        continue
                     try:
                         values.append(coerce(spec, v))
                     except (ValueError, TypeError):
