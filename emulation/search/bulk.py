@@ -225,11 +225,11 @@ _DEFAULT_OPTIONS = {
     "index": WriteOptions(op_type="index"),
     "create": WriteOptions(op_type="create"),
 }
-_ROUTING_KEYS = frozenset({"_index", "_id"})
+_PLAIN_KEYS = frozenset({"_index", "_id"})
 
 
 def _options(meta: dict[str, Any], op_type: str) -> WriteOptions:
-    if meta.keys() <= _ROUTING_KEYS:  # the usual action line: nothing to parse
+    if meta.keys() <= _PLAIN_KEYS:  # the usual action line: nothing to parse
         return _DEFAULT_OPTIONS[op_type]
     return write_options(meta, op_type)
 
@@ -241,19 +241,25 @@ def _apply(store: IndexStore, item: BulkItem) -> WriteResult:
             raise SearchError(
                 400, "action_request_validation_exception", "Validation Failed: 1: id is missing;"
             )
-        return store.delete_doc(doc_id, write_options(meta))
+        return store.delete_doc(doc_id, write_options(meta), _routing(meta))
     assert raw is not None
     if action == "update":
         if doc_id is None:
             raise SearchError(
                 400, "action_request_validation_exception", "Validation Failed: 1: id is missing;"
             )
-        return store.update_doc(doc_id, _parse_source(raw, item.text), write_options(meta))
+        source = _parse_source(raw, item.text)
+        return store.update_doc(doc_id, source, write_options(meta), _routing(meta))
     source = _parse_source(raw, item.text)
     op_type = "create" if action == "create" else str(meta.get("op_type", "index"))
     if doc_id is None:
         doc_id = new_id()
         op_type = "create"
     if op_type not in _DEFAULT_OPTIONS:
-        return store.index_doc(doc_id, raw, source, write_options(meta, op_type))
-    return store.index_doc(doc_id, raw, source, _options(meta, op_type))
+        return store.index_doc(doc_id, raw, source, write_options(meta, op_type), _routing(meta))
+    return store.index_doc(doc_id, raw, source, _options(meta, op_type), _routing(meta))
+
+
+def _routing(meta: dict[str, Any]) -> str | None:
+    value = meta.get("routing")
+    return None if value is None else str(value)

@@ -46,13 +46,13 @@ def index_doc(
         opts = WriteOptions(
             opts.version, opts.version_type, opts.if_seq_no, opts.if_primary_term, "create"
         )
-    result = store.index_doc(doc_id, raw, source, opts)
+    result = store.index_doc(doc_id, raw, source, opts, req.params.get("routing"))
     return _finish(store, req, result.status, result.body)
 
 
 def delete_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
     store = engine.write_target(index)
-    result = store.delete_doc(doc_id, req.write_options())
+    result = store.delete_doc(doc_id, req.write_options(), req.params.get("routing"))
     return _finish(store, req, result.status, result.body)
 
 
@@ -67,7 +67,7 @@ def update_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Respons
             "`if_primary_term` instead;",
         )
     store = engine.for_write(index, require_alias=req.flag("require_alias"))
-    result = store.update_doc(doc_id, body, req.write_options())
+    result = store.update_doc(doc_id, body, req.write_options(), req.params.get("routing"))
     return _finish(store, req, result.status, result.body)
 
 
@@ -76,7 +76,7 @@ def _get_body(
 ) -> Response:
     if req is not None and req.flag("refresh"):
         store.refresh()
-    row = store.get_row(doc_id)
+    row = store.get_row(doc_id, req.params.get("routing") if req is not None else None)
     if row is not None and req is not None and not req.flag("realtime", True):
         row = row if store.is_searchable(doc_id) else None  # the refreshed view
     if row is None:
@@ -96,8 +96,11 @@ def _get_body(
         "_version": row.version,
         "_seq_no": row.seq_no,
         "_primary_term": 1,
-        "found": True,
     }
+    routing = store.sources.routing(doc_id)
+    if routing is not None:
+        body["_routing"] = routing
+    body["found"] = True
     wanted = HitFields(store.mapping, {}, req.params) if req is not None else None
     if wanted is not None and wanted.active and row.source is not None:
         body["fields"] = wanted.of(row.source)

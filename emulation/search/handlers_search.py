@@ -10,7 +10,7 @@ from typing import Any
 
 from emulation.search.cursors import PointInTime, Scroll, keep_alive
 from emulation.search.engine import Engine
-from emulation.search.errors import SearchError, bad_request
+from emulation.search.errors import SearchError, bad_request, unsupported
 from emulation.search.index_store import IndexStore
 from emulation.search.multi_index import collect_many, empty_response, encode_rows, search_many
 from emulation.search.raw_json import RawFragments
@@ -72,6 +72,8 @@ def search_stores(
     searchers: list[Any] | None = None,
 ) -> tuple[dict[str, Any], RawFragments]:
     """One search over the resolved stores (the response and its raw source fragments)."""
+    if params.get("routing") is not None and any(s.shards > 1 for s in stores):
+        raise unsupported("[routing] on a search of an index with several shards")
     as_int = _as_int(params)
     tracked_value = str(params.get("track_total_hits", body.get("track_total_hits", ""))).strip()
     if tracked_value.lstrip("-").isdigit() and int(tracked_value) < -1:
