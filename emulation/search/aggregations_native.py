@@ -322,10 +322,10 @@ class NativeAggs:
             bucket["key"] = 1 if raw["key"] in (1, True, "true") else 0
             bucket["key_as_string"] = "true" if bucket["key"] else "false"
             bucket["doc_count"] = bucket.pop("doc_count")
+        elif kind == "histogram":  # histogram keys are doubles, whatever the field
+            bucket["key"] = float(raw["key"])
         elif spec.type in INTEGER_TYPES or spec.type == "unsigned_long":
             bucket["key"] = int(raw["key"])
-        elif kind == "histogram":
-            bucket["key"] = float(raw["key"])
 
     def _bucket_query(self, kind: str, spec: Any, conf: dict, bucket: dict[str, Any]) -> Any:
         if kind == "terms":

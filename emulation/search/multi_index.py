@@ -16,7 +16,8 @@ from typing import Any
 from emulation.search.aggregations_merge import merge_aggregations
 from emulation.search.index_store import IndexStore
 from emulation.search.raw_json import RawFragments
-from emulation.search.search import SearchRun, SortKey, compare_values
+from emulation.search.search import SearchRun
+from emulation.search.sorting import SortKey, compare_values
 from emulation.search.source_filter import SourceFilter
 
 

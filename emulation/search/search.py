@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import tantivy
@@ -24,6 +23,7 @@ from emulation.search.hit_fields import HitFields
 from emulation.search.index_store import IndexStore
 from emulation.search.query_dsl import QueryBuilder
 from emulation.search.raw_json import RawFragments, source_json
+from emulation.search.sorting import SortKey, compare_rows, compare_values, parse_sort
 from emulation.search.source_filter import SourceFilter
 
 Q = tantivy.Query
@@ -68,46 +68,6 @@ _NOT_YET = frozenset(
         "stats",
     }
 )
-
-
-@dataclass(frozen=True)
-class SortKey:
-    field: str
-    descending: bool
-    missing_first: bool
-
-
-def parse_sort(spec: Any) -> list[SortKey]:
-    if spec is None:
-        return []
-    items = spec if isinstance(spec, list) else [spec]
-    keys: list[SortKey] = []
-    for item in items:
-        if isinstance(item, str):
-            name, _, order = item.partition(":")
-            keys.append(
-                SortKey(name, (order or ("desc" if name == "_score" else "asc")) == "desc", False)
-            )
-            continue
-        if not isinstance(item, dict) or len(item) != 1:
-            raise parsing("[sort] malformed")
-        name, conf = next(iter(item.items()))
-        if isinstance(conf, str):
-            conf = {"order": conf}
-        if not isinstance(conf, dict):
-            raise parsing(f"[sort] malformed value for [{name}]")
-        extra = set(conf) - {"order", "missing", "unmapped_type", "mode", "numeric_type", "format"}
-        if extra:
-            raise unsupported(f"sort option [{sorted(extra)[0]}]")
-        default = "desc" if name == "_score" else "asc"
-        order = str(conf.get("order", default)).lower()
-        if order not in ("asc", "desc"):
-            raise parsing(f"[sort] unknown order [{order}]")
-        missing = conf.get("missing", "_last")
-        if missing not in ("_last", "_first"):
-            raise unsupported("sort [missing] with a custom value")
-        keys.append(SortKey(name, order == "desc", missing == "_first"))
-    return keys
 
 
 def _int_param(body: dict[str, Any], key: str, default: int) -> int:
@@ -315,7 +275,7 @@ class SearchRun:
             )
             rows.append((values, (addr.segment_ord, addr.doc), doc_id, raw, float(score)))
         total = len(rows) if min_score is not None else int(result.count)
-        compare = functools.partial(_compare_rows, keys)
+        compare = functools.partial(compare_rows, keys)
         rows.sort(key=functools.cmp_to_key(compare))
         if search_after is not None:
             if len(search_after) != len(keys):
@@ -392,23 +352,3 @@ class SearchRun:
                 hit += b',"sort":' + json.dumps(sort_values, separators=(",", ":")).encode()
             parts.append(hit + b"}")
         return b"[" + b",".join(parts) + b"]"
-
-
-def compare_values(keys: list[SortKey], a: list[Any], b: list[Any]) -> int:
-    for key, x, y in zip(keys, a, b, strict=True):
-        if x == y:
-            continue
-        if x is None or y is None:
-            # Missing values go last (or first) whatever the direction.
-            first_missing = -1 if key.missing_first else 1
-            return first_missing if x is None else -first_missing
-        result = -1 if x < y else 1
-        return -result if key.descending else result
-    return 0
-
-
-def _compare_rows(keys: list[SortKey], a: tuple[Any, ...], b: tuple[Any, ...]) -> int:
-    found = compare_values(keys, a[0], b[0])
-    if found:
-        return found
-    return -1 if a[1] < b[1] else 1 if a[1] > b[1] else 0

@@ -22,7 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.search.rest_yaml import Failed, Runner, Skipped, load_specs, load_tests
+from tests.search.rest_yaml import Runner
+from tests.search.rest_yaml_files import Failed, Skipped, load_specs, load_tests
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("engine_only")]
 REPO = Path(__file__).resolve().parents[2]
