@@ -269,6 +269,8 @@ class NativeAggs:
             raw_buckets.sort(  # OpenSearch orders ranges by (from, to)
                 key=lambda b: (b.get("from", float("-inf")), b.get("to", float("inf")))
             )
+            if "missing" in conf:
+                self._count_missing(kind, spec, conf, sub, raw_buckets, query)
         for b in raw_buckets:
             bucket: dict[str, Any] = {"key": b["key"], "doc_count": int(b["doc_count"])}
             self._key(kind, spec, conf, b, bucket)
@@ -296,6 +298,20 @@ class NativeAggs:
                 keyed[str(name)] = b
             return {"buckets": keyed}
         return {"buckets": buckets}
+
+    def _count_missing(
+        self, kind: str, spec: Any, conf: dict, sub: dict, buckets: list[dict], query: Any
+    ) -> None:
+        """Documents without the field count in the range holding ``missing``."""
+        if sub:
+            raise unsupported(f"[missing] on a [{kind}] aggregation with sub-aggregations")
+        value = self._range(kind, spec, {"from": conf["missing"]})["from"]
+        exists = self.run_.builder.build({"exists": {"field": conf["field"]}})
+        absent = Q.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.MustNot, exists)])
+        n = int(self.run_.searcher.search(absent, 1, count=True).count)
+        for b in buckets:
+            if b.get("from", float("-inf")) <= value < b.get("to", float("inf")):
+                b["doc_count"] = int(b["doc_count"]) + n
 
     def _key(self, kind: str, spec: Any, conf: dict, raw: dict, bucket: dict[str, Any]) -> None:
         if kind in ("range", "date_range"):

@@ -13,6 +13,7 @@ by tantivy from the raw value; the others get Python's tokens joined by spaces.
 from __future__ import annotations
 
 import math
+import struct
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,6 +134,7 @@ def format_date(millis: int | float) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+_NARROW_FLOATS = {"float": "<f", "half_float": "<e"}
 _EXTRA = frozenset({"ip", "unsigned_long", "date_nanos", *STORED_ONLY})
 
 
@@ -158,6 +160,15 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
             raise ValueError(value)
         if spec.scaling_factor:  # scaled_float keeps round(value * factor) as a long
             return round(number * spec.scaling_factor) / spec.scaling_factor
+        if kind in _NARROW_FLOATS:  # float / half_float keep 32 / 16 bits, as in Lucene
+            try:
+                return float(
+                    struct.unpack(_NARROW_FLOATS[kind], struct.pack(_NARROW_FLOATS[kind], number))[
+                        0
+                    ]
+                )
+            except (struct.error, OverflowError):
+                raise ValueError(value) from None
         return number
     if kind == "boolean":
         if isinstance(value, bool):

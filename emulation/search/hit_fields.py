@@ -118,13 +118,5 @@ def _coerced(spec: FieldSpec, flat: dict[str, list[Any]]) -> list[Any]:
             typed = coerce(spec, value)
         except (ValueError, TypeError):
             continue
-        if spec.type in ("float", "half_float"):
-            typed = _as_float32(typed)
         out.append(typed)
     return out
-
-
-def _as_float32(value: float) -> float:
-    import struct
-
-    return float(struct.unpack("f", struct.pack("f", value))[0])

@@ -292,6 +292,8 @@ class SearchRun:
         spec = self.store.mapping.field(key.field)
         if spec is None or value is None:
             return value
+        if spec.type in ("date", "date_nanos") and isinstance(value, int):
+            return value  # a sort value as returned: epoch millis / nanos
         try:
             return coerce(spec, value)
         except (ValueError, TypeError):
