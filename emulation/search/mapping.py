@@ -54,6 +54,31 @@ _HARMLESS_PARAMS = frozenset(
         "orientation",
     }
 )
+# Date formats whose values the engine reads exactly as OpenSearch does (ISO forms and
+# epoch numbers); any other ``format`` is refused rather than read differently.
+DATE_FORMATS = frozenset(
+    {
+        "strict_date_optional_time",
+        "date_optional_time",
+        "strict_date_optional_time_nanos",
+        "strict_date_time",
+        "date_time",
+        "strict_date",
+        "date",
+        "epoch_millis",
+        "epoch_second",
+        "yyyy-MM-dd",
+        "yyyy-MM-dd HH:mm:ss",
+        "yyyy-MM-dd'T'HH:mm:ss",
+        "yyyy-MM-dd HH:mm:ss.SSS",
+        "yyyy-MM-dd HH:mm:ss.SSSSSS",
+        "yyyy-MM-dd'T'HH:mm:ss.SSS",
+        "yyyy-MM-dd'T'HH:mm:ssZ",
+        "yyyy-MM-dd'T'HH:mm:ss.SSSZ",
+        "yyyy-MM-dd'T'HH:mm:ssXXX",
+        "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
+    }
+)
 _DATE_DETECT = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
@@ -156,6 +181,10 @@ class Mapping:
         extra = set(conf) - _HARMLESS_PARAMS
         if extra:
             raise unsupported(f"mapping parameter [{sorted(extra)[0]}] on field [{path}]")
+        if kind in ("date", "date_nanos") and "format" in conf:
+            for part in str(conf["format"]).split("||"):
+                if part.strip() not in DATE_FORMATS:
+                    raise unsupported(f"date format [{part.strip()}] on field [{path}]")
         if kind == "match_only_text":  # text without positions or scores in OpenSearch
             kind = "text"
         if kind == "geo_point":
