@@ -96,6 +96,8 @@ def parse_bulk(body: bytes, default_index: str | None) -> list[BulkItem]:
             action_obj = json.loads(line) if texts is None else loads_line(texts[i - 1].strip(_WS))
         except ValueError:
             raise _malformed(i, "expected START_OBJECT but found [VALUE_STRING]") from None
+        if type(action_obj) is dict and not action_obj:
+            raise _malformed(i, "expected FIELD_NAME but found [END_OBJECT]")
         if type(action_obj) is not dict or len(action_obj) != 1:
             raise _malformed(
                 i, "expected a simple value for field [_index] but found [START_OBJECT]"
@@ -145,7 +147,13 @@ def parse_bulk(body: bytes, default_index: str | None) -> list[BulkItem]:
     return items
 
 
-def run_bulk(engine: Engine, body: bytes, default_index: str | None, refresh: bool) -> bytes:
+def run_bulk(
+    engine: Engine,
+    body: bytes,
+    default_index: str | None,
+    refresh: bool,
+    require_alias: bool = False,
+) -> bytes:
     """Apply a bulk body; returns the encoded OpenSearch response."""
     started = time.perf_counter()
     items = parse_bulk(body, default_index)
@@ -155,9 +163,11 @@ def run_bulk(engine: Engine, body: bytes, default_index: str | None, refresh: bo
     errors = False
     for item in items:
         try:
-            store = engine.for_write(item.index)
+            item_alias = item.meta.get("require_alias", require_alias)
+            store = engine.for_write(item.index, require_alias=item_alias in (True, "true"))
             touched[store.name] = store
-            parts.append(_item_json(item.action, _apply(store, item)))
+            action = "create" if item.meta.get("op_type") == "create" else item.action
+            parts.append(_item_json(action, _apply(store, item)))
         except SearchError as err:
             errors = True
             error = {
@@ -183,20 +193,20 @@ def _prefetch(engine: Engine, items: list[BulkItem]) -> None:
             ids.setdefault(item.index, []).append(item.doc_id)
     for name, doc_ids in ids.items():
         try:
+            if name not in engine.indices and name not in engine.aliases:
+                continue  # created (or refused, under require_alias) by its first item
             store = engine.for_write(name)
         except SearchError:
             continue  # reported per item when the items are applied
         store.prefetch(doc_ids)
 
 
-_SHARDS_JSON = '"_shards":{"total":2,"successful":1,"failed":0}'
-
-
 def _item_json(action: str, r: WriteResult) -> str:
     """``{action: {**result.body, "status": ...}}`` encoded like ``json.dumps`` would."""
     return (
         f'{{"{action}":{{"_index":{json.dumps(r.index)},"_id":{json.dumps(r.doc_id)},'
-        f'"_version":{r.version},"result":"{r.result}",{_SHARDS_JSON},'
+        f'"_version":{r.version},"result":"{r.result}","_shards":{{"total":{r.shards["total"]},'
+        f'"successful":1,"failed":0}},'
         f'"_seq_no":{r.seq_no},"_primary_term":1,"status":{r.status}}}}}'
     )
 
@@ -215,11 +225,11 @@ _DEFAULT_OPTIONS = {
     "index": WriteOptions(op_type="index"),
     "create": WriteOptions(op_type="create"),
 }
-_ROUTING_KEYS = frozenset({"_index", "_id"})
+_PLAIN_KEYS = frozenset({"_index", "_id"})
 
 
 def _options(meta: dict[str, Any], op_type: str) -> WriteOptions:
-    if meta.keys() <= _ROUTING_KEYS:  # the usual action line: nothing to parse
+    if meta.keys() <= _PLAIN_KEYS:  # the usual action line: nothing to parse
         return _DEFAULT_OPTIONS[op_type]
     return write_options(meta, op_type)
 
@@ -231,19 +241,25 @@ def _apply(store: IndexStore, item: BulkItem) -> WriteResult:
             raise SearchError(
                 400, "action_request_validation_exception", "Validation Failed: 1: id is missing;"
             )
-        return store.delete_doc(doc_id, write_options(meta))
+        return store.delete_doc(doc_id, write_options(meta), _routing(meta))
     assert raw is not None
     if action == "update":
         if doc_id is None:
             raise SearchError(
                 400, "action_request_validation_exception", "Validation Failed: 1: id is missing;"
             )
-        return store.update_doc(doc_id, _parse_source(raw, item.text), write_options(meta))
+        source = _parse_source(raw, item.text)
+        return store.update_doc(doc_id, source, write_options(meta), _routing(meta))
     source = _parse_source(raw, item.text)
     op_type = "create" if action == "create" else str(meta.get("op_type", "index"))
     if doc_id is None:
         doc_id = new_id()
         op_type = "create"
     if op_type not in _DEFAULT_OPTIONS:
-        return store.index_doc(doc_id, raw, source, write_options(meta, op_type))
-    return store.index_doc(doc_id, raw, source, _options(meta, op_type))
+        return store.index_doc(doc_id, raw, source, write_options(meta, op_type), _routing(meta))
+    return store.index_doc(doc_id, raw, source, _options(meta, op_type), _routing(meta))
+
+
+def _routing(meta: dict[str, Any]) -> str | None:
+    value = meta.get("routing")
+    return None if value is None else str(value)

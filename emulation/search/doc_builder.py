@@ -91,7 +91,7 @@ def _spec_adder(spec: FieldSpec) -> Adder:
                 slow(doc, value, doc_id, present)
 
         return integer
-    if kind in FLOAT_TYPES:
+    if kind in FLOAT_TYPES and kind not in ("float", "half_float"):  # those round first
         factor = spec.scaling_factor
 
         def number(doc: tantivy.Document, value: Any, doc_id: str, present: list[str]) -> None:
@@ -115,7 +115,7 @@ def _spec_adder(spec: FieldSpec) -> Adder:
                 slow(doc, value, doc_id, present)
 
         return boolean
-    if kind == "date":
+    if kind == "date" and not spec.epoch_seconds:
 
         def date(doc: tantivy.Document, value: Any, doc_id: str, present: list[str]) -> None:
             if type(value) is str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import tantivy
 
-from emulation.search.errors import parsing, unsupported
+from emulation.search.errors import SearchError, parsing, unsupported
 
 if TYPE_CHECKING:
     from emulation.search.query_dsl import QueryBuilder
@@ -187,6 +187,14 @@ class FullText:
 
     def multi_match(self, body: dict[str, Any]) -> tantivy.Query:
         allowed = _MATCH_KEYS | {"fields", "type", "tie_breaker"}
+        if str(body.get("type")) == "bool_prefix":
+            for key in ("slop", "cutoff_frequency"):
+                if key in body:
+                    raise SearchError(
+                        400,
+                        "illegal_argument_exception",
+                        f"[{key}] not allowed for type [bool_prefix]",
+                    )
         extra = set(body) - allowed
         if extra:
             raise parsing(f"[multi_match] query does not support [{sorted(extra)[0]}]")

@@ -1,19 +1,19 @@
 """Handlers for document APIs: single-document CRUD, ``_mget``, ``_bulk``, ``_search``,
-``_count`` and ``_delete_by_query``. Each returns ``(status, json body)``.
+and ``_delete_by_query`` (searches: ``handlers_search``). Each returns ``(status, json body)``.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from emulation.search.bulk import run_bulk
+from emulation.search.by_query import run_by_query
 from emulation.search.engine import Engine
-from emulation.search.errors import SearchError, bad_request
+from emulation.search.errors import SearchError, version_conflict
+from emulation.search.hit_fields import HitFields
 from emulation.search.index_store import IndexStore
 from emulation.search.request import Request
-from emulation.search.search import SearchRun
 from emulation.search.source_filter import SourceFilter
 from emulation.search.util import new_id
 from emulation.search.versioning import WriteOptions
@@ -30,7 +30,8 @@ def _finish(store: IndexStore, req: Request, status: int, body: dict[str, Any]) 
     store.sources.commit()
     if req.refresh_requested():
         store.refresh()
-        body["forced_refresh"] = True
+        if req.forced_refresh():
+            body["forced_refresh"] = True
     return status, body
 
 
@@ -38,20 +39,20 @@ def index_doc(
     engine: Engine, req: Request, index: str, doc_id: str | None, op_type: str = "index"
 ) -> Response:
     raw, source = _source_of(req)
-    store = engine.for_write(index)
+    store = engine.for_write(index, require_alias=req.flag("require_alias"))
     opts = req.write_options(op_type)
     if doc_id is None:
         doc_id = new_id()
         opts = WriteOptions(
             opts.version, opts.version_type, opts.if_seq_no, opts.if_primary_term, "create"
         )
-    result = store.index_doc(doc_id, raw, source, opts)
+    result = store.index_doc(doc_id, raw, source, opts, req.params.get("routing"))
     return _finish(store, req, result.status, result.body)
 
 
 def delete_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
-    store = engine.one(index)
-    result = store.delete_doc(doc_id, req.write_options())
+    store = engine.write_target(index)
+    result = store.delete_doc(doc_id, req.write_options(), req.params.get("routing"))
     return _finish(store, req, result.status, result.body)
 
 
@@ -65,39 +66,68 @@ def update_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Respons
             "optimistic concurrency control. Please use `if_seq_no` and "
             "`if_primary_term` instead;",
         )
-    store = engine.for_write(index)
-    result = store.update_doc(doc_id, body, req.write_options())
+    store = engine.for_write(index, require_alias=req.flag("require_alias"))
+    result = store.update_doc(doc_id, body, req.write_options(), req.params.get("routing"))
     return _finish(store, req, result.status, result.body)
 
 
-def _get_body(store: IndexStore, doc_id: str, source_filter: SourceFilter) -> Response:
-    row = store.get_row(doc_id)
+def _get_body(
+    store: IndexStore, doc_id: str, source_filter: SourceFilter, req: Request | None = None
+) -> Response:
+    if req is not None and req.flag("refresh"):
+        store.refresh()
+    row = store.get_row(doc_id, req.params.get("routing") if req is not None else None)
+    if row is not None and req is not None and not req.flag("realtime", True):
+        row = row if store.is_searchable(doc_id) else None  # the refreshed view
     if row is None:
         return 404, {"_index": store.name, "_id": doc_id, "found": False}
+    if req is not None and "version" in req.params:  # a GET that expects a version
+        wanted = req.write_options().version
+        if wanted != row.version:
+            raise version_conflict(
+                store.name,
+                doc_id,
+                f"current version [{row.version}] is different than the one provided [{wanted}]",
+                store.uuid,
+            )
     body: dict[str, Any] = {
         "_index": store.name,
         "_id": doc_id,
         "_version": row.version,
         "_seq_no": row.seq_no,
         "_primary_term": 1,
-        "found": True,
     }
-    if source_filter.enabled and row.source is not None:
+    routing = store.sources.routing(doc_id)
+    if routing is not None:
+        body["_routing"] = routing
+    body["found"] = True
+    wanted = HitFields(store.mapping, {}, req.params) if req is not None else None
+    if wanted is not None and wanted.active and row.source is not None:
+        body["fields"] = wanted.of(row.source)
+    if wanted is not None and not wanted.source_wanted:
+        return 200, body
+    if source_filter.enabled and row.source is not None and store.mapping.source_enabled:
         body["_source"] = source_filter.apply(json.loads(row.source))
     return 200, body
 
 
 def get_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
     store = engine.one(index)
-    return _get_body(store, doc_id, SourceFilter.from_params(req.params))
+    return _get_body(store, doc_id, SourceFilter.from_params(req.params), req)
 
 
 def get_source(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
     store = engine.one(index)
-    status, body = _get_body(store, doc_id, SourceFilter.from_params(req.params))
+    status, body = _get_body(store, doc_id, SourceFilter.from_params(req.params), req)
     if status != 200:
         raise SearchError(
             404, "resource_not_found_exception", f"Document not found [{index}]/[{doc_id}]"
+        )
+    if not store.mapping.source_enabled:
+        raise SearchError(
+            404,
+            "resource_not_found_exception",
+            f"Source not available [{index}]/[{doc_id}]",
         )
     return 200, body.get("_source", {})
 
@@ -139,71 +169,14 @@ def bulk(engine: Engine, req: Request, index: str | None) -> Response:
         raise SearchError(
             400, "action_request_validation_exception", "Validation Failed: 1: no requests added;"
         )
-    return 200, run_bulk(engine, req.body, index, req.refresh_requested())
-
-
-def search(engine: Engine, req: Request, index: str | None) -> Response:
-    store = engine.one(index or "_all")
-    body = req.json()
-    if "q" in req.params:
-        raise bad_request(
-            "the [q] URI search parameter is not supported by the polystore "
-            "embedded search engine; send a query DSL body"
-        )
-    return 200, SearchRun(store, body, req.params).run()
-
-
-def count(engine: Engine, req: Request, index: str | None) -> Response:
-    stores = engine.resolve(index or "_all")
-    body = req.json()
-    extra = set(body) - {"query"}
-    if extra:
-        raise SearchError(
-            400, "parsing_exception", f"request does not support [{sorted(extra)[0]}]"
-        )
-    total = sum(SearchRun(s, body, {}).count() for s in stores)
-    return 200, {
-        "count": total,
-        "_shards": {"total": len(stores), "successful": len(stores), "skipped": 0, "failed": 0},
-    }
+    return 200, run_bulk(
+        engine, req.body, index, req.refresh_requested(), req.flag("require_alias")
+    )
 
 
 def delete_by_query(engine: Engine, req: Request, index: str) -> Response:
-    started = time.perf_counter()
-    body = req.json(required=True)
-    if "query" not in body:
-        raise SearchError(
-            400, "action_request_validation_exception", "Validation Failed: 1: query is missing;"
-        )
-    extra = set(body) - {"query", "max_docs"}
-    if extra:
-        raise bad_request(f"[delete_by_query] unsupported body key [{sorted(extra)[0]}]")
-    max_docs = int(body.get("max_docs", req.params.get("max_docs", 2**31)))
-    deleted = total = 0
-    for store in engine.resolve(index):
-        store.refresh()  # deletes what the query matches now, not at the last refresh
-        run = SearchRun(store, {"query": body["query"]}, {})
-        searcher = run.searcher
-        hits = searcher.search(run.query(), max(1, searcher.num_docs), count=False).hits
-        for _, address in hits[: max_docs - total]:
-            doc_id = searcher.doc(address).get_first("_id")
-            total += 1
-            if store.delete_doc(doc_id, WriteOptions()).status == 200:
-                deleted += 1
-        store.sources.commit()
-        if req.refresh_requested():
-            store.refresh()
-    return 200, {
-        "took": int((time.perf_counter() - started) * 1000),
-        "timed_out": False,
-        "total": total,
-        "deleted": deleted,
-        "batches": 1 if total else 0,
-        "version_conflicts": 0,
-        "noops": 0,
-        "retries": {"bulk": 0, "search": 0},
-        "throttled_millis": 0,
-        "requests_per_second": -1.0,
-        "throttled_until_millis": 0,
-        "failures": [],
-    }
+    return run_by_query(engine, req, index, "delete")
+
+
+def update_by_query(engine: Engine, req: Request, index: str) -> Response:
+    return run_by_query(engine, req, index, "update")

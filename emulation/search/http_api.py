@@ -14,6 +14,8 @@ from urllib.parse import unquote
 
 from emulation.search import handlers_docs as docs
 from emulation.search import handlers_indices as idx
+from emulation.search import handlers_search as srch
+from emulation.search import url_params
 from emulation.search.engine import Engine
 from emulation.search.errors import SearchError
 from emulation.search.request import Request
@@ -28,11 +30,28 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
     (("_cluster", "health", "{i}"), {"GET": idx.health}),
     (
         ("_search",),
-        {"GET": lambda e, r: docs.search(e, r, None), "POST": lambda e, r: docs.search(e, r, None)},
+        {"GET": lambda e, r: srch.search(e, r, None), "POST": lambda e, r: srch.search(e, r, None)},
     ),
     (
         ("_count",),
-        {"GET": lambda e, r: docs.count(e, r, None), "POST": lambda e, r: docs.count(e, r, None)},
+        {"GET": lambda e, r: srch.count(e, r, None), "POST": lambda e, r: srch.count(e, r, None)},
+    ),
+    (
+        ("_msearch",),
+        {
+            "GET": lambda e, r: srch.msearch(e, r, None),
+            "POST": lambda e, r: srch.msearch(e, r, None),
+        },
+    ),
+    (("_search", "scroll"), {"GET": srch.scroll, "POST": srch.scroll, "DELETE": srch.clear_scroll}),
+    (
+        ("_search", "scroll", "{d}"),
+        {"GET": srch.scroll, "POST": srch.scroll, "DELETE": srch.clear_scroll},
+    ),
+    (("_search", "point_in_time"), {"DELETE": srch.delete_pit}),
+    (
+        ("_search", "point_in_time", "_all"),
+        {"DELETE": lambda e, r: srch.delete_pit(e, r, "_all")},
     ),
     (
         ("_bulk",),
@@ -52,7 +71,13 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
         ("_aliases",),
         {"POST": idx.update_aliases, "GET": lambda e, r: idx.get_alias(e, r, None, None)},
     ),
-    (("_alias",), {"GET": lambda e, r: idx.get_alias(e, r, None, None)}),
+    (
+        ("_alias",),
+        {
+            "GET": lambda e, r: idx.get_alias(e, r, None, None),
+            "HEAD": lambda e, r: idx.get_alias(e, r, None, None),
+        },
+    ),
     (
         ("_alias", "{a}"),
         {
@@ -69,8 +94,11 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
             "GET": idx.get_index,
         },
     ),
-    (("{i}", "_search"), {"GET": docs.search, "POST": docs.search}),
-    (("{i}", "_count"), {"GET": docs.count, "POST": docs.count}),
+    (("{i}", "_search"), {"GET": srch.search, "POST": srch.search}),
+    (("{i}", "_count"), {"GET": srch.count, "POST": srch.count}),
+    (("{i}", "_msearch"), {"GET": srch.msearch, "POST": srch.msearch}),
+    (("{i}", "_search", "point_in_time"), {"POST": srch.create_pit}),
+    (("{i}", "_update_by_query"), {"POST": docs.update_by_query}),
     (("{i}", "_bulk"), {"POST": docs.bulk, "PUT": docs.bulk}),
     (("{i}", "_mget"), {"GET": docs.mget, "POST": docs.mget}),
     (("{i}", "_refresh"), {"GET": idx.refresh, "POST": idx.refresh}),
@@ -80,7 +108,13 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
     ),
     (("{i}", "_settings"), {"GET": idx.get_settings}),
     (("{i}", "_delete_by_query"), {"POST": docs.delete_by_query}),
-    (("{i}", "_alias"), {"GET": lambda e, r, i: idx.get_alias(e, r, i, None)}),
+    (
+        ("{i}", "_alias"),
+        {
+            "GET": lambda e, r, i: idx.get_alias(e, r, i, None),
+            "HEAD": lambda e, r, i: idx.get_alias(e, r, i, None),
+        },
+    ),
     (("{i}", "_aliases"), {"GET": lambda e, r, i: idx.get_alias(e, r, i, None)}),
     (
         ("{i}", "_alias", "{a}"),
@@ -94,7 +128,13 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
     ),
     (
         ("{i}", "_aliases", "{a}"),
-        {"PUT": idx.put_alias, "POST": idx.put_alias, "DELETE": idx.delete_alias},
+        {
+            "PUT": idx.put_alias,
+            "POST": idx.put_alias,
+            "DELETE": idx.delete_alias,
+            "GET": idx.get_alias,
+            "HEAD": idx.get_alias,
+        },
     ),
     (("{i}", "_doc"), {"POST": lambda e, r, i: docs.index_doc(e, r, i, None)}),
     (
@@ -117,6 +157,50 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
     (("{i}", "_update", "{d}"), {"POST": docs.update_doc}),
     (("{i}", "_source", "{d}"), {"GET": docs.get_source, "HEAD": docs.get_source}),
 ]
+
+
+# The OpenSearch API a (path pattern, method) serves, for its URL parameter list.
+_API_BY_SEGMENT = {
+    "_search": "search",
+    "_count": "count",
+    "_bulk": "bulk",
+    "_mget": "mget",
+    "_refresh": "indices.refresh",
+    "_settings": "indices.get_settings",
+    "_delete_by_query": "delete_by_query",
+    "_update_by_query": "update_by_query",
+    "_update": "update",
+    "_create": "index",
+    "_source": "get",
+    "_msearch": "msearch",
+    "scroll": "scroll",
+    "health": "cluster.health",
+    "point_in_time": "pit",
+}
+
+
+def api_name(pattern: tuple[str, ...], method: str) -> str | None:
+    """The OpenSearch API name of a route (``None``: no parameter check)."""
+    literals = [p for p in pattern if not p.startswith("{")]
+    if not pattern:
+        return "info"
+    if pattern == ("{i}",):
+        return {
+            "PUT": "indices.create",
+            "DELETE": "indices.delete",
+            "HEAD": "indices.get",
+            "GET": "indices.get",
+        }[method]
+    last = literals[-1]
+    if last == "_doc":
+        return {"GET": "get", "HEAD": "get", "DELETE": "delete"}.get(method, "index")
+    if last == "_mapping":
+        return "indices.get_mapping" if method == "GET" else "indices.put_mapping"
+    if last in ("_alias", "_aliases"):
+        return "indices.get_alias" if method in ("GET", "HEAD") else "indices.aliases"
+    if last == "scroll" and method == "DELETE":
+        return "clear_scroll"
+    return _API_BY_SEGMENT.get(last)
 
 
 _ROUTES_BY_LENGTH: dict[int, list[tuple[tuple[str, ...], dict[str, Handler]]]] = {}
@@ -149,6 +233,7 @@ def dispatch(engine: Engine, req: Request) -> tuple[int, Any]:
         if handler is None:
             allowed.extend(methods)
             continue
+        url_params.check(api_name(pattern, req.method), req.path, req.params)
         with engine.locked():
             return handler(engine, req, *args)
     if allowed:

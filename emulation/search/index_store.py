@@ -23,6 +23,7 @@ from emulation.search.doc_builder import DocBuilder
 from emulation.search.documents import build_schema, register_analyzers, to_document
 from emulation.search.errors import SearchError, version_conflict
 from emulation.search.mapping import Mapping
+from emulation.search.routing import default_routing_shards, shard_of
 from emulation.search.settings import IndexSettings
 from emulation.search.source_store import Row, SourceStore
 from emulation.search.versioning import WriteOptions, next_version
@@ -42,6 +43,7 @@ class WriteResult:
     result: str  # created | updated | deleted | not_found | noop
     seq_no: int
     changed: bool = field(default=True)
+    shards: dict[str, int] = field(default_factory=lambda: SHARDS)
 
     @property
     def body(self) -> dict[str, Any]:
@@ -50,7 +52,7 @@ class WriteResult:
             "_id": self.doc_id,
             "_version": self.version,
             "result": self.result,
-            "_shards": SHARDS,
+            "_shards": self.shards,
             "_seq_no": self.seq_no,
             "_primary_term": 1,
         }
@@ -69,6 +71,13 @@ class IndexStore:
         self.sources = SourceStore(directory / "docs.sqlite")
         self._next_seq = self.sources.max_seq_no() + 1
         self.dirty = False
+        replicas = int(self.settings.raw.get("index", {}).get("number_of_replicas", 1))
+        shards = int(self.settings.raw.get("index", {}).get("number_of_shards", 1))
+        # A write reaches the primary; replicas a one-node cluster cannot place are counted.
+        self.write_shards = {"total": 1 + replicas, "successful": 1, "failed": 0}
+        self.shard_count = (shards, shards * (1 + replicas))
+        routing_shards = self.settings.raw.get("index", {}).get("number_of_routing_shards")
+        self.routing_shards = int(routing_shards or default_routing_shards(shards))
         self._open_tantivy()
         self._recover()
 
@@ -183,21 +192,32 @@ class IndexStore:
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir()
         self._use_tantivy(path, mapping)
+        # What was searchable stays searchable and nothing more: rows up to the last
+        # refresh are committed, later ones wait for the next refresh as they did.
+        refreshed = self.sources.meta("indexed_seq", -1)
+        late = []
         for row in self.sources.live_rows():
-            self._add(row)
+            if row.seq_no <= refreshed:
+                self._add(row)
+            else:
+                late.append(row)
         self.writer.commit()
         self._save_meta()  # the new generation is live only once meta.json says so
         for stale in self.dir.glob("tantivy-*"):
             if stale != path:
                 shutil.rmtree(stale, ignore_errors=True)
-        self.sources.set_meta("indexed_seq", self._next_seq - 1)
         self.index.reload()
-        self.dirty = False
+        for row in late:
+            self._add(row)
+        self.dirty = bool(late)
 
     def _add(self, row: Row) -> None:
         assert row.source is not None
         source = json.loads(row.source)
-        self.writer.add_document(self._document(row.doc_id, row.seq_no, row.source, source))
+        doc = self._document(row.doc_id, row.seq_no, row.source, source)
+        if self.sources.has_routing and self.sources.routing(row.doc_id) is not None:
+            doc.add_text("_field_names", "_routing")
+        self.writer.add_document(doc)
 
     def _document(
         self, doc_id: str, seq_no: int, raw: bytes, source: dict[str, Any]
@@ -214,7 +234,12 @@ class IndexStore:
         self.sources.prefetch(doc_ids)
 
     def index_doc(
-        self, doc_id: str, raw: bytes, source: dict[str, Any], opts: WriteOptions
+        self,
+        doc_id: str,
+        raw: bytes,
+        source: dict[str, Any],
+        opts: WriteOptions,
+        routing: str | None = None,
     ) -> WriteResult:
         """Index one document; the caller commits the source store (per request)."""
         opts.validate()
@@ -232,6 +257,9 @@ class IndexStore:
             doc = to_document(new_mapping or self.mapping, doc_id, seq_no, raw, source)
         self.sources.begin()
         self.sources.put(doc_id, version, seq_no, raw)
+        self.sources.set_routing(doc_id, routing)
+        if routing is not None:
+            doc.add_text("_field_names", "_routing")  # for ``exists`` on _routing
         self._next_seq += 1
         live = row is not None and not row.deleted
         if new_mapping is not None:
@@ -242,12 +270,24 @@ class IndexStore:
             self.writer.add_document(doc)
             self.dirty = True
         if live:
-            return WriteResult(200, self.name, doc_id, version, "updated", seq_no)
-        return WriteResult(201, self.name, doc_id, version, "created", seq_no)
+            return WriteResult(
+                200, self.name, doc_id, version, "updated", seq_no, shards=self.write_shards
+            )
+        return WriteResult(
+            201, self.name, doc_id, version, "created", seq_no, shards=self.write_shards
+        )
 
-    def delete_doc(self, doc_id: str, opts: WriteOptions) -> WriteResult:
+    def delete_doc(
+        self, doc_id: str, opts: WriteOptions, routing: str | None = None
+    ) -> WriteResult:
         opts.validate()
         row = self.sources.get(doc_id)
+        if row is not None and not row.deleted and not self.routes_to(doc_id, routing):
+            # Another shard in OpenSearch: that shard has no such document, and the
+            # document itself stays untouched.
+            return WriteResult(
+                404, self.name, doc_id, 1, "not_found", self._next_seq, shards=self.write_shards
+            )
         version, conflict = next_version(row, opts, is_delete=True)
         if conflict:
             raise version_conflict(self.name, doc_id, conflict, self.uuid)
@@ -259,29 +299,73 @@ class IndexStore:
         if live:
             self.writer.delete_documents_by_term("_id", doc_id)
             self.dirty = True
-        if live:
-            return WriteResult(200, self.name, doc_id, version, "deleted", seq_no)
-        return WriteResult(404, self.name, doc_id, version, "not_found", seq_no)
+        result = "deleted" if live else "not_found"
+        return WriteResult(
+            200 if live else 404,
+            self.name,
+            doc_id,
+            version,
+            result,
+            seq_no,
+            shards=self.write_shards,
+        )
 
-    def update_doc(self, doc_id: str, body: dict[str, Any], opts: WriteOptions) -> WriteResult:
+    def update_doc(
+        self, doc_id: str, body: dict[str, Any], opts: WriteOptions, routing: str | None = None
+    ) -> WriteResult:
         from emulation.search.updates import apply_update
 
         row = self.sources.get(doc_id)
+        if row is not None and not row.deleted and not self.routes_to(doc_id, routing):
+            row = None
         current = None if row is None or row.deleted or row.source is None else row.source
         plan = apply_update(self.name, doc_id, body, current, self.uuid)
         if plan.noop:
             assert row is not None
+            _, conflict = next_version(row, opts)  # a noop still checks if_seq_no
+            if conflict:
+                raise version_conflict(self.name, doc_id, conflict, self.uuid)
             return WriteResult(
-                200, self.name, doc_id, row.version, "noop", row.seq_no, changed=False
+                200,
+                self.name,
+                doc_id,
+                row.version,
+                "noop",
+                row.seq_no,
+                changed=False,
+                shards=self.write_shards,
             )
         if opts.if_seq_no is not None and row is not None and row.deleted:
             row = None
-        return self.index_doc(doc_id, plan.raw, plan.source, opts)
+        return self.index_doc(doc_id, plan.raw, plan.source, opts, routing)
 
     # -- reads -----------------------------------------------------------------------------
-    def get_row(self, doc_id: str) -> Row | None:
+    def get_row(self, doc_id: str, routing: str | None = None) -> Row | None:
         row = self.sources.get(doc_id)
-        return None if row is None or row.deleted else row
+        if row is None or row.deleted or not self.routes_to(doc_id, routing):
+            return None
+        return row
+
+    @property
+    def shards(self) -> int:
+        return self.shard_count[0]
+
+    def routes_to(self, doc_id: str, routing: str | None) -> bool:
+        """Whether a request with ``routing`` reaches the shard ``doc_id`` was written to."""
+        if self.shards <= 1 or (not self.sources.has_routing and routing is None):
+            return True
+        stored = self.sources.routing(doc_id)
+        wanted = shard_of(
+            routing if routing is not None else doc_id, self.shards, self.routing_shards
+        )
+        return wanted == shard_of(
+            stored if stored is not None else doc_id, self.shards, self.routing_shards
+        )
+
+    def is_searchable(self, doc_id: str) -> bool:
+        """Whether the refreshed view (what ``realtime=false`` reads) holds ``doc_id``."""
+        query = tantivy.Query.term_query(self.schema, "_id", doc_id)
+        return bool(self.searcher().search(query, 1, count=True).count)
 
     def count_live(self) -> int:
         return self.sources.count_live()
@@ -297,7 +381,5 @@ def _check_id(doc_id: str) -> None:
         )
     if not doc_id:
         raise SearchError(
-            400,
-            "action_request_validation_exception",
-            "Validation Failed: 1: if _id is specified it must not be empty;",
+            400, "illegal_argument_exception", "if _id is specified it must not be empty"
         )

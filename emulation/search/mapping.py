@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulation.search.analysis import AnalysisRegistry, Analyzer
-from emulation.search.errors import mapper_parsing, strict_dynamic, unsupported
+from emulation.search.errors import SearchError, mapper_parsing, strict_dynamic, unsupported
+from emulation.search.field_types import EXTRA_TYPES
 
 INTEGER_TYPES = {"integer": 2**31, "long": 2**63, "short": 2**15, "byte": 2**7}
 FLOAT_TYPES = frozenset({"float", "double", "half_float", "scaled_float"})
-LEAF_TYPES = frozenset({"text", "keyword", "boolean", "date", *INTEGER_TYPES, *FLOAT_TYPES})
+LEAF_TYPES = frozenset(
+    {"text", "keyword", "boolean", "date", *INTEGER_TYPES, *FLOAT_TYPES, *EXTRA_TYPES}
+)
 # Mapping parameters that change nothing observable in this engine, accepted silently.
 _HARMLESS_PARAMS = frozenset(
     {
@@ -44,6 +47,36 @@ _HARMLESS_PARAMS = frozenset(
         "eager_global_ordinals",
         "fielddata",
         "position_increment_gap",
+        "meta",  # field metadata: shown by GET _mapping, no effect on indexing
+        "index_prefixes",  # a speed-up for prefix queries, same results without it
+        "index_phrases",  # a speed-up for phrase queries, same results without it
+        "ignore_z_value",
+        "orientation",
+    }
+)
+# Date formats whose values the engine reads exactly as OpenSearch does (ISO forms and
+# epoch numbers); any other ``format`` is refused rather than read differently.
+DATE_FORMATS = frozenset(
+    {
+        "strict_date_optional_time",
+        "date_optional_time",
+        "strict_date_optional_time_nanos",
+        "strict_date_time",
+        "date_time",
+        "strict_date",
+        "date",
+        "epoch_millis",
+        "epoch_second",
+        "yyyy-MM-dd",
+        "yyyy-MM-dd HH:mm:ss",
+        "yyyy-MM-dd'T'HH:mm:ss",
+        "yyyy-MM-dd HH:mm:ss.SSS",
+        "yyyy-MM-dd HH:mm:ss.SSSSSS",
+        "yyyy-MM-dd'T'HH:mm:ss.SSS",
+        "yyyy-MM-dd'T'HH:mm:ssZ",
+        "yyyy-MM-dd'T'HH:mm:ss.SSSZ",
+        "yyyy-MM-dd'T'HH:mm:ssXXX",
+        "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
     }
 )
 _DATE_DETECT = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -62,6 +95,8 @@ class FieldSpec:
     ignore_above: int | None = None
     scaling_factor: float | None = None
     null_value: Any = None
+    stored: bool = False  # ``store: true``: returned by ``stored_fields``
+    epoch_seconds: bool = False  # a date whose ``format`` reads numbers as epoch seconds
 
     @property
     def is_text(self) -> bool:
@@ -100,17 +135,28 @@ class Mapping:
         if body.get("dynamic_templates"):
             raise unsupported("mappings.dynamic_templates")
         self.registry = registry
+        if isinstance(body.get("properties"), dict):
+            body["properties"] = _expand_dots(body["properties"])
         self.body = body
+        source_conf = body.get("_source") or {}
+        if not isinstance(source_conf, dict) or set(source_conf) - {"enabled"}:
+            raise unsupported("mappings._source options other than [enabled]")
+        self.source_enabled = bool(source_conf.get("enabled", True))
         self.dynamic = str(body.get("dynamic", "true")).lower()
         self.date_detection = bool(body.get("date_detection", True))
         self.fields: dict[str, FieldSpec] = {}
         self.objects: dict[str, str] = {"": self.dynamic}  # object path -> its dynamic
         self.by_source: dict[str, list[FieldSpec]] = {}
+        self.geo_points: set[str] = set()  # source paths whose objects/arrays are values
         self._walk(body.get("properties", {}) or {}, "", self.dynamic)
 
     # -- parsing ---------------------------------------------------------------------
     def _walk(self, props: dict[str, Any], prefix: str, dynamic: str) -> None:
         for name, conf in props.items():
+            if not name.strip():
+                raise SearchError(
+                    400, "illegal_argument_exception", "field name cannot be an empty string"
+                )
             path = f"{prefix}{name}"
             if not isinstance(conf, dict):
                 raise mapper_parsing(f"Expected map for property [fields] on field [{name}]")
@@ -135,6 +181,14 @@ class Mapping:
         extra = set(conf) - _HARMLESS_PARAMS
         if extra:
             raise unsupported(f"mapping parameter [{sorted(extra)[0]}] on field [{path}]")
+        if kind in ("date", "date_nanos") and "format" in conf:
+            for part in str(conf["format"]).split("||"):
+                if part.strip() not in DATE_FORMATS:
+                    raise unsupported(f"date format [{part.strip()}] on field [{path}]")
+        if kind == "match_only_text":  # text without positions or scores in OpenSearch
+            kind = "text"
+        if kind == "geo_point":
+            self.geo_points.add(source_path)
         index_an = search_an = None
         if kind == "text":
             index_an = self.registry.analyzer(conf.get("analyzer", "standard"))
@@ -155,6 +209,8 @@ class Mapping:
             ignore_above=conf.get("ignore_above"),
             scaling_factor=float(conf["scaling_factor"]) if kind == "scaled_float" else None,
             null_value=conf.get("null_value"),
+            stored=bool(conf.get("store", False)),
+            epoch_seconds=str(conf.get("format", "")).split("||")[0] == "epoch_second",
         )
         self.fields[path] = spec
         self.by_source.setdefault(source_path, []).append(spec)
@@ -181,7 +237,7 @@ class Mapping:
             if sample is None:
                 continue
             if path in self.fields:
-                if isinstance(sample, dict):
+                if isinstance(sample, dict) and path not in self.geo_points:
                     raise mapper_parsing(
                         f"failed to parse field [{path}] of type [{self.fields[path].type}]"
                         f". Preview of field's value: '{sample}'"
@@ -250,6 +306,20 @@ def _set_path(tree: dict[str, Any], path: str, conf: dict[str, Any]) -> None:
     for part in parts[:-1]:
         node = node.setdefault(part, {"properties": {}}).setdefault("properties", {})
     node[parts[-1]] = conf
+
+
+def _expand_dots(props: dict[str, Any]) -> dict[str, Any]:
+    """``{"a.b": conf}`` -> ``{"a": {"properties": {"b": conf}}}``, as OpenSearch maps it."""
+    out: dict[str, Any] = {}
+    for name, conf in props.items():
+        if isinstance(conf, dict) and isinstance(conf.get("properties"), dict):
+            conf = {**conf, "properties": _expand_dots(conf["properties"])}
+        if "." in name and name.strip(".") == name and all(name.split(".")):
+            head, rest = name.split(".", 1)
+            _merge_props(out, {head: {"properties": _expand_dots({rest: conf})}})
+        else:
+            _merge_props(out, {name: conf})
+    return out
 
 
 def _merge_props(into: dict[str, Any], new: dict[str, Any]) -> None:

@@ -8,16 +8,16 @@ match nothing, as they do in OpenSearch.
 from __future__ import annotations
 
 import fnmatch
-import math
 from typing import Any
 
 import tantivy
 
-from emulation.search.dates import parse_date_math
 from emulation.search.documents import coerce
 from emulation.search.errors import SearchError, parsing, unsupported
+from emulation.search.field_types import STORED_ONLY
 from emulation.search.full_text import FullText, min_should_match, regex_escape
-from emulation.search.mapping import FLOAT_TYPES, INTEGER_TYPES, FieldSpec, Mapping
+from emulation.search.mapping import FieldSpec, Mapping
+from emulation.search.query_range import RangeQueries
 
 Q = tantivy.Query
 Occur = tantivy.Occur
@@ -76,6 +76,10 @@ _BOOL_KEYS = frozenset(
 )
 
 
+# Metadata fields every document has (``exists`` on them matches everything).
+_EVERY_DOC_HAS = frozenset({"_id", "_index", "_seq_no", "_version", "_primary_term"})
+
+
 def _single_field(kind: str, body: Any) -> tuple[str, Any]:
     if not isinstance(body, dict):
         raise parsing(f"[{kind}] query malformed, no start_object after query name")
@@ -102,12 +106,13 @@ def _boosted(query: tantivy.Query, boost: float) -> tantivy.Query:
     return query if boost == 1.0 else Q.boost_query(query, boost)
 
 
-class QueryBuilder:
+class QueryBuilder(RangeQueries):
     def __init__(self, mapping: Mapping, schema: tantivy.Schema, searcher: tantivy.Searcher):
         self.mapping = mapping
         self.schema = schema
         self.searcher = searcher
         self.full_text = FullText(self)
+        self.max_regex_length = 1000  # the index's index.max_regex_length (set by the search)
 
     def field(self, path: str) -> FieldSpec | None:
         return self.mapping.field(path)
@@ -216,6 +221,10 @@ class QueryBuilder:
         """The term query for one value of a field, coerced to the field's type."""
         if isinstance(value, dict | list):
             raise parsing(f"[term] query does not support array or object for [{spec.path}]")
+        if spec.type in STORED_ONLY:
+            raise unsupported(f"term-level queries on a [{spec.type}] field [{spec.path}]")
+        if spec.type == "ip" and "/" in str(value):
+            raise unsupported(f"CIDR notation in an ip term query [{value}]")
         try:
             typed = coerce(spec, value)
         except (ValueError, TypeError, OverflowError):
@@ -271,8 +280,19 @@ class QueryBuilder:
     def _q_exists(self, body: Any) -> tantivy.Query:
         if not isinstance(body, dict) or "field" not in body:
             raise parsing("[exists] must be provided with a [field]")
-        query = Q.term_query(self.schema, "_field_names", str(body["field"]))
-        return Q.const_score_query(query, float(body.get("boost", 1.0)))
+        name = str(body["field"])
+        boost = float(body.get("boost", 1.0))
+        if name in _EVERY_DOC_HAS:
+            return Q.const_score_query(Q.all_query(), boost)
+        if name == "_source":
+            raise SearchError(
+                400,
+                "query_shard_exception",
+                "failed to create query: the [_source] field is not searchable",
+                index_uuid="_na_",
+            )
+        query = Q.term_query(self.schema, "_field_names", name)
+        return Q.const_score_query(query, boost)
 
     def _pattern(self, kind: str, body: Any, regex_of: Any) -> tantivy.Query:
         field, raw = _single_field(kind, body)
@@ -308,7 +328,18 @@ class QueryBuilder:
         return self._pattern("wildcard", body, convert)
 
     def _q_regexp(self, body: Any) -> tantivy.Query:
-        return self._pattern("regexp", body, lambda v: v)
+        def checked(pattern: str) -> str:
+            if len(pattern) > self.max_regex_length:
+                raise SearchError(
+                    400,
+                    "illegal_argument_exception",
+                    f"The length of regex [{len(pattern)}] used in the Regexp Query request has "
+                    f"exceeded the allowed maximum of [{self.max_regex_length}]. This maximum "
+                    "can be set by changing the [index.max_regex_length] index level setting.",
+                )
+            return pattern
+
+        return self._pattern("regexp", body, checked)
 
     def _q_fuzzy(self, body: Any) -> tantivy.Query:
         field, raw = _single_field("fuzzy", body)
@@ -320,85 +351,3 @@ class QueryBuilder:
         token = str(opts["query"])
         query = self.full_text._term(spec, token, opts)
         return _boosted(query, float(opts.get("boost", 1.0)))
-
-    def _q_range(self, body: Any) -> tantivy.Query:
-        field, raw = _single_field("range", body)
-        if not isinstance(raw, dict):
-            raise parsing(f"[range] query malformed, no start_object after query name {field}")
-        known = {
-            "gte",
-            "gt",
-            "lte",
-            "lt",
-            "from",
-            "to",
-            "include_lower",
-            "include_upper",
-            "boost",
-            "format",
-            "time_zone",
-            "relation",
-        }
-        extra = set(raw) - known
-        if extra:
-            raise parsing(f"[range] query does not support [{sorted(extra)[0]}]")
-        spec = self.field(field)
-        if spec is None:
-            return Q.empty_query()
-        lower, inc_lower = raw.get("gte", raw.get("gt", raw.get("from"))), "gt" not in raw
-        upper, inc_upper = raw.get("lte", raw.get("lt", raw.get("to"))), "lt" not in raw
-        if "from" in raw and "gte" not in raw and "gt" not in raw:
-            inc_lower = bool(raw.get("include_lower", True))
-        if "to" in raw and "lte" not in raw and "lt" not in raw:
-            inc_upper = bool(raw.get("include_upper", True))
-        boost = float(raw.get("boost", 1.0))
-        if lower is None and upper is None:
-            return Q.const_score_query(Q.term_query(self.schema, "_field_names", spec.path), boost)
-        query = self._range(spec, lower, inc_lower, upper, inc_upper)
-        return Q.const_score_query(query, boost)
-
-    def _range(
-        self, spec: FieldSpec, lo: Any, inc_lo: bool, hi: Any, inc_hi: bool
-    ) -> tantivy.Query:
-        if spec.type in ("keyword", "text"):
-            terms = [
-                t
-                for t, _ in self.searcher.terms_with_prefix(spec.internal, "")
-                if (lo is None or (t >= str(lo) if inc_lo else t > str(lo)))
-                and (hi is None or (t <= str(hi) if inc_hi else t < str(hi)))
-            ]
-            if not terms:
-                return Q.empty_query()
-            return Q.term_set_query(self.schema, spec.internal, terms)
-        if spec.type == "boolean":
-            raise unsupported("range on a boolean field")
-        conv = parse_date_math if spec.type == "date" else lambda v: coerce(spec, v)
-        try:
-            lo_v = None if lo is None else conv(lo)
-            hi_v = None if hi is None else conv(hi)
-        except (ValueError, TypeError):
-            raise SearchError(
-                400,
-                "query_shard_exception",
-                f"failed to parse range bounds [{lo}, {hi}] for field [{spec.path}]",
-                index_uuid="_na_",
-            ) from None
-        if spec.type in INTEGER_TYPES or spec.type == "date":
-            # Integers: a fractional bound narrows to the integers it admits.
-            if lo is not None and spec.type != "date":
-                lo_v = _int_bound(float(lo), inc_lo, lower=True)
-                inc_lo = True
-            if hi is not None and spec.type != "date":
-                hi_v = _int_bound(float(hi), inc_hi, lower=False)
-                inc_hi = True
-            kind = tantivy.FieldType.Integer
-        else:
-            assert spec.type in FLOAT_TYPES
-            kind = tantivy.FieldType.Float
-        return Q.range_query(self.schema, spec.internal, kind, lo_v, hi_v, inc_lo, inc_hi)
-
-
-def _int_bound(value: float, inclusive: bool, lower: bool) -> int:
-    if lower:
-        return math.ceil(value) if inclusive else math.floor(value) + 1
-    return math.floor(value) if inclusive else math.ceil(value) - 1

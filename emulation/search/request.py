@@ -58,6 +58,11 @@ class Request:
             )
         return value != "false"
 
+    def forced_refresh(self) -> bool:
+        """``refresh=true``: OpenSearch refreshes and says so; ``wait_for`` waits for a
+        refresh (here: makes one) and does not report it as forced."""
+        return self.refresh_requested() and self.params.get("refresh") != "wait_for"
+
     def write_options(self, op_type: str = "index") -> WriteOptions:
         return write_options(self.params, op_type)
 

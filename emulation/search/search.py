@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import tantivy
@@ -20,9 +19,11 @@ import tantivy
 from emulation.search.aggregations import Aggregator
 from emulation.search.documents import coerce, flatten
 from emulation.search.errors import SearchError, bad_request, parsing, unsupported
+from emulation.search.hit_fields import HitFields
 from emulation.search.index_store import IndexStore
 from emulation.search.query_dsl import QueryBuilder
 from emulation.search.raw_json import RawFragments, source_json
+from emulation.search.sorting import SortKey, compare_rows, compare_values, parse_sort
 from emulation.search.source_filter import SourceFilter
 
 Q = tantivy.Query
@@ -45,6 +46,8 @@ BODY_KEYS = frozenset(
         "explain",
         "seq_no_primary_term",
         "version",
+        "docvalue_fields",
+        "stored_fields",
     }
 )
 _NOT_YET = frozenset(
@@ -54,8 +57,6 @@ _NOT_YET = frozenset(
         "collapse",
         "rescore",
         "script_fields",
-        "docvalue_fields",
-        "stored_fields",
         "pit",
         "profile",
         "indices_boost",
@@ -69,61 +70,27 @@ _NOT_YET = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class SortKey:
-    field: str
-    descending: bool
-    missing_first: bool
-
-
-def parse_sort(spec: Any) -> list[SortKey]:
-    if spec is None:
-        return []
-    items = spec if isinstance(spec, list) else [spec]
-    keys: list[SortKey] = []
-    for item in items:
-        if isinstance(item, str):
-            name, _, order = item.partition(":")
-            keys.append(
-                SortKey(name, (order or ("desc" if name == "_score" else "asc")) == "desc", False)
-            )
-            continue
-        if not isinstance(item, dict) or len(item) != 1:
-            raise parsing("[sort] malformed")
-        name, conf = next(iter(item.items()))
-        if isinstance(conf, str):
-            conf = {"order": conf}
-        if not isinstance(conf, dict):
-            raise parsing(f"[sort] malformed value for [{name}]")
-        extra = set(conf) - {"order", "missing", "unmapped_type", "mode", "numeric_type", "format"}
-        if extra:
-            raise unsupported(f"sort option [{sorted(extra)[0]}]")
-        default = "desc" if name == "_score" else "asc"
-        order = str(conf.get("order", default)).lower()
-        if order not in ("asc", "desc"):
-            raise parsing(f"[sort] unknown order [{order}]")
-        missing = conf.get("missing", "_last")
-        if missing not in ("_last", "_first"):
-            raise unsupported("sort [missing] with a custom value")
-        keys.append(SortKey(name, order == "desc", missing == "_first"))
-    return keys
-
-
 def _int_param(body: dict[str, Any], key: str, default: int) -> int:
     value = body.get(key, default)
     try:
         out = int(value)
     except (TypeError, ValueError):
         raise parsing(f"[{key}] failed to parse field") from None
-    if out < 0 and not (key == "size" and out == -1):
-        raise bad_request(f"[{key}] parameter cannot be negative")
+    if out < 0:
+        raise bad_request(f"[{key}] parameter cannot be negative, found [{out}]")
     return out
 
 
 class SearchRun:
     """One search request against one index."""
 
-    def __init__(self, store: IndexStore, body: dict[str, Any], params: dict[str, str]):
+    def __init__(
+        self,
+        store: IndexStore,
+        body: dict[str, Any],
+        params: dict[str, str],
+        searcher: tantivy.Searcher | None = None,
+    ):
         unknown = set(body) - BODY_KEYS
         for key in sorted(unknown):
             if key in _NOT_YET:
@@ -132,8 +99,10 @@ class SearchRun:
         self.store = store
         self.body = body
         self.params = params
-        self.searcher = store.searcher()
+        self.searcher = searcher if searcher is not None else store.searcher()
         self.builder = QueryBuilder(store.mapping, store.schema, self.searcher)
+        self.builder.max_regex_length = store.settings.max_regex_length
+        self.hit_fields = HitFields(store.mapping, body, params, store.settings.max_docvalue_fields)
         self.fragments = RawFragments()
 
     def query(self) -> tantivy.Query:
@@ -146,18 +115,32 @@ class SearchRun:
         """The encoded ``_search`` response (stored sources spliced in verbatim)."""
         return self.fragments.encode(self.response())
 
-    def response(self) -> dict[str, Any]:
-        """The response as a dict; hit sources are placeholders until :meth:`run`."""
-        started = time.perf_counter()
-        body, params = self.body, self.params
-        frm = _int_param({**body, **params}, "from", 0)
-        size = _int_param({**body, **params}, "size", 10)
+    def window(self) -> tuple[int, int]:
+        """``(from, size)`` of the request, checked against ``max_result_window``."""
+        frm = _int_param({**self.body, **self.params}, "from", 0)
+        size = _int_param({**self.body, **self.params}, "size", 10)
+        if size == -1:
+            size = 10
         if frm + size > self.store.settings.max_result_window:
             raise bad_request(
                 f"Result window is too large, from + size must be less than or "
                 f"equal to: [{self.store.settings.max_result_window}] but was "
-                f"[{frm + size}]."
+                f"[{frm + size}]. See the scroll api for a more efficient way to request "
+                f"large data sets. This limit can be set by changing the "
+                f"[index.max_result_window] index level setting."
             )
+        return frm, size
+
+    def sort_keys(self) -> list[SortKey]:
+        sort_spec = self.params.get("sort", self.body.get("sort"))
+        if isinstance(sort_spec, str) and "," in sort_spec:
+            sort_spec = sort_spec.split(",")
+        return parse_sort(sort_spec)
+
+    def collect(self, frm: int, size: int) -> tuple[list[Any], int, Any, bool]:
+        """``(page, total, max_score, scores_tracked)``; page rows are
+        ``(doc_id, raw_source, score, sort_values)``."""
+        body = self.body
         query = self.query()
         hits_query = query
         if "post_filter" in body:
@@ -165,10 +148,7 @@ class SearchRun:
             hits_query = Q.boolean_query(
                 [(tantivy.Occur.Must, query), (tantivy.Occur.Must, Q.const_score_query(post, 0.0))]
             )
-        sort_spec = params.get("sort", body.get("sort"))
-        if isinstance(sort_spec, str) and "," in sort_spec:
-            sort_spec = sort_spec.split(",")
-        keys = parse_sort(sort_spec)
+        keys = self.sort_keys()
         by_score = not keys or (len(keys) == 1 and keys[0].field == "_score" and keys[0].descending)
         search_after = body.get("search_after")
         if search_after is not None and not isinstance(search_after, list):
@@ -177,44 +157,65 @@ class SearchRun:
             raise bad_request(
                 "Cannot use [from] parameter when using [search_after]; use [from]=0 or omit it"
             )
-        total_limit = self._total_limit()
         min_score = body.get("min_score")
         if by_score and search_after is None and min_score is None:
             page, total, max_score = self._top_k(hits_query, frm, size)
-            track = True
-        else:
-            page, total, max_score = self._sorted(
-                hits_query, keys, frm, size, search_after, min_score
-            )
-            track = by_score or bool(body.get("track_scores"))
-        source_filter = SourceFilter.from_params(params, body.get("_source"))
-        hits = self.fragments.add(self._encode_hits(page, track, source_filter))
+            return page, total, max_score, True
+        page, total, max_score = self._sorted(hits_query, keys, frm, size, search_after, min_score)
+        return page, total, max_score, by_score or bool(body.get("track_scores"))
+
+    def hits_total(self, total: int) -> dict[str, Any] | None:
+        total_limit = self._total_limit()
+        if total_limit is None:
+            return None
+        relation = "eq" if total <= total_limit else "gte"
+        return {"value": min(total, total_limit), "relation": relation}
+
+    def aggregations(self) -> dict[str, Any] | None:
+        aggs = self.body.get("aggs", self.body.get("aggregations"))
+        if not aggs:
+            return None
+        return Aggregator(self).run(self.query(), aggs)
+
+    def response(self) -> dict[str, Any]:
+        """The response as a dict; hit sources are placeholders until :meth:`run`."""
+        started = time.perf_counter()
+        frm, size = self.window()
+        self._total_limit()  # a malformed value fails before any work
+        page, total, max_score, track = self.collect(frm, size)
+        source_filter = SourceFilter.from_params(self.params, self.body.get("_source"))
+        hits = self.fragments.add(self.encode_hits(page, track, source_filter))
         response: dict[str, Any] = {"took": 0, "timed_out": False, "_shards": SHARDS}
         hits_obj: dict[str, Any] = {}
-        if total_limit is not None:
-            relation = "eq" if total <= total_limit else "gte"
-            hits_obj["total"] = {"value": min(total, total_limit), "relation": relation}
+        total_obj = self.hits_total(total)
+        if total_obj is not None:
+            hits_obj["total"] = total_obj
         hits_obj["max_score"] = max_score if track else None
         hits_obj["hits"] = hits
         response["hits"] = hits_obj
-        aggs = body.get("aggs", body.get("aggregations"))
-        if aggs:
-            response["aggregations"] = Aggregator(self.store.mapping).run(
-                self.searcher, query, aggs
-            )
+        aggs = self.aggregations()
+        if aggs is not None:
+            response["aggregations"] = aggs
         response["took"] = int((time.perf_counter() - started) * 1000)
         return response
 
     def _total_limit(self) -> int | None:
         value = self.params.get("track_total_hits", self.body.get("track_total_hits", 10000))
-        if value in (True, "true"):
+        if value is True or value == "true":  # not ``in (True, ...)``: 1 == True
             return 2**62
-        if value in (False, "false"):
+        if value is False or value == "false":
             return None
         try:
-            return int(value)
+            limit = int(value)
         except (TypeError, ValueError):
             raise parsing("[track_total_hits] must be a boolean or an integer") from None
+        if limit == -1:
+            return 2**62
+        if limit < 0:
+            raise bad_request(
+                f"[track_total_hits] parameter must be positive or equals to -1, got {limit}"
+            )
+        return limit
 
     def _fetch(self, address: tantivy.DocAddress) -> tuple[str, bytes]:
         doc = self.searcher.doc(address)
@@ -274,7 +275,7 @@ class SearchRun:
             )
             rows.append((values, (addr.segment_ord, addr.doc), doc_id, raw, float(score)))
         total = len(rows) if min_score is not None else int(result.count)
-        compare = functools.partial(_compare_rows, keys)
+        compare = functools.partial(compare_rows, keys)
         rows.sort(key=functools.cmp_to_key(compare))
         if search_after is not None:
             if len(search_after) != len(keys):
@@ -282,7 +283,7 @@ class SearchRun:
                     f"search_after has {len(search_after)} value(s) but sort has {len(keys)}."
                 )
             after = [self._after_value(k, v) for k, v in zip(keys, search_after, strict=True)]
-            rows = [r for r in rows if _compare_values(keys, r[0], after) > 0]
+            rows = [r for r in rows if compare_values(keys, r[0], after) > 0]
         max_score = max((r[4] for r in rows), default=None)
         page = [(r[2], r[3], r[4], r[0]) for r in rows[frm : frm + size]]
         return page, total, max_score
@@ -291,6 +292,8 @@ class SearchRun:
         spec = self.store.mapping.field(key.field)
         if spec is None or value is None:
             return value
+        if spec.type in ("date", "date_nanos") and isinstance(value, int):
+            return value  # a sort value as returned: epoch millis / nanos
         try:
             return coerce(spec, value)
         except (ValueError, TypeError):
@@ -316,6 +319,8 @@ class SearchRun:
                 spec = self.store.mapping.fields[key.field]
                 values = []
                 for v in flat.get(spec.source_path, []):
+                    if v is None:
+                        continue
                     try:
                         values.append(coerce(spec, v))
                     except (ValueError, TypeError):
@@ -323,8 +328,11 @@ class SearchRun:
                 out.append((max(values) if key.descending else min(values)) if values else None)
         return out
 
-    def _encode_hits(self, page: list[Any], track: bool, source_filter: SourceFilter) -> bytes:
+    def encode_hits(self, page: list[Any], track: bool, source_filter: SourceFilter) -> bytes:
         """The ``hits.hits`` array, encoded around the stored source bytes."""
+        if not self.store.mapping.source_enabled or not self.hit_fields.source_wanted:
+            source_filter = SourceFilter(enabled=False)
+        extra = self.hit_fields if self.hit_fields.active else None
         index = json.dumps(self.store.name).encode()
         parts = []
         for doc_id, raw, score, sort_values in page:
@@ -338,27 +346,11 @@ class SearchRun:
             elif source_filter.enabled:
                 filtered = source_filter.apply(json.loads(raw))
                 hit += b',"_source":' + json.dumps(filtered, separators=(",", ":")).encode()
+            if extra is not None:
+                fields = extra.of(raw)
+                if fields:
+                    hit += b',"fields":' + json.dumps(fields, separators=(",", ":")).encode()
             if sort_values is not None:
                 hit += b',"sort":' + json.dumps(sort_values, separators=(",", ":")).encode()
             parts.append(hit + b"}")
         return b"[" + b",".join(parts) + b"]"
-
-
-def _compare_values(keys: list[SortKey], a: list[Any], b: list[Any]) -> int:
-    for key, x, y in zip(keys, a, b, strict=True):
-        if x == y:
-            continue
-        if x is None or y is None:
-            # Missing values go last (or first) whatever the direction.
-            first_missing = -1 if key.missing_first else 1
-            return first_missing if x is None else -first_missing
-        result = -1 if x < y else 1
-        return -result if key.descending else result
-    return 0
-
-
-def _compare_rows(keys: list[SortKey], a: tuple[Any, ...], b: tuple[Any, ...]) -> int:
-    found = _compare_values(keys, a[0], b[0])
-    if found:
-        return found
-    return -1 if a[1] < b[1] else 1 if a[1] > b[1] else 0

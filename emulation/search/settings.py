@@ -29,6 +29,26 @@ _KNOWN = frozenset(
         "version",
         "hidden",
         "search",
+        # Limits of features this engine refuses anyway, or shard layout with no effect
+        # on one shard: accepted and kept.
+        "number_of_routing_shards",
+        "max_docvalue_fields_search",
+        "max_script_fields",
+        "max_rescore_window",
+        "max_inner_result_window",
+        "max_terms_count",
+        "max_regex_length",
+        "highlight",
+        "max_slices_per_scroll",
+        "max_shingle_diff",
+        "max_refresh_listeners",
+        "routing_partition_size",
+        "gc_deletes",
+        "translog",
+        "merge",
+        "write",
+        "requests",
+        "query",
     }
 )
 _DURATION = re.compile(r"^(-?\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -60,6 +80,8 @@ class IndexSettings:
         self.analysis: dict[str, Any] = index.get("analysis", {}) or {}
         self.refresh_interval = parse_interval(index.get("refresh_interval", "1s"))
         self.max_result_window = int(index.get("max_result_window", 10000))
+        self.max_regex_length = int(index.get("max_regex_length", 1000))
+        self.max_docvalue_fields = int(index.get("max_docvalue_fields_search", 100))
 
     @classmethod
     def from_request(cls, settings: dict[str, Any]) -> IndexSettings:

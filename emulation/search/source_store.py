@@ -41,6 +41,9 @@ class SourceStore:
         )
         self._db.execute("CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq_no)")
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
+        # Custom routing values, only for documents written with one (rare: a side table).
+        self._db.execute("CREATE TABLE IF NOT EXISTS routing (id TEXT PRIMARY KEY, value TEXT)")
+        self.has_routing = self._db.execute("SELECT 1 FROM routing LIMIT 1").fetchone() is not None
         self._in_tx = False
         # doc id -> its row as of this transaction (None: no row); valid until it ends.
         self._rows: dict[str, Row | None] = {}
@@ -145,6 +148,23 @@ class SourceStore:
     def tombstone(self, doc_id: str, version: int, seq_no: int) -> None:
         self._pending[doc_id] = (doc_id, version, seq_no, 1, None)
         self._rows[doc_id] = Row(doc_id, version, seq_no, True, None)
+
+    def routing(self, doc_id: str) -> str | None:
+        if not self.has_routing:
+            return None
+        found = self._db.execute("SELECT value FROM routing WHERE id = ?", (doc_id,)).fetchone()
+        return None if found is None else str(found[0])
+
+    def set_routing(self, doc_id: str, value: str | None) -> None:
+        """Record (or clear) a document's routing; the caller has begun a transaction."""
+        if value is None:
+            if self.has_routing:
+                self._db.execute("DELETE FROM routing WHERE id = ?", (doc_id,))
+            return
+        self._db.execute(
+            "INSERT OR REPLACE INTO routing (id, value) VALUES (?, ?)", (doc_id, value)
+        )
+        self.has_routing = True
 
     def set_meta(self, key: str, value: int) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

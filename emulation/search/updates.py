@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,10 @@ def apply_update(
     }
     extra = set(body) - known
     if extra:
-        raise parsing(f"[UpdateRequest] unknown field [{sorted(extra)[0]}]")
+        name = sorted(extra)[0]
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f" did you mean [{close[0]}]?" if close else ""
+        raise parsing(f"[UpdateRequest] unknown field [{name}]{hint}")
     if "script" in body:
         raise unsupported("update with [script]")
     if "doc" not in body:

@@ -285,7 +285,7 @@ def test_invalid_search_bodies_are_400(
     [
         ({"query": {"query_string": {"query": "lotus"}}}, "query_string"),
         ({"query": {"match_all": {}}, "highlight": {"fields": {"name": {}}}}, "highlight"),
-        ({"aggs": {"h": {"histogram": {"field": "price", "interval": 10}}}}, "histogram"),
+        ({"aggs": {"h": {"percentiles": {"field": "price"}}}}, "percentiles"),
         ({"query": {"terms": {"set": {"index": "x", "id": "1", "path": "p"}}}}, "terms lookup"),
     ],
 )
