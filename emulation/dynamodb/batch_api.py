@@ -1,0 +1,292 @@
+"""BatchGetItem, BatchWriteItem, TransactGetItems, TransactWriteItems.
+
+A batch is validated whole before anything is written (DynamoDB rejects a batch with one
+bad request without writing any of it); this engine then writes it in one transaction
+and never returns UnprocessedItems/UnprocessedKeys (it is never throttled).
+Transactions are atomic; a failed condition cancels all actions with one reason each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+from emulation.dynamodb import values as V
+from emulation.dynamodb.engine import Engine
+from emulation.dynamodb.errors import DynamoError, constraint, missing, validation
+from emulation.dynamodb.expr_eval import condition, project
+from emulation.dynamodb.items_api import load, return_values, updated_item
+from emulation.dynamodb.request_exprs import parse
+from emulation.dynamodb.storage import TableInfo
+
+MAX_BATCH_WRITE = 25
+MAX_BATCH_GET = 100
+MAX_TRANSACT = 100
+MAX_TRANSACT_BYTES = 4 * 1024 * 1024
+TOKEN_TTL_S = 600
+_DUPLICATES = "Provided list of item keys contains duplicates"
+
+
+def _key_id(t: TableInfo, key: dict[str, Any]) -> tuple[str, int, bytes, bytes]:
+    return (t.name, *t.locate(key))
+
+
+def batch_get_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
+    items = req.get("RequestItems")
+    if items is None:
+        raise missing("requestItems")
+    if not items:
+        raise constraint("{}", "requestItems", "Member must have length greater than or equal to 1")
+    total = sum(len(spec.get("Keys") or []) for spec in items.values())
+    if total > MAX_BATCH_GET:
+        raise validation("Too many items requested for the BatchGetItem call")
+    plans = []
+    for name, spec in items.items():
+        t = engine.table(name, "requestItems.member.key")
+        keys = spec.get("Keys")
+        if not keys:
+            raise constraint(
+                "[]",
+                "requestItems." + name + ".member.keys",
+                "Member must have length greater than or equal to 1",
+            )
+        parsed = parse(spec, projection=True)
+        seen = set()
+        checked = []
+        for k in keys:
+            key = engine.key_from_request(t, k)
+            ident = _key_id(t, key)
+            if ident in seen:
+                raise validation(_DUPLICATES)
+            seen.add(ident)
+            checked.append(key)
+        plans.append((t, checked, parsed.projection))
+    out: dict[str, list[Any]] = {}
+    for t, keys, projection in plans:
+        found = out.setdefault(t.name, [])
+        for key in keys:
+            item = load(engine, t, t.locate(key))
+            if item is not None:
+                found.append(project(item, projection) if projection is not None else item)
+    return {"Responses": out, "UnprocessedKeys": {}}
+
+
+def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
+    items = req.get("RequestItems")
+    if items is None:
+        raise missing("requestItems")
+    total = sum(len(v or []) for v in items.values())
+    if not items or total > MAX_BATCH_WRITE or any(not v for v in items.values()):
+        raise validation(
+            "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: "
+            "Map value must satisfy constraint: [Member must have length less than or equal to "
+            "25, Member must have length greater than or equal to 1]"
+        )
+    plan: list[tuple[TableInfo, tuple[int, bytes, bytes], dict[str, Any] | None]] = []
+    seen: set[Any] = set()
+    for name, requests in items.items():
+        t = engine.table(name, "requestItems.member.key")
+        for r in requests:
+            if not isinstance(r, dict) or len(r) != 1:
+                raise validation("Supplied AttributeValue has more than one datatypes set, must "
+                                 "contain exactly one of the supported datatypes")  # fmt: skip
+            if "PutRequest" in r:
+                raw = (r["PutRequest"] or {}).get("Item")
+                if raw is None:
+                    raise missing("requestItems." + name + ".member.putRequest.item")
+                item = V.check_item(raw)
+                engine.check_item_keys(t, item)
+                key, new = t.key_of(item), item
+            elif "DeleteRequest" in r:
+                key = engine.key_from_request(t, (r["DeleteRequest"] or {}).get("Key"))
+                new = None
+            else:
+                raise validation("Unknown write request type; expected PutRequest or "
+                                 "DeleteRequest")  # fmt: skip
+            ident = _key_id(t, key)
+            if ident in seen:
+                raise validation(_DUPLICATES)
+            seen.add(ident)
+            plan.append((t, ident[1:], new))  # type: ignore[arg-type]
+    with engine.store.tx():
+        for t, loc, new in plan:
+            old = load(engine, t, loc)
+            if old is None and new is None:
+                continue
+            engine.store.write(t, loc, old, new)
+            engine.emit(t, old, new)
+    return {"UnprocessedItems": {}}
+
+
+# --- transactions -------------------------------------------------------------------------
+
+_ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
+
+
+def _prepare(engine: Engine, action: dict[str, Any]) -> dict[str, Any]:
+    kinds = [k for k in _ACTIONS if k in action]
+    if len(kinds) != 1:
+        raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
+    kind = kinds[0]
+    spec = action[kind]
+    t = engine.table(spec.get("TableName"))
+    plan: dict[str, Any] = {"kind": kind, "t": t, "spec": spec}
+    if kind == "Put":
+        if spec.get("Item") is None:
+            raise missing("transactItems.member.put.item")
+        item = V.check_item(spec["Item"])
+        engine.check_item_keys(t, item)
+        plan["item"], plan["key"] = item, t.key_of(item)
+        plan["parsed"] = parse(spec, condition=True)
+    else:
+        plan["key"] = engine.key_from_request(t, spec.get("Key"))
+        if kind == "Update":
+            if spec.get("UpdateExpression") is None:
+                raise missing("transactItems.member.update.updateExpression")
+            plan["parsed"] = parse(spec, condition=True, update=True, key_names=t.key_names)
+        else:
+            plan["parsed"] = parse(spec, condition=True)
+        if kind == "ConditionCheck" and plan["parsed"].condition is None:
+            raise missing("transactItems.member.conditionCheck.conditionExpression")
+    on_fail = spec.get("ReturnValuesOnConditionCheckFailure") or "NONE"
+    if on_fail not in ("NONE", "ALL_OLD"):
+        raise constraint(on_fail, "transactItems.member.returnValuesOnConditionCheckFailure",
+                         "Member must satisfy enum value set: [ALL_OLD, NONE]")  # fmt: skip
+    plan["loc"] = t.locate(plan["key"])
+    return plan
+
+
+def _token_answer(engine: Engine, token: Any, req: dict[str, Any]) -> tuple[str, Any]:
+    if token is None:
+        return "", None
+    if not isinstance(token, str) or not 1 <= len(token) <= 36:
+        raise constraint(token, "clientRequestToken",
+                         "Member must have length less than or equal to 36")  # fmt: skip
+    body = {k: v for k, v in req.items() if k != "ReturnConsumedCapacity"}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    db = engine.store.db
+    db.execute("DELETE FROM tokens WHERE ts < ?", (time.time() - TOKEN_TTL_S,))
+    row = db.execute("SELECT digest, answer FROM tokens WHERE token = ?", (token,)).fetchone()
+    if row is None:
+        return digest, None
+    if row[0] != digest:
+        raise DynamoError("IdempotentParameterMismatchException",
+                          "The request uses the same client token as a previous, but "
+                          "non-identical request. Do not reuse a client token with different "
+                          "requests, unless the requests are identical.")  # fmt: skip
+    return digest, json.loads(row[1])
+
+
+def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
+    actions = req.get("TransactItems")
+    if actions is None:
+        raise missing("transactItems")
+    if not actions or len(actions) > MAX_TRANSACT:
+        raise constraint(
+            "[...]",
+            "transactItems",
+            "Member must have length less than or equal "
+            "to 100, Member must have length greater than or equal to 1",
+        )
+    if len(json.dumps(actions)) > MAX_TRANSACT_BYTES:
+        raise validation("Transaction request size exceeds the maximum allowed size of 4 MB")
+    plans = [_prepare(engine, a) for a in actions]
+    seen = set()
+    for p in plans:
+        ident = (p["t"].name, *p["loc"])
+        if ident in seen:
+            raise validation("Transaction request cannot include multiple operations on one item")
+        seen.add(ident)
+    with engine.store.tx():
+        digest, answer = _token_answer(engine, req.get("ClientRequestToken"), req)
+        if answer is not None:
+            return dict(answer)
+        reasons: list[dict[str, Any]] = []
+        writes = []
+        failed = False
+        for p in plans:
+            t, loc = p["t"], p["loc"]
+            old = load(engine, t, loc)
+            cond = p["parsed"].condition
+            if cond is not None and not condition(old or {}, cond):
+                reason: dict[str, Any] = {
+                    "Code": "ConditionalCheckFailed",
+                    "Message": "The conditional request failed",
+                }
+                if p["spec"].get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old:
+                    reason["Item"] = old
+                reasons.append(reason)
+                failed = True
+                continue
+            try:
+                if p["kind"] == "Put":
+                    writes.append((t, loc, old, p["item"]))
+                elif p["kind"] == "Delete":
+                    writes.append((t, loc, old, None))
+                elif p["kind"] == "Update":
+                    new = updated_item(engine, t, p["key"], old, p["parsed"])
+                    writes.append((t, loc, old, new))
+            except DynamoError as err:
+                reasons.append({"Code": "ValidationError", "Message": err.message})
+                failed = True
+                continue
+            reasons.append({"Code": "None"})
+        if failed:
+            codes = ", ".join(r["Code"] for r in reasons)
+            raise DynamoError(
+                "TransactionCanceledException",
+                f"Transaction cancelled, please refer cancellation reasons for specific reasons "
+                f"[{codes}]",
+                extra={"CancellationReasons": reasons},
+            )
+        for t, loc, old, new in writes:
+            if old is None and new is None:
+                continue
+            engine.store.write(t, loc, old, new)
+            engine.emit(t, old, new)
+        out: dict[str, Any] = {}
+        if digest:
+            engine.store.db.execute("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)",
+                                    (req["ClientRequestToken"], digest, time.time(),
+                                     json.dumps(out)))  # fmt: skip
+    return out
+
+
+def transact_get_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
+    actions = req.get("TransactItems")
+    if actions is None:
+        raise missing("transactItems")
+    if not actions or len(actions) > MAX_TRANSACT:
+        raise constraint(
+            "[...]",
+            "transactItems",
+            "Member must have length less than or equal "
+            "to 100, Member must have length greater than or equal to 1",
+        )
+    plans = []
+    seen = set()
+    for a in actions:
+        spec = a.get("Get")
+        if spec is None:
+            raise missing("transactItems.member.get")
+        t = engine.table(spec.get("TableName"))
+        key = engine.key_from_request(t, spec.get("Key"))
+        ident = _key_id(t, key)
+        if ident in seen:
+            raise validation("Transaction request cannot include multiple operations on one item")
+        seen.add(ident)
+        plans.append((t, key, parse(spec, projection=True).projection))
+    responses = []
+    for t, key, projection in plans:
+        item = load(engine, t, t.locate(key))
+        if item is None:
+            responses.append({})
+        else:
+            responses.append({"Item": project(item, projection) if projection else item})
+    return {"Responses": responses}
+
+
+__all__ = ["batch_get_item", "batch_write_item", "return_values", "transact_get_items",
+           "transact_write_items"]  # fmt: skip
