@@ -115,8 +115,7 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             old = load(engine, t, loc)
             if old is None and new is None:
                 continue
-            engine.store.write(t, loc, old, new)
-            engine.emit(t, old, new)
+            engine.change(t, loc, old, new)
     return {"UnprocessedItems": {}}
 
 
@@ -244,8 +243,7 @@ def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         for t, loc, old, new in writes:
             if old is None and new is None:
                 continue
-            engine.store.write(t, loc, old, new)
-            engine.emit(t, old, new)
+            engine.change(t, loc, old, new)
         out: dict[str, Any] = {}
         if digest:
             engine.store.db.execute("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)",

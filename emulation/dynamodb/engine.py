@@ -59,15 +59,31 @@ class Engine:
     def table_arn(self, name: str) -> str:
         return f"arn:aws:dynamodb:{self.region}:{ACCOUNT}:table/{name}"
 
-    # -- streams
+    # -- writes
+    def change(
+        self,
+        t: TableInfo,
+        loc: tuple[int, bytes, bytes],
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+        identity: dict[str, str] | None = None,
+    ) -> None:
+        """Write one item change and its stream record, in the caller's transaction."""
+        old_size = V.item_size(old) if old is not None else 0
+        new_size = V.item_size(new) if new is not None else 0
+        self.store.write(t, loc, old, new, old_size, new_size)
+        self.emit(t, old, new, old_size, new_size, identity)
+
     def emit(
         self,
         t: TableInfo,
         old: dict[str, Any] | None,
         new: dict[str, Any] | None,
+        old_size: int,
+        new_size: int,
         identity: dict[str, str] | None = None,
     ) -> None:
-        """Append the stream record of one change, in the caller's transaction."""
+        """Append the stream record of one change."""
         if t.stream_sid is None or (old is None and new is None):
             return
         if old is not None and new is not None and old == new:
@@ -78,10 +94,10 @@ class Engine:
         size = V.item_size(keys)
         if new is not None and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
             body["NewImage"] = new
-            size += V.item_size(new)
+            size += new_size
         if old is not None and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
             body["OldImage"] = old
-            size += V.item_size(old)
+            size += old_size
         body["SequenceNumber"] = ""
         body["SizeBytes"] = size
         body["StreamViewType"] = view

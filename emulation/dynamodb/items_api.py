@@ -86,8 +86,7 @@ def put_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         old = load(engine, t, loc)
         if parsed.condition is not None and not condition(old or {}, parsed.condition):
             raise _failed(req, old)
-        engine.store.write(t, loc, old, item)
-        engine.emit(t, old, item)
+        engine.change(t, loc, old, item)
     out: dict[str, Any] = {}
     if rv == "ALL_OLD" and old is not None:
         out["Attributes"] = old
@@ -122,8 +121,7 @@ def delete_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         if parsed.condition is not None and not condition(old or {}, parsed.condition):
             raise _failed(req, old)
         if old is not None:
-            engine.store.write(t, loc, old, None)
-            engine.emit(t, old, None)
+            engine.change(t, loc, old, None)
     out: dict[str, Any] = {}
     if rv == "ALL_OLD" and old is not None:
         out["Attributes"] = old
@@ -152,8 +150,7 @@ def update_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         if parsed.condition is not None and not condition(old or {}, parsed.condition):
             raise _failed(req, old)
         new = updated_item(engine, t, key, old, parsed)
-        engine.store.write(t, loc, old, new)
-        engine.emit(t, old, new)
+        engine.change(t, loc, old, new)
     out: dict[str, Any] = {}
     attrs: dict[str, Any] | None = None
     if rv == "ALL_OLD":

@@ -41,7 +41,8 @@ def _condition(name: str, spec: dict[str, Any], where: str) -> Node:
         return ("in", path, [("value", v, None) for v in values])
     if op not in _ARITY:
         raise validation(f"1 validation error detected: Value '{op}' at "
-                         f"'{where}.comparisonOperator' failed to satisfy constraint: Member must satisfy enum value set: "
+                         f"'{where}.comparisonOperator' failed to satisfy constraint: Member "
+                         "must satisfy enum value set: "
                          "[IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, "
                          "BEGINS_WITH, GE, CONTAINS]")  # fmt: skip
     if len(values) != _ARITY[op]:

@@ -238,7 +238,8 @@ class Store:
         loc: tuple[int, bytes, bytes],
         old: dict[str, Any] | None,
         new: dict[str, Any] | None,
-        new_text: str | None = None,
+        old_size: int,
+        new_size: int,
     ) -> None:
         """Replace the item at ``loc`` (None = delete), keeping indexes, TTL and stats."""
         db = self.db
@@ -247,10 +248,8 @@ class Store:
                 "DELETE FROM items WHERE tid = ? AND ph = ? AND hk = ? AND rk = ?", (t.tid, *loc)
             )
         else:
-            text = new_text if new_text is not None else json.dumps(new, separators=(",", ":"))
+            text = json.dumps(new, separators=(",", ":"))
             db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)", (t.tid, *loc, text))
-        old_size = V.item_size(old) if old is not None else 0
-        new_size = V.item_size(new) if new is not None else 0
         self.bump(str(t.tid), (new is not None) - (old is not None), new_size - old_size)
         for ix in t.indexes.values():
             before = ix.entry(old) if old is not None else None

@@ -41,7 +41,6 @@ def sweep(engine: Engine, now: float | None = None) -> int:
                 exp = ttl_of(old, t.ttl_attr)
                 if exp is None or exp >= now_s:
                     continue
-                store.write(t, loc, old, None)
-                engine.emit(t, old, None, identity=TTL_IDENTITY)
+                engine.change(t, loc, old, None, identity=TTL_IDENTITY)
                 deleted += 1
     return deleted

@@ -172,26 +172,35 @@ def check_item(item: Any, where: str = "Item") -> Item:
     return out
 
 
+def _text_size(raw: str) -> int:
+    return len(raw) if raw.isascii() else len(raw.encode())
+
+
+def _binary_size(raw: str) -> int:
+    return len(raw) * 3 // 4 - raw.count("=", -2)
+
+
 def value_size(av: Value) -> int:
     """DynamoDB's documented item size accounting (Developer Guide, "Item sizes")."""
-    ((kind, raw),) = av.items()
-    if kind == "S":
-        return len(raw.encode())
-    if kind == "N":
-        return number_size(raw)
-    if kind == "B":
-        return len(raw) * 3 // 4 - raw.count("=", -2)
-    if kind in ("BOOL", "NULL"):
+    for kind, raw in av.items():
+        if kind == "S":
+            return _text_size(raw)
+        if kind == "N":
+            return number_size(raw)
+        if kind == "M":
+            return 3 + sum(1 + _text_size(k) + value_size(v) for k, v in raw.items())
+        if kind == "L":
+            return 3 + sum(1 + value_size(v) for v in raw)
+        if kind == "B":
+            return _binary_size(raw)
+        if kind == "SS":
+            return sum(_text_size(x) for x in raw)
+        if kind == "NS":
+            return sum(number_size(x) for x in raw)
+        if kind == "BS":
+            return sum(_binary_size(x) for x in raw)
         return 1
-    if kind == "SS":
-        return sum(len(x.encode()) for x in raw)
-    if kind == "NS":
-        return sum(number_size(x) for x in raw)
-    if kind == "BS":
-        return sum(len(x) * 3 // 4 - x.count("=", -2) for x in raw)
-    if kind == "L":
-        return 3 + sum(1 + value_size(v) for v in raw)
-    return 3 + sum(1 + len(k.encode()) + value_size(v) for k, v in raw.items())
+    return 0
 
 
 def number_size(text: str) -> int:
@@ -200,7 +209,7 @@ def number_size(text: str) -> int:
 
 
 def item_size(item: Item) -> int:
-    return sum(len(k.encode()) + value_size(v) for k, v in item.items())
+    return sum(_text_size(k) + value_size(v) for k, v in item.items())
 
 
 def type_of(av: Value) -> str:
