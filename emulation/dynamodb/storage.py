@@ -20,6 +20,7 @@ the answer; only an OS crash or power loss can lose the last commits (see docs).
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 import zlib
@@ -124,6 +125,10 @@ class TableInfo:
         self.stream_view = spec.get("StreamViewType") if spec.get("StreamEnabled") else None
         self.stream_sid = d.get("_sid") if self.stream_view else None
 
+    def clone(self) -> TableInfo:
+        """A copy to change: the live one stays as it was if the change fails."""
+        return TableInfo(self.name, self.tid, copy.deepcopy(self.desc))
+
     @property
     def key_names(self) -> tuple[str, ...]:
         return (self.hash,) if self.range is None else (self.hash, self.range)
@@ -174,6 +179,7 @@ class Store:
         self._in_tx = True
         saved = {k: list(v) for k, v in self.stats.items()}
         saved_seq = self.last_seq
+        saved_tables = dict(self.tables)
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -185,6 +191,7 @@ class Store:
             self.db.execute("ROLLBACK")
             self.stats = saved
             self.last_seq = saved_seq
+            self.tables = saved_tables
             raise
         finally:
             self._dirty_stats.clear()

@@ -366,7 +366,7 @@ def delete_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = engine.described_table(req.get("TableName"))
+    t = engine.described_table(req.get("TableName")).clone()
     known = ("ProvisionedThroughput", "BillingMode", "StreamSpecification",
              "GlobalSecondaryIndexUpdates", "SSESpecification", "DeletionProtectionEnabled",
              "AttributeDefinitions", "TableClass")  # fmt: skip
@@ -413,6 +413,8 @@ def update_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 "Subscriber limit exceeded: Only 1 online index can be created or deleted "
                 "simultaneously per table",
             )
+        d["AttributeDefinitions"] = [{"AttributeName": a, "AttributeType": k}
+                                     for a, k in types.items()]  # fmt: skip
         for u in updates:
             _gsi_update(engine, t, u, types, billing)
         used = {k["AttributeName"] for k in d["KeySchema"]}
@@ -475,7 +477,7 @@ def not_found_index(name: Any, table: str) -> DynamoError:
 
 
 def update_ttl(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = engine.described_table(req.get("TableName"))
+    t = engine.described_table(req.get("TableName")).clone()
     spec = req.get("TimeToLiveSpecification")
     if not isinstance(spec, dict):
         raise missing("timeToLiveSpecification")
@@ -535,7 +537,7 @@ def describe_backups(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_backups(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = _backup_table(engine, req.get("TableName"))
+    t = _backup_table(engine, req.get("TableName")).clone()
     spec = req.get("PointInTimeRecoverySpecification")
     if not isinstance(spec, dict) or "PointInTimeRecoveryEnabled" not in spec:
         raise missing("pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled")
@@ -563,7 +565,7 @@ def _by_arn(engine: Engine, arn: Any) -> TableInfo:
 
 
 def tag_resource(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = _by_arn(engine, req.get("ResourceArn"))
+    t = _by_arn(engine, req.get("ResourceArn")).clone()
     tags = req.get("Tags")
     if not isinstance(tags, list):
         raise missing("tags")
@@ -583,7 +585,7 @@ def tag_resource(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def untag_resource(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = _by_arn(engine, req.get("ResourceArn"))
+    t = _by_arn(engine, req.get("ResourceArn")).clone()
     keys = req.get("TagKeys")
     if not isinstance(keys, list):
         raise missing("tagKeys")
