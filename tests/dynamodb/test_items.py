@@ -101,8 +101,12 @@ def test_update_creates_item_and_updated_new_returns_only_changed(ddb: Any, tabl
 
 def test_update_list_index_set_and_remove(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={**key(), "l": {"L": [{"S": "a"}, {"S": "b"}, {"S": "c"}]}})
-    ddb.update_item(TableName=table, Key=key(), UpdateExpression="SET l[1] = :x, l[9] = :y "
-                    "REMOVE l[0]", ExpressionAttributeValues={":x": {"S": "B"}, ":y": {"S": "d"}})
+    ddb.update_item(
+        TableName=table,
+        Key=key(),
+        UpdateExpression="SET l[1] = :x, l[9] = :y REMOVE l[0]",
+        ExpressionAttributeValues={":x": {"S": "B"}, ":y": {"S": "d"}},
+    )
     got = ddb.get_item(TableName=table, Key=key())["Item"]["l"]["L"]
     assert got == [{"S": "B"}, {"S": "c"}, {"S": "d"}]
 
@@ -120,8 +124,11 @@ def test_update_key_attribute_is_refused(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as exc:
         ddb.update_item(TableName=table, Key=key(), UpdateExpression="SET pk = :v",
                         ExpressionAttributeValues={":v": {"S": "x"}})  # fmt: skip
-    assert error_of(exc) == ("ValidationException", "One or more parameter values were invalid: "
-                             "Cannot update attribute pk. This attribute is part of the key")
+    assert error_of(exc) == (
+        "ValidationException",
+        "One or more parameter values were invalid: "
+        "Cannot update attribute pk. This attribute is part of the key",
+    )
 
 
 def test_update_arithmetic_on_missing_attribute(ddb: Any, table: str) -> None:
@@ -145,8 +152,11 @@ def test_update_add_to_string_is_refused(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as exc:
         ddb.update_item(TableName=table, Key=key(), UpdateExpression="ADD a :v",
                         ExpressionAttributeValues={":v": {"S": "x"}})  # fmt: skip
-    assert error_of(exc) == ("ValidationException", "Invalid UpdateExpression: Incorrect operand "
-                             "type for operator or function; operator: ADD, operand type: STRING")
+    assert error_of(exc) == (
+        "ValidationException",
+        "Invalid UpdateExpression: Incorrect operand "
+        "type for operator or function; operator: ADD, operand type: STRING",
+    )
 
 
 def test_delete_with_condition_and_all_old(ddb: Any, table: str) -> None:
@@ -154,8 +164,13 @@ def test_delete_with_condition_and_all_old(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError):
         ddb.delete_item(TableName=table, Key=key(), ConditionExpression="v = :one",
                         ExpressionAttributeValues={":one": {"N": "1"}})  # fmt: skip
-    out = ddb.delete_item(TableName=table, Key=key(), ConditionExpression="v = :two",
-                          ExpressionAttributeValues={":two": {"N": "2.0"}}, ReturnValues="ALL_OLD")
+    out = ddb.delete_item(
+        TableName=table,
+        Key=key(),
+        ConditionExpression="v = :two",
+        ExpressionAttributeValues={":two": {"N": "2.0"}},
+        ReturnValues="ALL_OLD",
+    )
     assert out["Attributes"]["v"] == {"N": "2"}
     assert "Item" not in ddb.get_item(TableName=table, Key=key())
 
@@ -200,35 +215,65 @@ def test_condition_semantics(ddb: Any, table: str, expr: str, outcome: bool) -> 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"ConditionExpression": "a = :v", "ExpressionAttributeValues": {":v": {"S": "x"},
-          ":w": {"S": "y"}}},
-         "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}"),
-        ({"ConditionExpression": "a = :v", "ExpressionAttributeNames": {"#n": "x"},
-          "ExpressionAttributeValues": {":v": {"S": "x"}}},
-         "Value provided in ExpressionAttributeNames unused in expressions: keys: {#n}"),
-        ({"ConditionExpression": "#n = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}},
-         "Invalid ConditionExpression: An expression attribute name used in the document path "
-         "is not defined; attribute name: #n"),
-        ({"ConditionExpression": "a = :v"},
-         "Invalid ConditionExpression: An expression attribute value used in expression is not "
-         "defined; attribute value: :v"),
-        ({"ConditionExpression": "status = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}},
-         "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: "
-         "status"),
-        ({"ConditionExpression": "a = :v", "ExpressionAttributeValues": {}},
-         "ExpressionAttributeValues must not be empty"),
-        ({"ConditionExpression": "attribute_type(a, :t)", "ExpressionAttributeValues":
-          {":t": {"S": "X"}}},
-         "Invalid ConditionExpression: Invalid attribute type name found; type: X, valid types: "
-         "{B,NULL,SS,BOOL,L,BS,N,NS,S,M}"),
-        ({"ConditionExpression": "a BETWEEN :hi AND :lo", "ExpressionAttributeValues":
-          {":hi": {"N": "5"}, ":lo": {"N": "1"}}},
-         "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater "
-         "than or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound "
-         "operand: AttributeValue: {N:1}"),
-        ({"ConditionExpression": "attribute_not_exists(pk)", "Expected": {"pk": {"Exists": False}}},
-         "Can not use both expression and non-expression parameters in the same request: "
-         "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}"),
+        (
+            {
+                "ConditionExpression": "a = :v",
+                "ExpressionAttributeValues": {":v": {"S": "x"}, ":w": {"S": "y"}},
+            },
+            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}",
+        ),
+        (
+            {
+                "ConditionExpression": "a = :v",
+                "ExpressionAttributeNames": {"#n": "x"},
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            "Value provided in ExpressionAttributeNames unused in expressions: keys: {#n}",
+        ),
+        (
+            {"ConditionExpression": "#n = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}},
+            "Invalid ConditionExpression: An expression attribute name used in the document path "
+            "is not defined; attribute name: #n",
+        ),
+        (
+            {"ConditionExpression": "a = :v"},
+            "Invalid ConditionExpression: An expression attribute value used in expression is not "
+            "defined; attribute value: :v",
+        ),
+        (
+            {"ConditionExpression": "status = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}},
+            "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: "
+            "status",
+        ),
+        (
+            {"ConditionExpression": "a = :v", "ExpressionAttributeValues": {}},
+            "ExpressionAttributeValues must not be empty",
+        ),
+        (
+            {
+                "ConditionExpression": "attribute_type(a, :t)",
+                "ExpressionAttributeValues": {":t": {"S": "X"}},
+            },
+            "Invalid ConditionExpression: Invalid attribute type name found; type: X, valid types: "
+            "{B,NULL,SS,BOOL,L,BS,N,NS,S,M}",
+        ),
+        (
+            {
+                "ConditionExpression": "a BETWEEN :hi AND :lo",
+                "ExpressionAttributeValues": {":hi": {"N": "5"}, ":lo": {"N": "1"}},
+            },
+            "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater "
+            "than or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound "
+            "operand: AttributeValue: {N:1}",
+        ),
+        (
+            {
+                "ConditionExpression": "attribute_not_exists(pk)",
+                "Expected": {"pk": {"Exists": False}},
+            },
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}",
+        ),
     ],
 )
 def test_expression_validation_messages(
@@ -251,24 +296,46 @@ def test_syntax_error_names_the_token(ddb: Any, table: str) -> None:
 @pytest.mark.parametrize(
     ("item", "message"),
     [
-        ({"pk": {"S": "a"}}, "One or more parameter values were invalid: Missing the key sk in "
-         "the item"),
-        ({"pk": {"S": "a"}, "sk": {"S": "1"}}, "One or more parameter values were invalid: Type "
-         "mismatch for key sk expected: N actual: S"),
-        ({"pk": {"S": ""}, "sk": {"N": "1"}}, "One or more parameter values are not valid. The "
-         "AttributeValue for a key attribute cannot contain an empty string value. Key: pk"),
-        ({"pk": {"S": "a"}, "sk": {"N": "1"}, "s": {"SS": []}}, "One or more parameter values "
-         "were invalid: An string set  may not be empty"),
-        ({"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "1" * 39}}, "Attempting to store more "
-         "than 38 significant digits in a Number"),
-        ({"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "1e126"}}, "Number overflow. Attempting "
-         "to store a number with magnitude larger than supported range"),
-        ({"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "abc"}}, "The parameter cannot be "
-         "converted to a numeric value: abc"),
-        ({"pk": {"S": "a"}, "sk": {"N": "1"}, "big": {"S": "x" * 400 * 1024}}, "Item size has "
-         "exceeded the maximum allowed size"),
-        ({"pk": {"S": "x" * 2049}, "sk": {"N": "1"}}, "One or more parameter values were invalid:"
-         " Size of hashkey has exceeded the maximum size limit of2048 bytes"),
+        (
+            {"pk": {"S": "a"}},
+            "One or more parameter values were invalid: Missing the key sk in the item",
+        ),
+        (
+            {"pk": {"S": "a"}, "sk": {"S": "1"}},
+            "One or more parameter values were invalid: Type "
+            "mismatch for key sk expected: N actual: S",
+        ),
+        (
+            {"pk": {"S": ""}, "sk": {"N": "1"}},
+            "One or more parameter values are not valid. The "
+            "AttributeValue for a key attribute cannot contain an empty string value. Key: pk",
+        ),
+        (
+            {"pk": {"S": "a"}, "sk": {"N": "1"}, "s": {"SS": []}},
+            "One or more parameter values were invalid: An string set  may not be empty",
+        ),
+        (
+            {"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "1" * 39}},
+            "Attempting to store more than 38 significant digits in a Number",
+        ),
+        (
+            {"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "1e126"}},
+            "Number overflow. Attempting "
+            "to store a number with magnitude larger than supported range",
+        ),
+        (
+            {"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "abc"}},
+            "The parameter cannot be converted to a numeric value: abc",
+        ),
+        (
+            {"pk": {"S": "a"}, "sk": {"N": "1"}, "big": {"S": "x" * 400 * 1024}},
+            "Item size has exceeded the maximum allowed size",
+        ),
+        (
+            {"pk": {"S": "x" * 2049}, "sk": {"N": "1"}},
+            "One or more parameter values were invalid:"
+            " Size of hashkey has exceeded the maximum size limit of2048 bytes",
+        ),
     ],
 )
 def test_item_validation_messages(ddb: Any, table: str, item: dict[str, Any], message: str) -> None:

@@ -87,8 +87,10 @@ def test_filter_counts_scanned_and_matched(ddb: Any, table: str) -> None:
 def test_filter_on_key_attribute_is_refused(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as exc:
         q(ddb, table, "pk = :p", {**P, ":x": {"N": "1"}}, FilterExpression="sk = :x")
-    assert error_of(exc) == ("ValidationException", "Filter Expression can only contain "
-                             "non-primary key attributes: Primary key attribute: sk")
+    assert error_of(exc) == (
+        "ValidationException",
+        "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk",
+    )
 
 
 def test_select_count(ddb: Any, table: str) -> None:
@@ -112,17 +114,29 @@ def test_gsi_include_projection(ddb: Any, table: str) -> None:
 
 def test_gsi_select_all_attributes_refused_when_not_projected(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as exc:
-        ddb.query(TableName=table, IndexName="keysOnly", KeyConditionExpression="g = :g",
-                  ExpressionAttributeValues={":g": {"S": "odd"}}, Select="ALL_ATTRIBUTES")
+        ddb.query(
+            TableName=table,
+            IndexName="keysOnly",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "odd"}},
+            Select="ALL_ATTRIBUTES",
+        )
     assert error_of(exc)[0] == "ValidationException"
 
 
 def test_gsi_consistent_read_refused(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as exc:
-        ddb.query(TableName=table, IndexName="keysOnly", KeyConditionExpression="g = :g",
-                  ExpressionAttributeValues={":g": {"S": "odd"}}, ConsistentRead=True)
-    assert error_of(exc) == ("ValidationException",
-                             "Consistent reads are not supported on global secondary indexes")
+        ddb.query(
+            TableName=table,
+            IndexName="keysOnly",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "odd"}},
+            ConsistentRead=True,
+        )
+    assert error_of(exc) == (
+        "ValidationException",
+        "Consistent reads are not supported on global secondary indexes",
+    )
 
 
 def test_lsi_query_orders_by_index_range_and_pages(ddb: Any, table: str) -> None:
@@ -130,8 +144,13 @@ def test_lsi_query_orders_by_index_range_and_pages(ddb: Any, table: str) -> None
                     ExpressionAttributeValues=P, Limit=3)  # fmt: skip
     assert sks(out) == [9, 8, 7]
     assert set(out["LastEvaluatedKey"]) == {"pk", "sk", "l"}
-    nxt = ddb.query(TableName=table, IndexName="byL", KeyConditionExpression="pk = :p",
-                    ExpressionAttributeValues=P, ExclusiveStartKey=out["LastEvaluatedKey"])
+    nxt = ddb.query(
+        TableName=table,
+        IndexName="byL",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues=P,
+        ExclusiveStartKey=out["LastEvaluatedKey"],
+    )
     assert sks(nxt) == [6, 5, 4, 3, 2, 1, 0]
 
 
@@ -143,15 +162,17 @@ def test_projection_expression_on_query(ddb: Any, table: str) -> None:
 def test_query_missing_hash_condition(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as exc:
         q(ddb, table, "sk = :v", {":v": {"N": "1"}})
-    assert error_of(exc) == ("ValidationException",
-                             "Query condition missed key schema element: pk")
+    assert error_of(exc) == ("ValidationException", "Query condition missed key schema element: pk")
 
 
 def test_query_key_type_mismatch(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as exc:
         q(ddb, table, "pk = :p AND sk = :v", {**P, ":v": {"S": "1"}})
-    assert error_of(exc) == ("ValidationException", "One or more parameter values were invalid: "
-                             "Condition parameter type does not match schema type")
+    assert error_of(exc) == (
+        "ValidationException",
+        "One or more parameter values were invalid: "
+        "Condition parameter type does not match schema type",
+    )
 
 
 def test_bad_exclusive_start_key(ddb: Any, table: str) -> None:
@@ -187,13 +208,19 @@ def test_scan_pages_at_one_megabyte(ddb: Any, make_table: MakeTable) -> None:
 
 
 def test_scan_legacy_scan_filter(ddb: Any, table: str) -> None:
-    out = ddb.scan(TableName=table, ScanFilter={"g": {"ComparisonOperator": "EQ",
-                                                      "AttributeValueList": [{"S": "odd"}]}})
+    out = ddb.scan(
+        TableName=table,
+        ScanFilter={"g": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "odd"}]}},
+    )
     assert sorted(sks(out)) == [1, 3, 5, 7, 9]
 
 
 def test_query_legacy_key_conditions(ddb: Any, table: str) -> None:
-    out = ddb.query(TableName=table, KeyConditions={
-        "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]},
-        "sk": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "8"}]}})
+    out = ddb.query(
+        TableName=table,
+        KeyConditions={
+            "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]},
+            "sk": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "8"}]},
+        },
+    )
     assert sks(out) == [8, 9]

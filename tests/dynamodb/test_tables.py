@@ -18,13 +18,25 @@ GSI = {"IndexName": "byG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH
 
 
 def test_describe_table_full_metadata(ddb: Any, make_table: MakeTable) -> None:
-    name = make_table("pk", "sk", types={"g": "S", "l": "N"}, GlobalSecondaryIndexes=[GSI],
-                      LocalSecondaryIndexes=[{"IndexName": "byL", "KeySchema": [
-                          {"AttributeName": "pk", "KeyType": "HASH"},
-                          {"AttributeName": "l", "KeyType": "RANGE"}],
-                          "Projection": {"ProjectionType": "ALL"}}],
-                      StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-                      SSESpecification={"Enabled": True}, Tags=[{"Key": "a", "Value": "b"}])
+    name = make_table(
+        "pk",
+        "sk",
+        types={"g": "S", "l": "N"},
+        GlobalSecondaryIndexes=[GSI],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "byL",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "l", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        SSESpecification={"Enabled": True},
+        Tags=[{"Key": "a", "Value": "b"}],
+    )
     ddb.put_item(TableName=name, Item={"pk": {"S": "1"}, "sk": {"S": "1"}, "g": {"S": "x"}})
     t = ddb.describe_table(TableName=name)["Table"]
     assert t["TableStatus"] == "ACTIVE"
@@ -45,8 +57,10 @@ def test_describe_table_full_metadata(ddb: Any, make_table: MakeTable) -> None:
 def test_describe_missing_table(ddb: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ddb.describe_table(TableName="ptest-missing-table")
-    assert error_of(exc) == ("ResourceNotFoundException",
-                             "Requested resource not found: Table: ptest-missing-table not found")
+    assert error_of(exc) == (
+        "ResourceNotFoundException",
+        "Requested resource not found: Table: ptest-missing-table not found",
+    )
 
 
 def test_create_existing_table(ddb: Any, make_table: MakeTable) -> None:
@@ -61,31 +75,61 @@ def test_create_existing_table(ddb: Any, make_table: MakeTable) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"KeySchema": [{"AttributeName": "pk", "KeyType": "RANGE"}]},
-         "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"),
-        ({"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                   {"AttributeName": "x", "AttributeType": "S"}]},
-         "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
-         "AttributeDefinitions: [pk, x], keys used: [pk]"),
-        ({"AttributeDefinitions": [{"AttributeName": "other", "AttributeType": "S"}]},
-         "One or more parameter values were invalid: Some index key attributes are not defined "
-         "in AttributeDefinitions. Keys: [pk], AttributeDefinitions: [other]"),
-        ({"BillingMode": "PROVISIONED"},
-         "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
-         "must both be specified when BillingMode is PROVISIONED"),
-        ({"LocalSecondaryIndexes": [{"IndexName": "lsi", "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "pk2",
-                                                          "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"}}],
-          "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                   {"AttributeName": "pk2", "AttributeType": "S"}]},
-         "One or more parameter values were invalid: Table KeySchema does not have a range key, "
-         "which is required when specifying a LocalSecondaryIndex"),
-        ({"GlobalSecondaryIndexes": [{**GSI, "Projection": {"ProjectionType": "INCLUDE"}}],
-          "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                   {"AttributeName": "g", "AttributeType": "S"}]},
-         "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
-         "NonKeyAttributes is not specified"),
+        (
+            {"KeySchema": [{"AttributeName": "pk", "KeyType": "RANGE"}]},
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ),
+        (
+            {
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "x", "AttributeType": "S"},
+                ]
+            },
+            "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
+            "AttributeDefinitions: [pk, x], keys used: [pk]",
+        ),
+        (
+            {"AttributeDefinitions": [{"AttributeName": "other", "AttributeType": "S"}]},
+            "One or more parameter values were invalid: Some index key attributes are not defined "
+            "in AttributeDefinitions. Keys: [pk], AttributeDefinitions: [other]",
+        ),
+        (
+            {"BillingMode": "PROVISIONED"},
+            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
+            "must both be specified when BillingMode is PROVISIONED",
+        ),
+        (
+            {
+                "LocalSecondaryIndexes": [
+                    {
+                        "IndexName": "lsi",
+                        "KeySchema": [
+                            {"AttributeName": "pk", "KeyType": "HASH"},
+                            {"AttributeName": "pk2", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ],
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "pk2", "AttributeType": "S"},
+                ],
+            },
+            "One or more parameter values were invalid: Table KeySchema does not have a range key, "
+            "which is required when specifying a LocalSecondaryIndex",
+        ),
+        (
+            {
+                "GlobalSecondaryIndexes": [{**GSI, "Projection": {"ProjectionType": "INCLUDE"}}],
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "g", "AttributeType": "S"},
+                ],
+            },
+            "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
+            "NonKeyAttributes is not specified",
+        ),
     ],
 )
 def test_invalid_create_table(ddb: Any, kwargs: dict[str, Any], message: str) -> None:
@@ -116,7 +160,9 @@ def test_list_tables_pages(ddb: Any, make_table: MakeTable) -> None:
     assert seen == sorted(seen)
 
 
-def test_update_table_adds_gsi_with_backfill_and_removes_it(ddb: Any, make_table: MakeTable) -> None:
+def test_update_table_adds_gsi_with_backfill_and_removes_it(
+    ddb: Any, make_table: MakeTable
+) -> None:
     name = make_table()
     for i in range(5):
         ddb.put_item(TableName=name, Item={"pk": {"S": str(i)}, "g": {"S": "even" if i % 2 == 0
@@ -136,17 +182,25 @@ def test_update_table_adds_gsi_with_backfill_and_removes_it(ddb: Any, make_table
                   ExpressionAttributeValues={":g": {"S": "even"}})  # fmt: skip
 
 
-def test_update_table_stream_billing_and_deletion_protection(ddb: Any, make_table: MakeTable) -> None:
+def test_update_table_stream_billing_and_deletion_protection(
+    ddb: Any, make_table: MakeTable
+) -> None:
     name = make_table()
-    t = ddb.update_table(TableName=name, StreamSpecification={
-        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]
+    t = ddb.update_table(
+        TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    )["TableDescription"]
     assert t["StreamSpecification"]["StreamViewType"] == "KEYS_ONLY"
     with pytest.raises(ClientError) as exc:
-        ddb.update_table(TableName=name, StreamSpecification={
-            "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        ddb.update_table(
+            TableName=name,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )
     assert error_of(exc)[0] == "ValidationException"
-    ddb.update_table(TableName=name, BillingMode="PROVISIONED",
-                     ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 3})
+    ddb.update_table(
+        TableName=name,
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 3},
+    )
     t = ddb.describe_table(TableName=name)["Table"]
     assert t["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
     ddb.update_table(TableName=name, DeletionProtectionEnabled=True)
@@ -159,15 +213,18 @@ def test_update_table_stream_billing_and_deletion_protection(ddb: Any, make_tabl
 def test_ttl_api_state(ddb: Any, make_table: MakeTable) -> None:
     name = make_table()
     assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"] == {
-        "TimeToLiveStatus": "DISABLED"}
-    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True,
-                                                                     "AttributeName": "exp"})
+        "TimeToLiveStatus": "DISABLED"
+    }
+    ddb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
     desc = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     assert desc["AttributeName"] == "exp"
     assert desc["TimeToLiveStatus"] in ("ENABLED", "ENABLING")
     with pytest.raises(ClientError) as exc:
-        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
-            "Enabled": True, "AttributeName": "exp"})
+        ddb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+        )
     assert error_of(exc) == ("ValidationException", "TimeToLive is already enabled")
 
 
@@ -175,8 +232,9 @@ def test_continuous_backups(ddb: Any, make_table: MakeTable) -> None:
     name = make_table()
     desc = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
     assert desc["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
-    out = ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
-        "PointInTimeRecoveryEnabled": True})["ContinuousBackupsDescription"]
+    out = ddb.update_continuous_backups(
+        TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )["ContinuousBackupsDescription"]
     assert out["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
     with pytest.raises(ClientError) as exc:
         ddb.describe_continuous_backups(TableName="ptest-missing-table")
@@ -186,8 +244,9 @@ def test_continuous_backups(ddb: Any, make_table: MakeTable) -> None:
 def test_tags(ddb: Any, make_table: MakeTable) -> None:
     name = make_table()
     arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
-    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "x"},
-                                            {"Key": "env", "Value": "dev"}])
+    ddb.tag_resource(
+        ResourceArn=arn, Tags=[{"Key": "team", "Value": "x"}, {"Key": "env", "Value": "dev"}]
+    )
     ddb.untag_resource(ResourceArn=arn, TagKeys=["env"])
     assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "x"}]
 

@@ -1,0 +1,141 @@
+"""BatchGetItem / BatchWriteItem / TransactWriteItems / TransactGetItems contract."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.dynamodb.conftest import MakeTable, error_of
+
+pytestmark = pytest.mark.aws
+
+
+@pytest.fixture
+def table(make_table: MakeTable) -> str:
+    return make_table()
+
+
+def put(table: str, pk: str, **attrs: Any) -> dict[str, Any]:
+    return {"PutRequest": {"Item": {"pk": {"S": pk}, **attrs}}}
+
+
+def test_batch_write_and_get(ddb: Any, table: str) -> None:
+    ddb.batch_write_item(RequestItems={table: [put(table, str(i)) for i in range(25)]})
+    out = ddb.batch_get_item(
+        RequestItems={
+            table: {
+                "Keys": [{"pk": {"S": str(i)}} for i in range(0, 30, 3)],
+                "ProjectionExpression": "pk",
+            }
+        }
+    )
+    assert sorted(i["pk"]["S"] for i in out["Responses"][table]) == sorted(
+        str(i) for i in range(0, 25, 3)
+    )
+    assert out["UnprocessedKeys"] == {}
+    ddb.batch_write_item(RequestItems={table: [{"DeleteRequest": {"Key": {"pk": {"S": "0"}}}}]})
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "0"}})
+
+
+def test_batch_write_more_than_25_is_refused(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        ddb.batch_write_item(RequestItems={table: [put(table, str(i)) for i in range(26)]})
+    code, message = error_of(exc)
+    assert code == "ValidationException"
+    assert "Member must have length less than or equal to 25" in message
+
+
+def test_batch_write_duplicate_keys_writes_nothing(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        ddb.batch_write_item(
+            RequestItems={table: [put(table, "new"), put(table, "dup"), put(table, "dup")]}
+        )
+    assert error_of(exc) == (
+        "ValidationException",
+        "Provided list of item keys contains duplicates",
+    )
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "new"}})
+
+
+def test_batch_write_one_bad_item_writes_nothing(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError):
+        ddb.batch_write_item(RequestItems={table: [put(table, "fine"), put(table, "")]})
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "fine"}})
+
+
+def test_batch_get_duplicate_keys(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        ddb.batch_get_item(RequestItems={table: {"Keys": [{"pk": {"S": "a"}}, {"pk": {"S": "a"}}]}})
+    assert error_of(exc) == (
+        "ValidationException",
+        "Provided list of item keys contains duplicates",
+    )
+
+
+def test_transaction_is_atomic_with_cancellation_reasons(ddb: Any, table: str) -> None:
+    ddb.put_item(TableName=table, Item={"pk": {"S": "exists"}, "v": {"N": "1"}})
+    with pytest.raises(ClientError) as exc:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "t1"}}}},
+            {"Update": {"TableName": table, "Key": {"pk": {"S": "exists"}},
+                        "UpdateExpression": "SET v = :two",
+                        "ConditionExpression": "v = :zero",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}, ":zero": {"N": "0"}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        ])  # fmt: skip
+    code, message = error_of(exc)
+    assert code == "TransactionCanceledException"
+    assert message.endswith("[None, ConditionalCheckFailed]")
+    reasons = exc.value.response["CancellationReasons"]
+    assert reasons[0] == {"Code": "None"}
+    assert reasons[1]["Code"] == "ConditionalCheckFailed"
+    assert reasons[1]["Item"]["v"] == {"N": "1"}
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "t1"}})
+
+
+def test_transaction_same_item_twice_is_refused(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "x"}}}},
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": "x"}}}},
+        ])  # fmt: skip
+    assert error_of(exc) == (
+        "ValidationException",
+        "Transaction request cannot include multiple operations on one item",
+    )
+
+
+def test_client_request_token_is_idempotent(ddb: Any, table: str) -> None:
+    token = uuid.uuid4().hex
+    ddb.put_item(TableName=table, Item={"pk": {"S": "c"}, "n": {"N": "0"}})
+    items = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": "c"}},
+                "UpdateExpression": "ADD n :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
+    ]
+    ddb.transact_write_items(TransactItems=items, ClientRequestToken=token)
+    ddb.transact_write_items(TransactItems=items, ClientRequestToken=token)
+    got = ddb.get_item(TableName=table, Key={"pk": {"S": "c"}})["Item"]
+    assert got["n"] == {"N": "1"}
+    other = [{"Put": {"TableName": table, "Item": {"pk": {"S": "other"}}}}]
+    with pytest.raises(ClientError) as exc:
+        ddb.transact_write_items(TransactItems=other, ClientRequestToken=token)
+    assert error_of(exc)[0] == "IdempotentParameterMismatchException"
+
+
+def test_transact_get(ddb: Any, table: str) -> None:
+    ddb.put_item(TableName=table, Item={"pk": {"S": "g"}, "v": {"S": "x"}})
+    out = ddb.transact_get_items(TransactItems=[
+        {"Get": {"TableName": table, "Key": {"pk": {"S": "g"}}}},
+        {"Get": {"TableName": table, "Key": {"pk": {"S": "none"}}}},
+    ])  # fmt: skip
+    assert out["Responses"][0]["Item"]["v"] == {"S": "x"}
+    assert out["Responses"][1] == {}
