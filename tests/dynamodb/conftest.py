@@ -9,6 +9,7 @@ DynamoDB instead (moto's ``aws_verified`` habit); tables are created per test an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -156,10 +157,8 @@ def make_table(ddb: Any) -> Iterator[MakeTable]:
 
     yield make
     for name in created:
-        try:
+        with contextlib.suppress(ddb.exceptions.ResourceNotFoundException):
             ddb.delete_table(TableName=name)
-        except ddb.exceptions.ResourceNotFoundException:
-            pass
 
 
 def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str]:
