@@ -84,7 +84,7 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             "Map value must satisfy constraint: [Member must have length less than or equal to "
             "25, Member must have length greater than or equal to 1]"
         )
-    plan: list[tuple[TableInfo, tuple[int, bytes, bytes], dict[str, Any] | None]] = []
+    plan: list[tuple[TableInfo, tuple[int, bytes, bytes], dict[str, Any] | None, int]] = []
     seen: set[Any] = set()
     for name, requests in items.items():
         t = engine.table(name, "requestItems.member.key")
@@ -97,11 +97,11 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 if raw is None:
                     raise missing("requestItems." + name + ".member.putRequest.item")
                 item = V.check_item(raw)
-                engine.check_item_keys(t, item)
+                size = engine.check_item_keys(t, item)
                 key, new = t.key_of(item), item
             elif "DeleteRequest" in r:
                 key = engine.key_from_request(t, (r["DeleteRequest"] or {}).get("Key"))
-                new = None
+                new, size = None, 0
             else:
                 raise validation("Unknown write request type; expected PutRequest or "
                                  "DeleteRequest")  # fmt: skip
@@ -109,13 +109,13 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             if ident in seen:
                 raise validation(_DUPLICATES)
             seen.add(ident)
-            plan.append((t, ident[1:], new))  # type: ignore[arg-type]
+            plan.append((t, ident[1:], new, size))  # type: ignore[arg-type]
     with engine.store.tx():
-        for t, loc, new in plan:
-            old = load(engine, t, loc)
-            if old is None and new is None:
+        for t, loc, new, size in plan:
+            row = engine.load(t, loc)
+            if row is None and new is None:
                 continue
-            engine.change(t, loc, old, new)
+            engine.change(t, loc, row, new, new_size=size)
     return {"UnprocessedItems": {}}
 
 
@@ -136,7 +136,7 @@ def _prepare(engine: Engine, action: dict[str, Any]) -> dict[str, Any]:
         if spec.get("Item") is None:
             raise missing("transactItems.member.put.item")
         item = V.check_item(spec["Item"])
-        engine.check_item_keys(t, item)
+        plan["size"] = engine.check_item_keys(t, item)
         plan["item"], plan["key"] = item, t.key_of(item)
         plan["parsed"] = parse(spec, condition=True)
     else:
@@ -207,7 +207,8 @@ def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         failed = False
         for p in plans:
             t, loc = p["t"], p["loc"]
-            old = load(engine, t, loc)
+            row = engine.load(t, loc)
+            old = row[0] if row else None
             cond = p["parsed"].condition
             if cond is not None and not condition(old or {}, cond):
                 reason: dict[str, Any] = {
@@ -221,12 +222,12 @@ def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 continue
             try:
                 if p["kind"] == "Put":
-                    writes.append((t, loc, old, p["item"]))
+                    writes.append((t, loc, row, p["item"], p["size"]))
                 elif p["kind"] == "Delete":
-                    writes.append((t, loc, old, None))
+                    writes.append((t, loc, row, None, 0))
                 elif p["kind"] == "Update":
-                    new = updated_item(engine, t, p["key"], old, p["parsed"])
-                    writes.append((t, loc, old, new))
+                    new, size = updated_item(engine, t, p["key"], old, p["parsed"])
+                    writes.append((t, loc, row, new, size))
             except DynamoError as err:
                 reasons.append({"Code": "ValidationError", "Message": err.message})
                 failed = True
@@ -240,10 +241,10 @@ def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 f"[{codes}]",
                 extra={"CancellationReasons": reasons},
             )
-        for t, loc, old, new in writes:
-            if old is None and new is None:
+        for t, loc, row, new, size in writes:
+            if row is None and new is None:
                 continue
-            engine.change(t, loc, old, new)
+            engine.change(t, loc, row, new, new_size=size)
         out: dict[str, Any] = {}
         if digest:
             engine.store.db.execute("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)",

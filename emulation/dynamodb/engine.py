@@ -7,6 +7,7 @@ event loop (SQLite has one writer anyway), each inside one storage transaction.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -23,7 +24,9 @@ from emulation.dynamodb.errors import (
     validation,
 )
 from emulation.dynamodb.expr_parser import Placeholders
-from emulation.dynamodb.storage import Store, TableInfo
+from emulation.dynamodb.storage import Store, TableInfo, sequence_text
+
+Loaded = tuple[dict[str, Any], int, str]
 
 ACCOUNT = "000000000000"
 TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
@@ -64,55 +67,61 @@ class Engine:
         self,
         t: TableInfo,
         loc: tuple[int, bytes, bytes],
-        old: dict[str, Any] | None,
+        old: Loaded | None,
         new: dict[str, Any] | None,
         identity: dict[str, str] | None = None,
+        new_size: int | None = None,
     ) -> None:
-        """Write one item change and its stream record, in the caller's transaction."""
-        old_size = V.item_size(old) if old is not None else 0
-        new_size = V.item_size(new) if new is not None else 0
-        self.store.write(t, loc, old, new, old_size, new_size)
-        self.emit(t, old, new, old_size, new_size, identity)
+        """Write one item change and its stream record, in the caller's transaction.
 
-    def emit(
-        self,
-        t: TableInfo,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-        old_size: int,
-        new_size: int,
-        identity: dict[str, str] | None = None,
-    ) -> None:
-        """Append the stream record of one change."""
-        if t.stream_sid is None or (old is None and new is None):
+        ``old`` is what :meth:`load` returned (item, size, JSON text), so neither the old
+        item's size nor its JSON is computed again.
+        """
+        old_item, old_size, old_text = old if old is not None else (None, 0, None)
+        if new is not None and new_size is None:
+            new_size = V.item_size(new)
+        new_text = json.dumps(new, separators=(",", ":")) if new is not None else None
+        self.store.write(t, loc, old_item, new, old_size, new_size or 0, new_text)
+        if t.stream_sid is None or (old_item is None and new is None):
             return
-        if old is not None and new is not None and old == new:
+        if (
+            old_text is not None
+            and new_text is not None
+            and (old_text == new_text or old_item == new)
+        ):
             return  # DynamoDB writes no record for a write that changed nothing
         view = t.stream_view or "KEYS_ONLY"
-        keys = t.key_of(new if new is not None else old)  # type: ignore[arg-type]
-        body: dict[str, Any] = {"ApproximateCreationDateTime": int(time.time()), "Keys": keys}
+        keys = t.key_of(new if new is not None else old_item)  # type: ignore[arg-type]
+        keys_text = json.dumps(keys, separators=(",", ":"))
         size = V.item_size(keys)
-        if new is not None and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
-            body["NewImage"] = new
-            size += new_size
-        if old is not None and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
-            body["OldImage"] = old
+        event = "INSERT" if old_item is None else "REMOVE" if new is None else "MODIFY"
+        seq = self.store.next_seq()
+        now = time.time()
+        # the record's JSON is assembled around the item texts already serialised
+        parts = [
+            '{"eventID":"', uuid.uuid4().hex, '","eventName":"', event,
+            '","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":"', self.region,
+            '","dynamodb":{"ApproximateCreationDateTime":', str(int(now)), ',"Keys":', keys_text,
+        ]  # fmt: skip
+        if new_text is not None and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+            parts += [',"NewImage":', new_text]
+            size += new_size or 0
+        if old_text is not None and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+            parts += [',"OldImage":', old_text]
             size += old_size
-        body["SequenceNumber"] = ""
-        body["SizeBytes"] = size
-        body["StreamViewType"] = view
-        event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
-        rec: dict[str, Any] = {
-            "eventID": uuid.uuid4().hex,
-            "eventName": event,
-            "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb",
-            "awsRegion": self.region,
-            "dynamodb": body,
-        }
+        parts += [',"SequenceNumber":"', sequence_text(seq), '","SizeBytes":', str(size),
+                  ',"StreamViewType":"', view, '"}']  # fmt: skip
         if identity is not None:
-            rec["userIdentity"] = identity
-        self.store.append_record(t.stream_sid, time.time(), rec)
+            parts += [',"userIdentity":', json.dumps(identity)]
+        parts.append("}")
+        self.store.append_record(seq, t.stream_sid, now, "".join(parts))
+
+    def load(self, t: TableInfo, loc: tuple[int, bytes, bytes]) -> Loaded | None:
+        """The stored item at ``loc`` with its size and JSON text, or None."""
+        row = self.store.get_sized(t, loc)
+        if row is None:
+            return None
+        return json.loads(row[0]), row[1], row[0]
 
     # -- keys
     def key_from_request(self, t: TableInfo, key: Any, where: str = "Key") -> dict[str, Any]:
@@ -125,8 +134,8 @@ class Engine:
         check_key_values(t, checked)
         return checked
 
-    def check_item_keys(self, t: TableInfo, item: dict[str, Any]) -> None:
-        """An item to write: its table key present and typed, index keys typed."""
+    def check_item_keys(self, t: TableInfo, item: dict[str, Any]) -> int:
+        """An item to write: its table key present and typed, index keys typed; its size."""
         for name, kind in ((t.hash, t.hash_type), (t.range, t.range_type)):
             if name is None:
                 continue
@@ -155,8 +164,10 @@ class Engine:
                         f"attribute cannot contain an empty {'string' if kind == 'S' else 'binary'}"
                         f" value. IndexName: {ix.name}, IndexKey: {name}"
                     )
-        if V.item_size(item) > V.MAX_ITEM_BYTES:
+        size = V.item_size(item)
+        if size > V.MAX_ITEM_BYTES:
             raise validation("Item size has exceeded the maximum allowed size")
+        return size
 
 
 def check_key_values(t: TableInfo, key: dict[str, Any]) -> None:

@@ -78,19 +78,20 @@ def put_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     if req.get("Item") is None:
         raise missing("item")
     item = V.check_item(req["Item"])
-    engine.check_item_keys(t, item)
+    size = engine.check_item_keys(t, item)
     rv = return_values(req, PUT_RETURN)
     parsed = parse(req, condition=True)
     loc = t.locate(item)
     with engine.store.tx():
-        old = load(engine, t, loc)
+        row = engine.load(t, loc)
+        old = row[0] if row else None
         if parsed.condition is not None and not condition(old or {}, parsed.condition):
             raise _failed(req, old)
-        engine.change(t, loc, old, item)
+        engine.change(t, loc, row, item, new_size=size)
     out: dict[str, Any] = {}
     if rv == "ALL_OLD" and old is not None:
         out["Attributes"] = old
-    out.update(capacity(req, t, write_units(V.item_size(item))))
+    out.update(capacity(req, t, write_units(size)))
     return out
 
 
@@ -117,26 +118,27 @@ def delete_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     parsed = parse(req, condition=True)
     loc = t.locate(key)
     with engine.store.tx():
-        old = load(engine, t, loc)
+        row = engine.load(t, loc)
+        old = row[0] if row else None
         if parsed.condition is not None and not condition(old or {}, parsed.condition):
             raise _failed(req, old)
-        if old is not None:
-            engine.change(t, loc, old, None)
+        if row is not None:
+            engine.change(t, loc, row, None)
     out: dict[str, Any] = {}
     if rv == "ALL_OLD" and old is not None:
         out["Attributes"] = old
-    out.update(capacity(req, t, write_units(V.item_size(old) if old else 0)))
+    out.update(capacity(req, t, write_units(row[1] if row else 0)))
     return out
 
 
 def updated_item(
     engine: Engine, t: TableInfo, key: dict[str, Any], old: dict[str, Any] | None,
     parsed: Parsed,
-) -> dict[str, Any]:  # fmt: skip
+) -> tuple[dict[str, Any], int]:  # fmt: skip
+    """The item after the update, and its size."""
     base = old if old is not None else dict(key)
     new = apply_update(base, parsed.update) if parsed.update else dict(base)
-    engine.check_item_keys(t, new)
-    return new
+    return new, engine.check_item_keys(t, new)
 
 
 def update_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
@@ -146,11 +148,12 @@ def update_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     parsed = parse(req, condition=True, update=True, key_names=t.key_names)
     loc = t.locate(key)
     with engine.store.tx():
-        old = load(engine, t, loc)
+        row = engine.load(t, loc)
+        old = row[0] if row else None
         if parsed.condition is not None and not condition(old or {}, parsed.condition):
             raise _failed(req, old)
-        new = updated_item(engine, t, key, old, parsed)
-        engine.change(t, loc, old, new)
+        new, size = updated_item(engine, t, key, old, parsed)
+        engine.change(t, loc, row, new, new_size=size)
     out: dict[str, Any] = {}
     attrs: dict[str, Any] | None = None
     if rv == "ALL_OLD":
@@ -163,5 +166,5 @@ def update_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         attrs = project(source or {}, paths) if source else None
     if attrs:
         out["Attributes"] = attrs
-    out.update(capacity(req, t, write_units(V.item_size(new))))
+    out.update(capacity(req, t, write_units(size)))
     return out

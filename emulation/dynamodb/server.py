@@ -31,6 +31,7 @@ def _ticker(engine: Engine) -> object:
 
     def tick() -> None:
         ttl.sweep(engine)
+        engine.store.checkpoint()
         now = time.time()
         if now - last_trim[0] >= 60:
             last_trim[0] = now

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 from emulation.dynamodb.engine import TTL_IDENTITY, Engine
-from emulation.dynamodb.items_api import load
 from emulation.dynamodb.storage import ttl_of
 
 BATCH = 500
@@ -33,14 +32,14 @@ def sweep(engine: Engine, now: float | None = None) -> int:
             ).fetchall()  # fmt: skip
             for _exp, ph, hk, rk in rows:
                 loc = (ph, hk, rk)
-                old = load(engine, t, loc)
-                if old is None:
+                row = engine.load(t, loc)
+                if row is None:
                     store.db.execute("DELETE FROM ttl WHERE tid = ? AND ph = ? AND hk = ? AND "
                                      "rk = ?", (t.tid, ph, hk, rk))  # fmt: skip
                     continue
-                exp = ttl_of(old, t.ttl_attr)
+                exp = ttl_of(row[0], t.ttl_attr)
                 if exp is None or exp >= now_s:
                     continue
-                engine.change(t, loc, old, None, identity=TTL_IDENTITY)
+                engine.change(t, loc, row, None, identity=TTL_IDENTITY)
                 deleted += 1
     return deleted
