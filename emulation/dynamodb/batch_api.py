@@ -17,7 +17,7 @@ from emulation.dynamodb import values as V
 from emulation.dynamodb.engine import Engine
 from emulation.dynamodb.errors import DynamoError, constraint, missing, validation
 from emulation.dynamodb.expr_eval import condition, project
-from emulation.dynamodb.items_api import load, return_values, updated_item
+from emulation.dynamodb.items_api import collection_metrics, load, return_values, updated_item
 from emulation.dynamodb.request_exprs import parse
 from emulation.dynamodb.storage import TableInfo
 
@@ -84,7 +84,7 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             "Map value must satisfy constraint: [Member must have length less than or equal to "
             "25, Member must have length greater than or equal to 1]"
         )
-    plan: list[tuple[TableInfo, tuple[int, bytes, bytes], dict[str, Any] | None, int]] = []
+    plan: list[tuple[TableInfo, Any, tuple[int, bytes, bytes], dict[str, Any] | None, int]] = []
     seen: set[Any] = set()
     for name, requests in items.items():
         t = engine.table(name, "requestItems.member.key")
@@ -109,14 +109,24 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             if ident in seen:
                 raise validation(_DUPLICATES)
             seen.add(ident)
-            plan.append((t, ident[1:], new, size))  # type: ignore[arg-type]
+            plan.append((t, key, ident[1:], new, size))  # type: ignore[arg-type]
     with engine.store.tx():
-        for t, loc, new, size in plan:
+        for t, _key, loc, new, size in plan:
             row = engine.load(t, loc)
             if row is None and new is None:
                 continue
             engine.change(t, loc, row, new, new_size=size)
-    return {"UnprocessedItems": {}}
+    return {"UnprocessedItems": {}, **_collections(req, [(t, k) for t, k, *_ in plan])}
+
+
+def _collections(req: dict[str, Any], written: list[tuple[TableInfo, Any]]) -> dict[str, Any]:
+    """ItemCollectionMetrics per table with an LSI, as the single-item writes give them."""
+    out: dict[str, list[Any]] = {}
+    for t, key in written:
+        got = collection_metrics(req, t, key)
+        if got:
+            out.setdefault(t.name, []).append(got["ItemCollectionMetrics"])
+    return {"ItemCollectionMetrics": out} if out else {}
 
 
 # --- transactions -------------------------------------------------------------------------
@@ -245,7 +255,9 @@ def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             if row is None and new is None:
                 continue
             engine.change(t, loc, row, new, new_size=size)
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = _collections(
+            req, [(p["t"], p["key"]) for p in plans if p["kind"] != "ConditionCheck"]
+        )
         if digest:
             engine.store.db.execute("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)",
                                     (req["ClientRequestToken"], digest, time.time(),

@@ -224,3 +224,12 @@ def test_query_legacy_key_conditions(ddb: Any, table: str) -> None:
         },
     )
     assert sks(out) == [8, 9]
+
+
+def test_item_collection_metrics_on_lsi_table(ddb: Any, table: str) -> None:
+    out = ddb.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"N": "99"}},
+                       ReturnItemCollectionMetrics="SIZE")  # fmt: skip
+    metrics = out["ItemCollectionMetrics"]
+    assert metrics["ItemCollectionKey"] == {"pk": {"S": "p"}}
+    low, high = metrics["SizeEstimateRangeGB"]
+    assert 0 <= low <= high
