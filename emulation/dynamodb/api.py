@@ -12,7 +12,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from emulation.dynamodb import batch_api, items_api, reads_api, streams_api, tables_api
+from emulation.dynamodb import (
+    batch_api,
+    items_api,
+    reads_api,
+    streams_api,
+    table_settings_api,
+    tables_api,
+)
 from emulation.dynamodb.engine import Engine
 from emulation.dynamodb.errors import DynamoError
 
@@ -36,13 +43,13 @@ DYNAMODB: dict[str, Handler] = {
     "ListTables": tables_api.list_tables,
     "DeleteTable": tables_api.delete_table,
     "UpdateTable": tables_api.update_table,
-    "UpdateTimeToLive": tables_api.update_ttl,
-    "DescribeTimeToLive": tables_api.describe_ttl,
-    "DescribeContinuousBackups": tables_api.describe_backups,
-    "UpdateContinuousBackups": tables_api.update_backups,
-    "TagResource": tables_api.tag_resource,
-    "UntagResource": tables_api.untag_resource,
-    "ListTagsOfResource": tables_api.list_tags,
+    "UpdateTimeToLive": table_settings_api.update_ttl,
+    "DescribeTimeToLive": table_settings_api.describe_ttl,
+    "DescribeContinuousBackups": table_settings_api.describe_backups,
+    "UpdateContinuousBackups": table_settings_api.update_backups,
+    "TagResource": table_settings_api.tag_resource,
+    "UntagResource": table_settings_api.untag_resource,
+    "ListTagsOfResource": table_settings_api.list_tags,
     "PutItem": items_api.put_item,
     "GetItem": items_api.get_item,
     "UpdateItem": items_api.update_item,

@@ -13,7 +13,8 @@ from typing import Any
 from emulation.dynamodb import values as V
 from emulation.dynamodb.engine import Engine
 from emulation.dynamodb.errors import DynamoError, conditional_failed, constraint, missing
-from emulation.dynamodb.expr_eval import apply_update, condition, project
+from emulation.dynamodb.expr_eval import condition, project
+from emulation.dynamodb.expr_update import apply_update
 from emulation.dynamodb.request_exprs import Parsed, parse
 from emulation.dynamodb.storage import TableInfo
 

@@ -13,7 +13,7 @@ from typing import Any
 from emulation.dynamodb import legacy
 from emulation.dynamodb.engine import check_all_used, placeholders
 from emulation.dynamodb.errors import validation
-from emulation.dynamodb.expr_eval import check_condition, check_overlap, check_update
+from emulation.dynamodb.expr_eval import check_condition, check_overlap
 from emulation.dynamodb.expr_parser import (
     Node,
     Path,
@@ -21,6 +21,7 @@ from emulation.dynamodb.expr_parser import (
     parse_projection,
     parse_update,
 )
+from emulation.dynamodb.expr_update import check_update
 
 
 @dataclass

@@ -11,6 +11,7 @@ import time
 import uuid
 from typing import Any
 
+from emulation.dynamodb import table_schema as defs
 from emulation.dynamodb.engine import ACCOUNT, Engine, check_table_name
 from emulation.dynamodb.errors import (
     DynamoError,
@@ -22,150 +23,12 @@ from emulation.dynamodb.errors import (
 )
 from emulation.dynamodb.storage import TableInfo
 
-MAX_GSI = 20
-MAX_LSI = 5
-VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
-
-
-def _key_schema(schema: Any, where: str) -> list[dict[str, str]]:
-    if not isinstance(schema, list) or not schema:
-        if schema is None:
-            raise missing(where)
-        raise constraint(schema, where, "Member must have length greater than or equal to 1")
-    if len(schema) > 2:
-        raise constraint(schema, where, "Member must have length less than or equal to 2")
-    for i, k in enumerate(schema, 1):
-        if k.get("KeyType") not in ("HASH", "RANGE"):
-            raise constraint(k.get("KeyType"), f"{where}.{i}.member.keyType",
-                             "Member must satisfy enum value set: [HASH, RANGE]")  # fmt: skip
-        name = k.get("AttributeName")
-        if not isinstance(name, str) or not name:
-            raise constraint(name, f"{where}.{i}.member.attributeName",
-                             "Member must have length greater than or equal to 1")  # fmt: skip
-        if len(name) > 255:
-            raise constraint(name, f"{where}.{i}.member.attributeName",
-                             "Member must have length less than or equal to 255")  # fmt: skip
-    if schema[0]["KeyType"] != "HASH":
-        raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
-    if len(schema) == 2:
-        if schema[1]["KeyType"] != "RANGE":
-            raise validation(
-                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
-            )
-        if schema[0]["AttributeName"] == schema[1]["AttributeName"]:
-            raise validation(
-                "Both the Hash Key and the Range Key element in the KeySchema have the same name"
-            )
-    return [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in schema]
-
-
-def _projection(p: Any, index: str) -> dict[str, Any]:
-    if not isinstance(p, dict):
-        raise missing("projection")
-    kind = p.get("ProjectionType", "ALL") if p else None
-    if kind not in ("ALL", "KEYS_ONLY", "INCLUDE"):
-        raise constraint(
-            kind,
-            "projection.projectionType",
-            "Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]",
-        )
-    non_key = p.get("NonKeyAttributes")
-    if kind == "INCLUDE":
-        if not non_key:
-            raise invalid_params("ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
-        if len(set(non_key)) != len(non_key):
-            raise invalid_params(f"Duplicate NonKeyAttribute in index {index}")
-        return {"ProjectionType": kind, "NonKeyAttributes": list(non_key)}
-    if non_key:
-        raise invalid_params(f"ProjectionType is {kind}, but NonKeyAttributes is specified")
-    return {"ProjectionType": kind}
-
-
-def _throughput(req: dict[str, Any], billing: str, where: str) -> dict[str, Any]:
-    pt = req.get("ProvisionedThroughput")
-    if billing == "PAY_PER_REQUEST":
-        if pt:
-            raise invalid_params(
-                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
-                "BillingMode is PAY_PER_REQUEST"
-            )
-        return {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0, "NumberOfDecreasesToday": 0}
-    if not pt:
-        raise invalid_params(
-            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode "
-            "is PROVISIONED"
-        )
-    for field in ("ReadCapacityUnits", "WriteCapacityUnits"):
-        v = pt.get(field)
-        if v is None:
-            raise missing(f"{where}.{field[0].lower()}{field[1:]}")
-        if not isinstance(v, int) or v < 1:
-            raise constraint(v, f"{where}.{field[0].lower()}{field[1:]}",
-                             "Member must have value greater than or equal to 1")  # fmt: skip
-    return {
-        "ReadCapacityUnits": pt["ReadCapacityUnits"],
-        "WriteCapacityUnits": pt["WriteCapacityUnits"],
-        "NumberOfDecreasesToday": 0,
-    }
-
-
-def _attribute_definitions(defs: Any) -> dict[str, str]:
-    if not isinstance(defs, list):
-        raise missing("attributeDefinitions")
-    types: dict[str, str] = {}
-    for i, d in enumerate(defs, 1):
-        t = d.get("AttributeType")
-        if t not in ("S", "N", "B"):
-            raise constraint(t, f"attributeDefinitions.{i}.member.attributeType",
-                             "Member must satisfy enum value set: [B, N, S]")  # fmt: skip
-        name = d.get("AttributeName")
-        if name in types:
-            raise invalid_params(f"Duplicate AttributeName in AttributeDefinitions: {name}")
-        types[name] = t
-    return types
-
-
-def _check_keys_defined(schema: list[dict[str, str]], types: dict[str, str]) -> None:
-    absent = [k["AttributeName"] for k in schema if k["AttributeName"] not in types]
-    if absent:
-        raise invalid_params(
-            "Some index key attributes are not defined in AttributeDefinitions. Keys: ["
-            + ", ".join(absent) + "], AttributeDefinitions: [" + ", ".join(types) + "]"
-        )  # fmt: skip
-
-
-def _index_name(name: Any, where: str) -> str:
-    if name is None:
-        raise missing(where)
-    if not isinstance(name, str) or len(name) < 3:
-        raise constraint(name, where, "Member must have length greater than or equal to 3")
-    if len(name) > 255:
-        raise constraint(name, where, "Member must have length less than or equal to 255")
-    check_table_name(name, where)
-    return name
-
-
-def _gsi(engine: Engine, g: dict[str, Any], types: dict[str, str], billing: str,
-         table: str) -> dict[str, Any]:  # fmt: skip
-    name = _index_name(g.get("IndexName"), "globalSecondaryIndexes.member.indexName")
-    schema = _key_schema(g.get("KeySchema"), "globalSecondaryIndexes.member.keySchema")
-    _check_keys_defined(schema, types)
-    return {
-        "IndexName": name,
-        "KeySchema": schema,
-        "Projection": _projection(g.get("Projection"), name),
-        "IndexStatus": "ACTIVE",
-        "ProvisionedThroughput": _throughput(g, billing, "globalSecondaryIndexes.member"),
-        "IndexArn": f"{engine.table_arn(table)}/index/{name}",
-        "_iid": engine.store.next_id("index"),
-    }
-
 
 def create_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     name = req.get("TableName")
     check_table_name(name, "tableName")
-    schema = _key_schema(req.get("KeySchema"), "keySchema")
-    types = _attribute_definitions(req.get("AttributeDefinitions"))
+    schema = defs.key_schema(req.get("KeySchema"), "keySchema")
+    types = defs.attribute_definitions(req.get("AttributeDefinitions"))
     billing = req.get("BillingMode") or "PROVISIONED"
     if billing not in ("PROVISIONED", "PAY_PER_REQUEST"):
         raise constraint(
@@ -173,7 +36,7 @@ def create_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             "billingMode",
             "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]",
         )
-    _check_keys_defined(schema, types)
+    defs.check_keys_defined(schema, types)
     used = {k["AttributeName"] for k in schema}
     gsis_in = req.get("GlobalSecondaryIndexes")
     lsis_in = req.get("LocalSecondaryIndexes")
@@ -183,11 +46,12 @@ def create_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     if lsis_in is not None and not lsis_in:
         raise validation("One or more parameter values were invalid: List of "
                          "LocalSecondaryIndexes is empty")  # fmt: skip
-    if len(gsis_in or []) > MAX_GSI:
+    if len(gsis_in or []) > defs.MAX_GSI:
         raise DynamoError(
-            "LimitExceededException", f"Subscriber limit exceeded: GSI limit of {MAX_GSI} exceeded"
+            "LimitExceededException",
+            f"Subscriber limit exceeded: GSI limit of {defs.MAX_GSI} exceeded",
         )
-    if len(lsis_in or []) > MAX_LSI:
+    if len(lsis_in or []) > defs.MAX_LSI:
         raise invalid_params("Number of LocalSecondaryIndexes exceeds per-table limit of 5")
     names: set[str] = set()
     with engine.store.tx():
@@ -195,7 +59,7 @@ def create_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             raise in_use(f"Table already exists: {name}")
         gsis = []
         for g in gsis_in or []:
-            ix = _gsi(engine, g, types, billing, name)
+            ix = defs.gsi(engine, g, types, billing, name)
             if ix["IndexName"] in names:
                 raise invalid_params(f"Duplicate index name: {ix['IndexName']}")
             names.add(ix["IndexName"])
@@ -204,8 +68,8 @@ def create_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         lsis = []
         hash_key = schema[0]["AttributeName"]
         for x in lsis_in or []:
-            ix_name = _index_name(x.get("IndexName"), "localSecondaryIndexes.member.indexName")
-            ks = _key_schema(x.get("KeySchema"), "localSecondaryIndexes.member.keySchema")
+            ix_name = defs.index_name(x.get("IndexName"), "localSecondaryIndexes.member.indexName")
+            ks = defs.key_schema(x.get("KeySchema"), "localSecondaryIndexes.member.keySchema")
             if len(schema) < 2:
                 raise invalid_params(
                     "Table KeySchema does not have a range key, which is required when "
@@ -219,14 +83,14 @@ def create_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 )
             if len(ks) < 2:
                 raise invalid_params(f"Index KeySchema must have a range key for index: {ix_name}")
-            _check_keys_defined(ks, types)
+            defs.check_keys_defined(ks, types)
             if ix_name in names:
                 raise invalid_params(f"Duplicate index name: {ix_name}")
             names.add(ix_name)
             used |= {k["AttributeName"] for k in ks}
             lsis.append({
                 "IndexName": ix_name, "KeySchema": ks,
-                "Projection": _projection(x.get("Projection"), ix_name),
+                "Projection": defs.projection(x.get("Projection"), ix_name),
                 "IndexArn": f"{engine.table_arn(name)}/index/{ix_name}",
                 "_iid": engine.store.next_id("index"),
             })  # fmt: skip
@@ -244,7 +108,7 @@ def create_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             "KeySchema": schema,
             "TableStatus": "ACTIVE",
             "CreationDateTime": now,
-            "ProvisionedThroughput": _throughput(req, billing, "provisionedThroughput"),
+            "ProvisionedThroughput": defs.throughput(req, billing, "provisionedThroughput"),
             "TableArn": engine.table_arn(name),
             "TableId": str(uuid.uuid4()),
             "DeletionProtectionEnabled": bool(req.get("DeletionProtectionEnabled", False)),
@@ -285,7 +149,7 @@ def _set_stream(engine: Engine, t: TableInfo, spec: dict[str, Any]) -> None:
     current = t.desc.get("StreamSpecification", {}).get("StreamEnabled")
     if enabled:
         view = spec.get("StreamViewType")
-        if view not in VIEW_TYPES:
+        if view not in defs.VIEW_TYPES:
             raise invalid_params(
                 "You must specify a StreamViewType when enabling a stream" if view is None else
                 f"Invalid StreamViewType: {view}"
@@ -383,14 +247,14 @@ def update_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         d = t.desc
         types = {a["AttributeName"]: a["AttributeType"] for a in d["AttributeDefinitions"]}
         if "AttributeDefinitions" in req:
-            for name, kind in _attribute_definitions(req["AttributeDefinitions"]).items():
+            for name, kind in defs.attribute_definitions(req["AttributeDefinitions"]).items():
                 if name in types and types[name] != kind:
                     raise invalid_params(f"Cannot change the type of attribute {name}")
                 types[name] = kind
         billing = req.get("BillingMode") or d.get("BillingModeSummary", {}).get(
             "BillingMode", "PROVISIONED")  # fmt: skip
         if "BillingMode" in req or "ProvisionedThroughput" in req:
-            d["ProvisionedThroughput"] = _throughput(req, billing, "provisionedThroughput")
+            d["ProvisionedThroughput"] = defs.throughput(req, billing, "provisionedThroughput")
             if billing == "PAY_PER_REQUEST":
                 d["BillingModeSummary"] = {
                     "BillingMode": billing,
@@ -433,13 +297,13 @@ def _gsi_update(engine: Engine, t: TableInfo, u: dict[str, Any], types: dict[str
     d = t.desc
     gsis = d.setdefault("GlobalSecondaryIndexes", [])
     if "Create" in u:
-        ix = _gsi(engine, u["Create"], types, billing, t.name)
+        ix = defs.gsi(engine, u["Create"], types, billing, t.name)
         if ix["IndexName"] in t.indexes:
             raise invalid_params(f"Index with name {ix['IndexName']} already exists")
-        if len(gsis) >= MAX_GSI:
+        if len(gsis) >= defs.MAX_GSI:
             raise DynamoError(
                 "LimitExceededException",
-                f"Subscriber limit exceeded: GSI limit of {MAX_GSI} exceeded",
+                f"Subscriber limit exceeded: GSI limit of {defs.MAX_GSI} exceeded",
             )
         gsis.append(ix)
         t.refresh()
@@ -458,7 +322,7 @@ def _gsi_update(engine: Engine, t: TableInfo, u: dict[str, Any], types: dict[str
         ix = next((g for g in gsis if g["IndexName"] == name), None)
         if ix is None:
             raise not_found_index(name, t.name)
-        ix["ProvisionedThroughput"] = _throughput(
+        ix["ProvisionedThroughput"] = defs.throughput(
             u["Update"], billing, "globalSecondaryIndexUpdates.member.update"
         )
     if not d["GlobalSecondaryIndexes"]:
@@ -471,132 +335,3 @@ def not_found_index(name: Any, table: str) -> DynamoError:
         "ResourceNotFoundException",
         f"Requested resource not found: Index: {name} not found in table {table}",
     )
-
-
-# --- TTL, continuous backups, tags --------------------------------------------------------
-
-
-def update_ttl(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = engine.described_table(req.get("TableName")).clone()
-    spec = req.get("TimeToLiveSpecification")
-    if not isinstance(spec, dict):
-        raise missing("timeToLiveSpecification")
-    enabled, attr = spec.get("Enabled"), spec.get("AttributeName")
-    if enabled is None:
-        raise missing("timeToLiveSpecification.enabled")
-    if not attr:
-        raise missing("timeToLiveSpecification.attributeName")
-    current = t.desc.get("_ttl", {})
-    if enabled and current.get("status") == "ENABLED":
-        raise validation("TimeToLive is already enabled")
-    if not enabled and current.get("status") != "ENABLED":
-        raise validation("TimeToLive is already disabled")
-    if not enabled and current.get("AttributeName") != attr:
-        raise validation("TimeToLive attribute name does not match the current attribute name")
-    with engine.store.tx():
-        t.desc["_ttl"] = {"status": "ENABLED" if enabled else "DISABLED", "AttributeName": attr}
-        engine.store.save_table(t)
-        engine.store.rebuild_ttl(t)
-    return {"TimeToLiveSpecification": {"Enabled": bool(enabled), "AttributeName": attr}}
-
-
-def describe_ttl(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = engine.described_table(req.get("TableName"))
-    ttl = t.desc.get("_ttl", {})
-    if ttl.get("status") == "ENABLED":
-        return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED",
-                                          "AttributeName": ttl["AttributeName"]}}  # fmt: skip
-    return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
-
-
-def _backup_table(engine: Engine, name: Any) -> TableInfo:
-    check_table_name(name, "tableName")
-    t = engine.store.tables.get(name)
-    if t is None:
-        raise DynamoError("TableNotFoundException", f"Table not found: {name}")
-    return t
-
-
-def _backups(t: TableInfo) -> dict[str, Any]:
-    pitr = t.desc.get("_pitr")
-    desc: dict[str, Any] = {"PointInTimeRecoveryStatus": "ENABLED" if pitr else "DISABLED"}
-    if pitr:
-        now = time.time()
-        desc.update(EarliestRestorableDateTime=pitr, LatestRestorableDateTime=now - 300,
-                    RecoveryPeriodInDays=35)  # fmt: skip
-    return {
-        "ContinuousBackupsDescription": {
-            "ContinuousBackupsStatus": "ENABLED",
-            "PointInTimeRecoveryDescription": desc,
-        }
-    }
-
-
-def describe_backups(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    return _backups(_backup_table(engine, req.get("TableName")))
-
-
-def update_backups(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = _backup_table(engine, req.get("TableName")).clone()
-    spec = req.get("PointInTimeRecoverySpecification")
-    if not isinstance(spec, dict) or "PointInTimeRecoveryEnabled" not in spec:
-        raise missing("pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled")
-    with engine.store.tx():
-        on = bool(spec["PointInTimeRecoveryEnabled"])
-        t.desc["_pitr"] = (t.desc.get("_pitr") or time.time()) if on else None
-        engine.store.save_table(t)
-    return _backups(t)
-
-
-def _by_arn(engine: Engine, arn: Any) -> TableInfo:
-    if not isinstance(arn, str):
-        raise missing("resourceArn")
-    prefix = f"arn:aws:dynamodb:{engine.region}:{ACCOUNT}:table/"
-    if not arn.startswith("arn:aws:dynamodb:") or ":table/" not in arn:
-        raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
-    name = arn.split(":table/", 1)[1].split("/", 1)[0]
-    t = engine.store.tables.get(name)
-    if t is None or not arn.startswith(prefix):
-        raise DynamoError(
-            "ResourceNotFoundException",
-            f"Requested resource not found: ResourcArn: {arn} not found",
-        )
-    return t
-
-
-def tag_resource(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = _by_arn(engine, req.get("ResourceArn")).clone()
-    tags = req.get("Tags")
-    if not isinstance(tags, list):
-        raise missing("tags")
-    with engine.store.tx():
-        for tag in tags:
-            if not tag.get("Key"):
-                raise constraint(
-                    tag.get("Key"),
-                    "tags.member.key",
-                    "Member must have length greater than or equal to 1",
-                )
-            t.desc.setdefault("_tags", {})[tag["Key"]] = tag.get("Value", "")
-        if len(t.desc["_tags"]) > 50:
-            raise DynamoError("LimitExceededException", "Too many tags on the resource (max 50)")
-        engine.store.save_table(t)
-    return {}
-
-
-def untag_resource(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = _by_arn(engine, req.get("ResourceArn")).clone()
-    keys = req.get("TagKeys")
-    if not isinstance(keys, list):
-        raise missing("tagKeys")
-    with engine.store.tx():
-        for k in keys:
-            t.desc.setdefault("_tags", {}).pop(k, None)
-        engine.store.save_table(t)
-    return {}
-
-
-def list_tags(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
-    t = _by_arn(engine, req.get("ResourceArn"))
-    tags = [{"Key": k, "Value": v} for k, v in t.desc.get("_tags", {}).items()]
-    return {"Tags": tags}
