@@ -109,7 +109,7 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             if ident in seen:
                 raise validation(_DUPLICATES)
             seen.add(ident)
-            plan.append((t, key, ident[1:], new, size))  # type: ignore[arg-type]
+            plan.append((t, key, t.locate(key), new, size))
     with engine.store.tx():
         for t, _key, loc, new, size in plan:
             row = engine.load(t, loc)
@@ -289,7 +289,7 @@ def transact_get_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             raise validation("Transaction request cannot include multiple operations on one item")
         seen.add(ident)
         plans.append((t, key, parse(spec, projection=True).projection))
-    responses = []
+    responses: list[dict[str, Any]] = []
     for t, key, projection in plans:
         item = load(engine, t, t.locate(key))
         if item is None:

@@ -178,7 +178,7 @@ def _function(item: dict[str, Any], name: str, args: list[Node]) -> bool:
     if v is None:
         return False
     if name == "attribute_type":
-        return V.type_of(v) == args[1][1]["S"]
+        return bool(V.type_of(v) == args[1][1]["S"])
     other = operand(item, args[1])
     if other is None:
         return False

@@ -325,7 +325,7 @@ class _Parser:
 def _operand_type(node: Node) -> str:
     if node[0] == "value":
         return str(next(iter(node[1])))
-    return node[0].upper()
+    return str(node[0]).upper()
 
 
 def _start(text: Any, kind: str, ph: Placeholders) -> _Parser:

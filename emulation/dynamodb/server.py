@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ STARTUP_TIMEOUT_S = 15.0
 log = logging.getLogger(__name__)
 
 
-def _ticker(engine: Engine) -> object:
+def _ticker(engine: Engine) -> Callable[[], None]:
     last_trim = [0.0]
 
     def tick() -> None:
@@ -48,7 +49,7 @@ def make_server(engine: Engine, host: str, port: int, tick_s: float = 1.0) -> Dy
         port,
         tick=_ticker(engine),
         tick_s=tick_s,
-    )  # type: ignore[arg-type]
+    )
 
 
 @dataclass

@@ -27,6 +27,7 @@ from emulation.dynamodb.storage import TableInfo
 def create_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     name = req.get("TableName")
     check_table_name(name, "tableName")
+    assert isinstance(name, str)
     schema = defs.key_schema(req.get("KeySchema"), "keySchema")
     types = defs.attribute_definitions(req.get("AttributeDefinitions"))
     billing = req.get("BillingMode") or "PROVISIONED"
@@ -319,10 +320,10 @@ def _gsi_update(engine: Engine, t: TableInfo, u: dict[str, Any], types: dict[str
         d["GlobalSecondaryIndexes"] = [g for g in gsis if g["IndexName"] != name]
     elif "Update" in u:
         name = u["Update"].get("IndexName")
-        ix = next((g for g in gsis if g["IndexName"] == name), None)
-        if ix is None:
+        found = [g for g in gsis if g["IndexName"] == name]
+        if not found:
             raise not_found_index(name, t.name)
-        ix["ProvisionedThroughput"] = defs.throughput(
+        found[0]["ProvisionedThroughput"] = defs.throughput(
             u["Update"], billing, "globalSecondaryIndexUpdates.member.update"
         )
     if not d["GlobalSecondaryIndexes"]:

@@ -224,7 +224,7 @@ def type_of(av: Value) -> str:
 def key_bytes(av: Value) -> bytes:
     kind, raw = next(iter(av.items()))
     if kind == "S":
-        return raw.encode()
+        return bytes(raw.encode())
     if kind == "B":
         return base64.b64decode(raw)
     return number_bytes(decimal.Decimal(raw))
@@ -247,11 +247,9 @@ def compare(a: Value, b: Value) -> int | None:
     if ka != kb or ka not in SCALAR_KEY_TYPES:
         return None
     if ka == "N":
-        x, y = decimal.Decimal(a["N"]), decimal.Decimal(b["N"])
-    elif ka == "S":
-        x, y = a["S"].encode(), b["S"].encode()
-    else:
-        x, y = base64.b64decode(a["B"]), base64.b64decode(b["B"])
+        m, n = decimal.Decimal(a["N"]), decimal.Decimal(b["N"])
+        return (m > n) - (m < n)
+    x, y = key_bytes(a), key_bytes(b)  # strings by UTF-8 bytes, binaries by bytes
     return (x > y) - (x < y)
 
 
