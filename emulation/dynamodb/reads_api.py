@@ -138,22 +138,29 @@ def _key_condition(tgt: _Target, node: Node | None) -> tuple[dict[str, Any], Nod
     if node is None:
         raise validation("Either the KeyConditions or KeyConditionExpression parameter must be "
                          "specified in the request.")  # fmt: skip
-    parts = _conjuncts(node)
-    if len(parts) > 2:
-        raise validation("Conditions can be of length 1 or 2 only")
+    _check_key_operators(node)
+    parts = [_flip(p) for p in _conjuncts(node)]
     hash_value = None
     range_cond = None
+    seen: set[str] = set()
     for p in parts:
         attr = _key_attr(p)
-        if attr == tgt.hash and p[0] == "cmp" and p[1] == "=" and p[3][0] == "value":
-            hash_value = p[3][1]
-        elif attr == tgt.range and attr is not None:
-            range_cond = p
-        elif attr is None:
+        if attr is None:
             raise validation("Invalid KeyConditionExpression: Query key condition not supported")
+        if attr in seen:
+            raise validation("KeyConditionExpressions must only contain one condition per key")
+        seen.add(attr)
+        if attr == tgt.hash:
+            if p[0] != "cmp" or p[1] != "=":
+                raise validation("Query key condition not supported")
+            hash_value = p[3][1]
+        elif attr == tgt.range:
+            range_cond = p
         else:
-            raise validation(f"Query condition missed key schema element: "
-                             f"{tgt.range if attr != tgt.hash else tgt.hash}")  # fmt: skip
+            missing_key = tgt.range if tgt.range and tgt.range not in seen else tgt.hash
+            raise validation(f"Query condition missed key schema element: {missing_key}")
+    if len(parts) > 2:
+        raise validation("Conditions can be of length 1 or 2 only")
     if hash_value is None:
         raise validation(f"Query condition missed key schema element: {tgt.hash}")
     if tgt.hash_type not in hash_value:
@@ -172,6 +179,34 @@ def _key_condition(tgt: _Target, node: Node | None) -> tuple[dict[str, Any], Nod
                 "or function; operator or function: begins_with, operand type: N"
             )
     return hash_value, range_cond
+
+
+def _check_key_operators(node: Node) -> None:
+    tag = node[0]
+    bad = None
+    if tag in ("or", "not", "in"):
+        bad = tag.upper()
+    elif tag == "cmp" and node[1] == "<>":
+        bad = "<>"
+    elif tag == "fn" and node[1] != "begins_with":
+        bad = node[1]
+    elif tag == "size":
+        bad = "size"
+    if bad is not None:
+        raise validation(f"Invalid operator used in KeyConditionExpression: {bad}")
+    if tag == "and":
+        _check_key_operators(node[1])
+        _check_key_operators(node[2])
+
+
+_FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _flip(node: Node) -> Node:
+    """``:v < k`` is ``k > :v``."""
+    if node[0] == "cmp" and node[2][0] == "value" and node[3][0] == "path":
+        return ("cmp", _FLIPPED[node[1]], node[3], node[2])
+    return node
 
 
 def _conjuncts(node: Node) -> list[Node]:

@@ -233,3 +233,30 @@ def test_item_collection_metrics_on_lsi_table(ddb: Any, table: str) -> None:
     assert metrics["ItemCollectionKey"] == {"pk": {"S": "p"}}
     low, high = metrics["SizeEstimateRangeGB"]
     assert 0 <= low <= high
+
+
+@pytest.mark.parametrize(
+    ("cond", "message"),
+    [
+        ("pk = :p OR sk = :v", "Invalid operator used in KeyConditionExpression: OR"),
+        ("pk = :p AND sk <> :v", "Invalid operator used in KeyConditionExpression: <>"),
+        (
+            "pk = :p AND attribute_exists(sk) AND :v = :v",
+            "Invalid operator used in KeyConditionExpression: attribute_exists",
+        ),
+        (
+            "pk = :p AND pk = :p AND sk = :v",
+            "KeyConditionExpressions must only contain one condition per key",
+        ),
+    ],
+)
+def test_key_condition_operators(ddb: Any, table: str, cond: str, message: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        q(ddb, table, cond, {**P, ":v": {"N": "1"}})
+    code, got = error_of(exc)
+    assert code == "ValidationException"
+    assert got in (message, "Invalid KeyConditionExpression: " + message)
+
+
+def test_key_condition_value_on_the_left(ddb: Any, table: str) -> None:
+    assert sks(q(ddb, table, ":p = pk AND :v < sk", {**P, ":v": {"N": "7"}})) == [8, 9]
