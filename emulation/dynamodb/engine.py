@@ -7,7 +7,9 @@ event loop (SQLite has one writer anyway), each inside one storage transaction.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
 import time
 import uuid
@@ -35,14 +37,41 @@ MAX_RANGE_KEY = 1024
 TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 
 
+class DataDirLockedError(RuntimeError):
+    """Another engine already serves this data directory."""
+
+
 class Engine:
+    """One data directory, owned by one engine process (an exclusive ``flock``): a second
+    engine on it would keep its own counters and table cache and drift from the first."""
+
     def __init__(self, data_dir: Path | str, region: str = "us-east-1") -> None:
         self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.data_dir / "engine.lock", "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.seek(0)
+            holder = self._lock.read().strip() or "unknown"
+            self._lock.close()
+            raise DataDirLockedError(
+                f"data dir {self.data_dir} is already served by another polystore DynamoDB "
+                f"engine (pid {holder}); stop it or choose another --data-dir"
+            ) from None
+        self._lock.seek(0)
+        self._lock.truncate()
+        self._lock.write(str(os.getpid()))
+        self._lock.flush()
         self.store = Store(self.data_dir / "dynamodb.sqlite3")
         self.region = region
 
     def close(self) -> None:
+        if self._lock.closed:
+            return
         self.store.close()
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
 
     # -- tables
     def table(self, name: Any, where: str = "tableName") -> TableInfo:

@@ -125,3 +125,18 @@ def test_malformed_http_is_refused(engine: EngineProcess) -> None:
     with socket.create_connection(("127.0.0.1", engine.port), timeout=5) as s:
         s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n")
         assert s.recv(100).startswith(b"HTTP/1.1 400")
+
+
+def test_a_second_engine_on_the_same_data_dir_is_refused(engine: EngineProcess) -> None:
+    import subprocess
+    import sys
+
+    from tests.dynamodb.conftest import free_port
+
+    done = subprocess.run(
+        [sys.executable, "-m", "emulation.dynamodb", "--port", str(free_port()),
+         "--data-dir", str(engine.data_dir)],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "already served by another polystore DynamoDB engine" in done.stderr
