@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS idx(iid INTEGER, ph INTEGER, hk BLOB, rk BLOB, tph IN
   thk BLOB, trk BLOB, PRIMARY KEY(iid, ph, hk, rk, thk, trk)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS streams(sid INTEGER PRIMARY KEY, tname TEXT, arn TEXT UNIQUE,
   meta TEXT);
-CREATE TABLE IF NOT EXISTS records(seq INTEGER PRIMARY KEY AUTOINCREMENT, sid INTEGER,
+CREATE TABLE IF NOT EXISTS records(seq INTEGER PRIMARY KEY, sid INTEGER,
   ts REAL, rec TEXT);
 CREATE INDEX IF NOT EXISTS records_by_stream ON records(sid, seq);
 CREATE TABLE IF NOT EXISTS ttl(tid INTEGER, exp INTEGER, ph INTEGER, hk BLOB, rk BLOB,
@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS ttl(tid INTEGER, exp INTEGER, ph INTEGER, hk BLOB, rk
 CREATE TABLE IF NOT EXISTS tokens(token TEXT PRIMARY KEY, digest TEXT, ts REAL, answer TEXT);
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER);
 """
+
+
+SEQ_ID = "~sequence"
 
 
 def partition_hash(hk: bytes) -> int:
@@ -166,10 +169,10 @@ class Store:
         }
         self._dirty_stats: set[str] = set()
         self._in_tx = False
-        # AUTOINCREMENT keeps the highest sequence number ever used, even once trimmed
-        row = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
+        # the highest sequence number ever used lives with the counters (their page is
+        # written by every write anyway), so numbers keep growing once records are trimmed
         top = self.db.execute("SELECT max(seq) FROM records").fetchone()
-        self.last_seq = max(row[0] if row else 0, top[0] or 0)
+        self.last_seq = max(self.stats.pop(SEQ_ID, [0, 0])[0], top[0] or 0)
 
     def close(self) -> None:
         self.db.close()
@@ -188,9 +191,14 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            rows: list[Any] = []
             for sid in self._dirty_stats:
-                c, b = self.stats[sid]
-                self.db.execute("INSERT OR REPLACE INTO stats VALUES (?, ?, ?)", (sid, c, b))
+                rows += [sid, *self.stats[sid]]
+            if self.last_seq != saved_seq:
+                rows += [SEQ_ID, self.last_seq, 0]
+            if rows:  # one statement: each execute costs more than the row
+                marks = ", ".join(["(?, ?, ?)"] * (len(rows) // 3))
+                self.db.execute(f"INSERT OR REPLACE INTO stats VALUES {marks}", rows)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
