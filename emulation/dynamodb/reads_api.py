@@ -271,38 +271,45 @@ def _prefix_end(prefix: bytes) -> bytes | None:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _rows(engine: Engine, tgt: _Target, where: str, args: list[Any], order: str) -> Iterator[str]:
+def _rows(
+    engine: Engine, tgt: _Target, where: str, args: list[Any], order: str
+) -> Iterator[tuple[str, int]]:
+    """(item JSON, item size) in the read's order, fetched as the page consumes them."""
     t = tgt.t
     if tgt.ix is None:
-        sql = f"SELECT item FROM items WHERE tid = ?{where} ORDER BY {order}"
-        for (text,) in engine.store.db.execute(sql, [t.tid, *args]):
-            yield text
+        sql = f"SELECT item, size FROM items WHERE tid = ?{where} ORDER BY {order}"
+        yield from engine.store.db.execute(sql, [t.tid, *args])
         return
     sql = (
-        "SELECT it.item FROM idx i JOIN items it ON it.tid = ? AND it.ph = i.tph AND "
+        "SELECT it.item, it.size FROM idx i JOIN items it ON it.tid = ? AND it.ph = i.tph AND "
         f"it.hk = i.thk AND it.rk = i.trk WHERE i.iid = ?{where} ORDER BY {order}"
     )
-    for (text,) in engine.store.db.execute(sql, [t.tid, tgt.ix.iid, *args]):
-        yield text
+    yield from engine.store.db.execute(sql, [t.tid, tgt.ix.iid, *args])
 
 
 def _page(
-    engine: Engine, req: dict[str, Any], tgt: _Target, rows: Iterator[str], select: str,
-    projection: list[Path] | None, filt: Node | None,
-) -> dict[str, Any]:  # fmt: skip
+    engine: Engine, req: dict[str, Any], tgt: _Target, rows: Iterator[tuple[str, int]],
+    select: str, projection: list[Path] | None, filt: Node | None,
+) -> dict[str, Any] | bytes:  # fmt: skip
     limit = _limit(req)
+    cap_mode = req.get("ReturnConsumedCapacity") or "NONE"
+    whole = select != "COUNT" and projection is None and filt is None and (
+        tgt.ix is None or tgt.ix.projection == "ALL"
+    )
+    if whole and cap_mode == "NONE":
+        return _whole_items(tgt, rows, limit)
     items: list[dict[str, Any]] = []
     scanned = 0
     size = 0
     last: dict[str, Any] | None = None
     more = False
-    for text in rows:
+    for text, item_size in rows:
         if (limit is not None and scanned >= limit) or size >= PAGE_BYTES:
             more = True
             break
         item = json.loads(text)
         scanned += 1
-        size += V.item_size(item)
+        size += item_size
         last = item
         visible = tgt.visible(item)
         if filt is not None and not condition(visible, filt):
@@ -328,7 +335,30 @@ def _page(
     return out
 
 
-def query(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
+def _whole_items(tgt: _Target, rows: Iterator[tuple[str, int]], limit: int | None) -> bytes:
+    """The common page: whole items, no filter: the stored JSON goes out as it is."""
+    texts: list[str] = []
+    size = 0
+    more = False
+    for text, item_size in rows:
+        if (limit is not None and len(texts) >= limit) or size >= PAGE_BYTES:
+            more = True
+            break
+        texts.append(text)
+        size += item_size
+    else:
+        more = limit is not None and len(texts) >= limit and len(texts) > 0
+    n = len(texts)
+    parts = ['{"Items":[', ",".join(texts), f'],"Count":{n},"ScannedCount":{n}']
+    if more and texts:
+        last = json.loads(texts[-1])
+        lek = {k: last[k] for k in tgt.key_names}
+        parts += [',"LastEvaluatedKey":', json.dumps(lek, separators=(",", ":"))]
+    parts.append("}")
+    return "".join(parts).encode()
+
+
+def query(engine: Engine, req: dict[str, Any]) -> dict[str, Any] | bytes:
     tgt = _target(engine, req)
     parsed = parse(req, projection=True, key_condition=True, filter_=True)
     hash_value, range_cond = _key_condition(tgt, parsed.key_condition)
@@ -386,7 +416,7 @@ def _filter_keys(node: Node, tgt: _Target) -> list[str]:
     return found
 
 
-def scan(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
+def scan(engine: Engine, req: dict[str, Any]) -> dict[str, Any] | bytes:
     tgt = _target(engine, req)
     parsed = parse(req, projection=True, filter_=True)
     select = _select(req, tgt, parsed.projection)
