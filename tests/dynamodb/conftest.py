@@ -164,3 +164,19 @@ def make_table(ddb: Any) -> Iterator[MakeTable]:
 def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str]:
     err = excinfo.value.response["Error"]
     return err["Code"], err["Message"]
+
+
+def wait_active(ddb: Any, name: str, timeout: float = 900.0) -> None:
+    """Until the table and its indexes are ACTIVE (at once locally; minutes on AWS after
+    an UpdateTable), so the next step of a test is valid on both."""
+    deadline = time.monotonic() + timeout
+    while True:
+        t = ddb.describe_table(TableName=name)["Table"]
+        statuses = [t["TableStatus"]] + [
+            g.get("IndexStatus", "ACTIVE") for g in t.get("GlobalSecondaryIndexes", [])
+        ]
+        if all(s == "ACTIVE" for s in statuses):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"table {name} not ACTIVE after {timeout}s: {statuses}")
+        time.sleep(5)

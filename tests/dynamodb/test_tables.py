@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.dynamodb.conftest import MakeTable, error_of
+from tests.dynamodb.conftest import MakeTable, error_of, wait_active
 
 pytestmark = pytest.mark.aws
 
@@ -170,11 +170,12 @@ def test_update_table_adds_gsi_with_backfill_and_removes_it(
     ddb.update_table(TableName=name, AttributeDefinitions=[{"AttributeName": "g",
                                                             "AttributeType": "S"}],
                      GlobalSecondaryIndexUpdates=[{"Create": GSI}])  # fmt: skip
-    ddb.get_waiter("table_exists").wait(TableName=name)
+    wait_active(ddb, name)
     got = ddb.query(TableName=name, IndexName="byG", KeyConditionExpression="g = :g",
                     ExpressionAttributeValues={":g": {"S": "even"}})  # fmt: skip
     assert sorted(i["pk"]["S"] for i in got["Items"]) == ["0", "2", "4"]
     ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "byG"}}])
+    wait_active(ddb, name)
     t = ddb.describe_table(TableName=name)["Table"]
     assert "GlobalSecondaryIndexes" not in t
     with pytest.raises(ClientError):
@@ -190,6 +191,7 @@ def test_update_table_stream_billing_and_deletion_protection(
         TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
     )["TableDescription"]
     assert t["StreamSpecification"]["StreamViewType"] == "KEYS_ONLY"
+    wait_active(ddb, name)
     with pytest.raises(ClientError) as exc:
         ddb.update_table(
             TableName=name,
@@ -204,6 +206,7 @@ def test_update_table_stream_billing_and_deletion_protection(
     t = ddb.describe_table(TableName=name)["Table"]
     assert t["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
     ddb.update_table(TableName=name, DeletionProtectionEnabled=True)
+    wait_active(ddb, name)
     with pytest.raises(ClientError) as exc:
         ddb.delete_table(TableName=name)
     assert error_of(exc)[0] == "ValidationException"
