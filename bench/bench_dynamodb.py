@@ -6,6 +6,7 @@ thread, the way a service or test talks to DynamoDB) does the same work against 
     two GSIs and a NEW_AND_OLD_IMAGES stream;
   * GetItem p50, PutItem p50 (``--ops`` calls each, keys spread over the table);
   * GSI query p50: equality on the GSI hash key, ~10 items back, at ``--items`` items;
+  * ListTables(Limit=1) p50: the floor, what boto3 and HTTP alone cost on this machine;
 and, for our engine only (moto keeps nothing on disk): start time and RSS of a process
 opening a data dir that already holds ``--start-items`` items (1M by default; the data
 dir is built in-process through the engine's own write path and kept in
@@ -167,7 +168,9 @@ def measure(url: str, items: int, ops: int) -> dict[str, float]:
         ),
         ops,
     )
-    return {"batch_write": write_rate, "get": get, "put": put, "gsi_query": query}
+    floor = p50_ms(lambda i: c.list_tables(Limit=1), ops)
+    return {"batch_write": write_rate, "get": get, "put": put, "gsi_query": query,
+            "floor": floor}  # fmt: skip
 
 
 def build_big(data_dir: Path, n: int) -> None:
@@ -263,6 +266,7 @@ def main() -> None:
         ratio = (ours[key] / m if higher else m / ours[key]) if moto else float("nan")
         print(f"{label:28}{ours[key]:12.2f}{m:12.2f}{ratio:8.1f}x{target:>10}")
     print("ratio: how many times better ours is (moto/ours for latencies, ours/moto for rates)")
+    print("floor: a request with almost no server work: boto3 + HTTP on this machine")
     if args.start_items:
         big = measure_start(args.cache_dir, args.start_items, args.ops)
         print(
