@@ -188,17 +188,26 @@ def _token_answer(engine: Engine, token: Any, req: dict[str, Any]) -> tuple[str,
     return digest, json.loads(row[1])
 
 
+def _check_count(actions: Any) -> None:
+    if not isinstance(actions, list):
+        raise missing("transactItems")
+    if not actions:
+        raise constraint(
+            "[]", "transactItems", "Member must have length greater than or equal to 1"
+        )
+    if len(actions) > MAX_TRANSACT:
+        raise constraint(
+            f"[{len(actions)} items]",
+            "transactItems",
+            f"Member must have length less than or equal to {MAX_TRANSACT}",
+        )
+
+
 def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     actions = req.get("TransactItems")
     if actions is None:
         raise missing("transactItems")
-    if not actions or len(actions) > MAX_TRANSACT:
-        raise constraint(
-            "[...]",
-            "transactItems",
-            "Member must have length less than or equal "
-            "to 100, Member must have length greater than or equal to 1",
-        )
+    _check_count(actions)
     if len(json.dumps(actions)) > MAX_TRANSACT_BYTES:
         raise validation("Transaction request size exceeds the maximum allowed size of 4 MB")
     plans = [_prepare(engine, a) for a in actions]
@@ -269,13 +278,7 @@ def transact_get_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     actions = req.get("TransactItems")
     if actions is None:
         raise missing("transactItems")
-    if not actions or len(actions) > MAX_TRANSACT:
-        raise constraint(
-            "[...]",
-            "transactItems",
-            "Member must have length less than or equal "
-            "to 100, Member must have length greater than or equal to 1",
-        )
+    _check_count(actions)
     plans = []
     seen = set()
     for a in actions:

@@ -293,8 +293,11 @@ def _page(
 ) -> dict[str, Any] | bytes:  # fmt: skip
     limit = _limit(req)
     cap_mode = req.get("ReturnConsumedCapacity") or "NONE"
-    whole = select != "COUNT" and projection is None and filt is None and (
-        tgt.ix is None or tgt.ix.projection == "ALL"
+    whole = (
+        select != "COUNT"
+        and projection is None
+        and filt is None
+        and (tgt.ix is None or tgt.ix.projection == "ALL")
     )
     if whole and cap_mode == "NONE":
         return _whole_items(tgt, rows, limit)

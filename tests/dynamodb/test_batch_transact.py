@@ -139,3 +139,12 @@ def test_transact_get(ddb: Any, table: str) -> None:
     ])  # fmt: skip
     assert out["Responses"][0]["Item"]["v"] == {"S": "x"}
     assert out["Responses"][1] == {}
+
+
+def test_transaction_of_more_than_100_actions_is_refused(ddb: Any, table: str) -> None:
+    items = [{"Put": {"TableName": table, "Item": {"pk": {"S": str(i)}}}} for i in range(101)]
+    with pytest.raises(ClientError) as exc:
+        ddb.transact_write_items(TransactItems=items)
+    code, message = error_of(exc)
+    assert code == "ValidationException"
+    assert "Member must have length less than or equal to 100" in message
