@@ -16,10 +16,15 @@ from emulation.dynamodb import values as V
 from emulation.dynamodb.errors import DynamoError
 from tests.dynamodb.conftest import EngineProcess
 
-numbers = st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
-    lambda d: d.is_zero() or -130 <= d.adjusted() <= 125
-).map(lambda d: d if len(d.normalize(decimal.Context(prec=200)).as_tuple().digits) <= 38
-      else d.quantize(decimal.Decimal(1)))  # fmt: skip
+# sign, up to 38 significant digits, an exponent around DynamoDB's range (some outside it)
+numbers = st.builds(
+    lambda negative, digits, exponent: decimal.Decimal(
+        f"{'-' if negative else ''}{digits}E{exponent}"
+    ),
+    st.booleans(),
+    st.integers(0, 10**38 - 1),
+    st.integers(-170, 130),
+)
 
 
 @given(numbers, numbers)
