@@ -23,6 +23,7 @@ from emulation.dynamodb.storage import TableInfo
 
 MAX_BATCH_WRITE = 25
 MAX_BATCH_GET = 100
+MAX_BATCH_GET_BYTES = 16 * 1024 * 1024
 MAX_TRANSACT = 100
 MAX_TRANSACT_BYTES = 4 * 1024 * 1024
 TOKEN_TTL_S = 600
@@ -62,15 +63,23 @@ def batch_get_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 raise validation(_DUPLICATES)
             seen.add(ident)
             checked.append(key)
-        plans.append((t, checked, parsed.projection))
+        plans.append((t, checked, parsed.projection, spec))
     out: dict[str, list[Any]] = {}
-    for t, keys, projection in plans:
+    unprocessed: dict[str, Any] = {}
+    size = 0
+    for t, keys, projection, spec in plans:
         found = out.setdefault(t.name, [])
-        for key in keys:
-            item = load(engine, t, t.locate(key))
-            if item is not None:
-                found.append(project(item, projection) if projection is not None else item)
-    return {"Responses": out, "UnprocessedKeys": {}}
+        for n, key in enumerate(keys):
+            if size > MAX_BATCH_GET_BYTES:  # DynamoDB stops at 16 MB and hands back the rest
+                rest = {k: v for k, v in spec.items() if k != "Keys"}
+                left = unprocessed.setdefault(t.name, {**rest, "Keys": []})
+                left["Keys"] += keys[n:]
+                break
+            row = engine.load(t, t.locate(key))
+            if row is not None:
+                size += row[1]
+                found.append(project(row[0], projection) if projection is not None else row[0])
+    return {"Responses": out, "UnprocessedKeys": unprocessed}
 
 
 def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:

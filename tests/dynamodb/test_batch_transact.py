@@ -148,3 +148,21 @@ def test_transaction_of_more_than_100_actions_is_refused(ddb: Any, table: str) -
     code, message = error_of(exc)
     assert code == "ValidationException"
     assert "Member must have length less than or equal to 100" in message
+
+
+def test_batch_get_beyond_16_mb_hands_back_unprocessed_keys(ddb: Any, table: str) -> None:
+    blob = "x" * 380_000
+    keys = [{"pk": {"S": f"big{i}"}} for i in range(50)]  # 19 MB
+    for i in range(0, 50, 5):
+        ddb.batch_write_item(RequestItems={table: [put(table, f"big{j}", v={"S": blob})
+                                                   for j in range(i, i + 5)]})  # fmt: skip
+    got: list[str] = []
+    request: dict[str, Any] = {table: {"Keys": keys}}
+    rounds = 0
+    while request:
+        out = ddb.batch_get_item(RequestItems=request)
+        got += [i["pk"]["S"] for i in out["Responses"].get(table, [])]
+        request = out["UnprocessedKeys"]
+        rounds += 1
+    assert sorted(got) == sorted(k["pk"]["S"] for k in keys)
+    assert rounds >= 2
