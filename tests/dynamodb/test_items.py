@@ -384,3 +384,67 @@ def test_resource_api_round_trip(resource: Any, table: str) -> None:
     t.put_item(Item={"pk": "r", "sk": 1, "price": Decimal("9.99"), "tags": {"a", "b"}})
     got = t.get_item(Key={"pk": "r", "sk": 1})["Item"]
     assert got == {"pk": "r", "sk": Decimal(1), "price": Decimal("9.99"), "tags": {"a", "b"}}
+
+
+def nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"S": "leaf"}
+    for _ in range(depth):
+        value = {"M": {"a": value}}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"Item": {**key(), "deep": nested(33)}}, "Nesting Levels have exceeded supported limits"),
+        (
+            {
+                "Item": key(),
+                "ConditionExpression": "a = :v OR " * 410 + "a = :v",
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; "
+            "expression size: 4106",
+        ),
+        (
+            {"Item": {**key(), "ns": {"NS": ["1", "1.0"]}}},
+            "One or more parameter values were invalid: Input collection [1, 1.0] contains "
+            "duplicates.",
+        ),
+        (
+            {
+                "Item": key(),
+                "ConditionExpression": "a IN (" + ", ".join([":v"] * 101) + ")",
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            "Invalid ConditionExpression: The IN operator is provided with too many operands; "
+            "number of operands: 101",
+        ),
+        (
+            {"Item": key(), "Expected": {"a": {"Exists": True}}},
+            "One or more parameter values were invalid: Exists is set to TRUE for attribute (a), "
+            "Value must also be set",
+        ),
+    ],
+)
+def test_limits_and_legacy_validation(
+    ddb: Any, table: str, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ClientError) as exc:
+        ddb.put_item(TableName=table, **kwargs)
+    assert error_of(exc) == ("ValidationException", message)
+
+
+def test_projection_overlap_and_attributes_to_get_mixing(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        ddb.get_item(TableName=table, Key=key(), ProjectionExpression="a, a.b")
+    assert error_of(exc)[1].startswith("Invalid ProjectionExpression: Two document paths overlap")
+    with pytest.raises(ClientError) as exc:
+        ddb.get_item(TableName=table, Key=key(), ProjectionExpression="a", AttributesToGet=["a"])
+    assert error_of(exc) == (
+        "ValidationException",
+        "Can not use both expression and "
+        "non-expression parameters in the same request: Non-expression "
+        "parameters: {AttributesToGet} Expression parameters: "
+        "{ProjectionExpression}",
+    )
