@@ -25,21 +25,23 @@ def sweep(engine: Engine, now: float | None = None) -> int:
     for t in list(store.tables.values()):
         if t.ttl_attr is None:
             continue
+        rows = store.db.execute(
+            "SELECT exp, ph, hk, rk FROM ttl WHERE tid = ? AND exp >= ? AND exp < ? "
+            "ORDER BY exp LIMIT ?", (t.tid, now_s - FIVE_YEARS_S, now_s, BATCH),
+        ).fetchall()  # fmt: skip
+        if not rows:
+            continue  # the common case: no transaction at all
         with store.tx():
-            rows = store.db.execute(
-                "SELECT exp, ph, hk, rk FROM ttl WHERE tid = ? AND exp >= ? AND exp < ? "
-                "ORDER BY exp LIMIT ?", (t.tid, now_s - FIVE_YEARS_S, now_s, BATCH),
-            ).fetchall()  # fmt: skip
-            for _exp, ph, hk, rk in rows:
+            for exp_row, ph, hk, rk in rows:
                 loc = (ph, hk, rk)
                 row = engine.load(t, loc)
                 if row is None:
-                    store.db.execute("DELETE FROM ttl WHERE tid = ? AND ph = ? AND hk = ? AND "
-                                     "rk = ?", (t.tid, ph, hk, rk))  # fmt: skip
+                    store.db.execute("DELETE FROM ttl WHERE tid = ? AND exp = ? AND ph = ? AND "
+                                     "hk = ? AND rk = ?", (t.tid, exp_row, ph, hk, rk))  # fmt: skip
                     continue
                 exp = ttl_of(row[0], t.ttl_attr)
                 if exp is None or exp >= now_s:
-                    continue
+                    continue  # renewed since: its ttl row moved with the write
                 engine.change(t, loc, row, None, identity=TTL_IDENTITY)
                 deleted += 1
     return deleted
