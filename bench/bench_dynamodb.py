@@ -173,6 +173,51 @@ def measure(url: str, items: int, ops: int) -> dict[str, float]:
             "floor": floor}  # fmt: skip
 
 
+def measure_in_process(items: int, ops: int) -> dict[str, float]:
+    """The engine's own time per request (JSON in, JSON out, SQLite), without HTTP or boto3:
+    what the server adds to the client's floor."""
+    from emulation.dynamodb import api
+    from emulation.dynamodb.engine import Engine
+
+    def call(op: str, body: dict[str, Any]) -> None:
+        status, out = api.handle(engine, f"DynamoDB_20120810.{op}", json.dumps(body).encode())
+        assert status == 200, out
+
+    def timed(op: str, bodies: list[dict[str, Any]]) -> float:
+        encoded = [json.dumps(b).encode() for b in bodies]
+        samples = []
+        for raw in encoded:
+            t = time.perf_counter()
+            api.handle(engine, f"DynamoDB_20120810.{op}", raw)
+            samples.append(time.perf_counter() - t)
+        return statistics.median(samples) * 1000
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(Path(tmp))
+        call("CreateTable", create_args())
+        batches = [{"RequestItems": {TABLE: [{"PutRequest": {"Item": item(i, items)}}
+                                             for i in range(s, min(items, s + 25))]}}
+                   for s in range(0, items, 25)]  # fmt: skip
+        t = time.perf_counter()
+        for b in batches:
+            call("BatchWriteItem", b)
+        rate = items / (time.perf_counter() - t)
+        step = max(1, items // ops)
+        groups = max(1, items // 10)
+        get = timed("GetItem", [{"TableName": TABLE, "Key": {
+            "pk": {"S": f"user#{(i * step) % items:08d}"}, "sk": {"S": "profile"}}}
+            for i in range(ops)])  # fmt: skip
+        put = timed("PutItem", [{"TableName": TABLE, "Item": item(items + i, items)}
+                                for i in range(ops)])  # fmt: skip
+        query = timed("Query", [{"TableName": TABLE, "IndexName": "g1Index",
+                                 "KeyConditionExpression": "g1 = :g",
+                                 "ExpressionAttributeValues": {
+                                     ":g": {"S": f"group#{(i * 7919) % groups}"}}}
+                                for i in range(ops)])  # fmt: skip
+        engine.close()
+    return {"batch_write": rate, "get": get, "put": put, "gsi_query": query}
+
+
 def build_big(data_dir: Path, n: int) -> None:
     """``n`` items through the engine's own write path, in-process (no HTTP)."""
     from emulation.dynamodb import api
@@ -268,6 +313,12 @@ def main() -> None:
         print(f"{label:28}{ours[key]:12.2f}{m:12.2f}{ratio:8.1f}x{target:>10}")
     print("ratio: how many times better ours is (moto/ours for latencies, ours/moto for rates)")
     print("floor: a request with almost no server work: boto3 + HTTP on this machine")
+    inner = measure_in_process(args.items, args.ops)
+    print(
+        f"\nours in-process (no HTTP, no boto3): BatchWriteItem {inner['batch_write']:.0f} "
+        f"items/s, GetItem p50 {inner['get']:.3f} ms, PutItem p50 {inner['put']:.3f} ms, "
+        f"GSI query p50 {inner['gsi_query']:.3f} ms"
+    )
     if args.start_items:
         big = measure_start(args.cache_dir, args.start_items, args.ops)
         print(
