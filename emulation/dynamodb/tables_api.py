@@ -135,7 +135,7 @@ def create_table(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         desc["_tags"] = {t["Key"]: t["Value"] for t in req.get("Tags") or []}
         t = TableInfo(name, engine.store.next_id("table"), desc)
         spec = req.get("StreamSpecification")
-        if spec:
+        if spec and spec.get("StreamEnabled") is not False:  # disabled at creation: no stream
             _set_stream(engine, t, spec)
         engine.store.save_table(t)
     return {"TableDescription": describe(engine, t)}

@@ -262,3 +262,10 @@ def test_delete_table(ddb: Any, make_table: MakeTable) -> None:
     with pytest.raises(ClientError) as exc:
         ddb.delete_table(TableName=name)
     assert error_of(exc)[0] == "ResourceNotFoundException"
+
+
+def test_create_table_with_stream_disabled(ddb: Any, make_table: MakeTable) -> None:
+    name = make_table(StreamSpecification={"StreamEnabled": False})
+    t = ddb.describe_table(TableName=name)["Table"]
+    assert "LatestStreamArn" not in t
+    assert t.get("StreamSpecification", {"StreamEnabled": False})["StreamEnabled"] is False
