@@ -165,8 +165,12 @@ def _set_stream(engine: Engine, t: TableInfo, spec: dict[str, Any]) -> None:
         t.desc["LatestStreamArn"] = arn
         t.desc["_sid"] = sid
     else:
+        if spec.get("StreamViewType") is not None:
+            raise invalid_params(
+                "If stream is being disabled, then UpdateViewType must not be specified"
+            )
         if not current:
-            raise validation(f"Table already has no stream enabled: TableName: {t.name}")
+            raise validation(f"Table has no stream to disable: TableName: {t.name}")
         streams_api.disable_stream(engine, t.desc["_sid"])
         t.desc["StreamSpecification"] = {"StreamEnabled": False}
         t.desc["_sid"] = None

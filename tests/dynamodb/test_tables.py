@@ -269,3 +269,13 @@ def test_create_table_with_stream_disabled(ddb: Any, make_table: MakeTable) -> N
     t = ddb.describe_table(TableName=name)["Table"]
     assert "LatestStreamArn" not in t
     assert t.get("StreamSpecification", {"StreamEnabled": False})["StreamEnabled"] is False
+
+
+def test_disabling_a_stream_that_is_not_there(ddb: Any, make_table: MakeTable) -> None:
+    name = make_table()
+    with pytest.raises(ClientError) as exc:
+        ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    assert error_of(exc) == (
+        "ValidationException",
+        f"Table has no stream to disable: TableName: {name}",
+    )
