@@ -277,7 +277,9 @@ def placeholders(req: dict[str, Any], has_expression: bool) -> Placeholders:
                 if err.message.startswith("One or more parameter values were invalid: "):
                     raise validation(
                         "ExpressionAttributeValues contains invalid value: "
-                        + err.message.removeprefix("One or more parameter values were invalid: ")
+                        + err.message.removeprefix(
+                            "One or more parameter values were invalid: "
+                        ).rstrip(".")
                         + f" for key {k}"
                     ) from None
                 raise
