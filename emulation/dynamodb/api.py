@@ -21,7 +21,7 @@ from emulation.dynamodb import (
     tables_api,
 )
 from emulation.dynamodb.engine import Engine
-from emulation.dynamodb.errors import DynamoError
+from emulation.dynamodb.errors import DynamoError, envelope
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Engine, dict[str, Any]], "dict[str, Any] | bytes"]
@@ -69,6 +69,8 @@ STREAMS: dict[str, Handler] = {
     "GetShardIterator": streams_api.get_shard_iterator,
     "GetRecords": streams_api.get_records,
 }
+# the single-item writes report a bad AttributeValue inside the validator's envelope
+ENVELOPED = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 SERVICES = {"DynamoDB_20120810": DYNAMODB, "DynamoDBStreams_20120810": STREAMS}
 
 
@@ -97,7 +99,11 @@ def handle(engine: Engine, target: str, body: bytes) -> tuple[int, bytes]:
     if not isinstance(req, dict):
         return _coral("SerializationException", "Start of structure or map expected")
     try:
-        out = ops[operation](engine, req)
+        if operation in ENVELOPED:
+            with envelope():
+                out = ops[operation](engine, req)
+        else:
+            out = ops[operation](engine, req)
     except DynamoError as err:
         return _error(err)
     except (AttributeError, TypeError, KeyError, IndexError) as err:

@@ -271,18 +271,7 @@ def placeholders(req: dict[str, Any], has_expression: bool) -> Placeholders:
             if not k.startswith(":") or len(k) < 2:
                 raise validation(f'ExpressionAttributeValues contains invalid key: Syntax error; '
                                  f'key: "{k}"')  # fmt: skip
-            try:
-                checked[k] = V.check_value(v)
-            except DynamoError as err:
-                if err.message.startswith("One or more parameter values were invalid: "):
-                    raise validation(
-                        "ExpressionAttributeValues contains invalid value: "
-                        + err.message.removeprefix(
-                            "One or more parameter values were invalid: "
-                        ).rstrip(".")
-                        + f" for key {k}"
-                    ) from None
-                raise
+            checked[k] = V.check_value(v)
     return Placeholders(dict(names or {}), checked)
 
 

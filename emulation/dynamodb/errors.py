@@ -7,6 +7,8 @@ Anything else that escapes a handler is a bug and answers 500 ``InternalServerEr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 PREFIX = "com.amazonaws.dynamodb.v20120810#"
@@ -24,6 +26,7 @@ class DynamoError(Exception):
         self.message = message
         self.status = status
         self.extra = extra or {}
+        self.value_layer = False  # raised while checking an AttributeValue (see ``envelope``)
 
     def body(self) -> dict[str, Any]:
         # DynamoDB's request validator answers under its own namespace
@@ -31,6 +34,27 @@ class DynamoError(Exception):
         out: dict[str, Any] = {"__type": prefix + self.type, "message": self.message}
         out.update(self.extra)
         return out
+
+
+def value_error(message: str) -> DynamoError:
+    """A bad AttributeValue. PutItem, UpdateItem and DeleteItem report these inside the
+    ``1 validation error detected: `` envelope, other operations bare (``envelope``)."""
+    err = DynamoError("ValidationException", message)
+    err.value_layer = True
+    return err
+
+
+@contextmanager
+def envelope() -> Iterator[None]:
+    """Report bad values as the single-item writes do: inside the validator's envelope."""
+    try:
+        yield
+    except DynamoError as err:
+        if err.value_layer:
+            err.message = "1 validation error detected: " + err.message
+            err.args = (err.message,)
+            err.value_layer = False
+        raise
 
 
 def validation(message: str) -> DynamoError:

@@ -13,7 +13,7 @@ import binascii
 import decimal
 from typing import Any
 
-from emulation.dynamodb.errors import DynamoError, invalid_params, validation
+from emulation.dynamodb.errors import DynamoError, value_error
 
 Value = dict[str, Any]
 Item = dict[str, Value]
@@ -38,23 +38,23 @@ def parse_number(text: Any) -> decimal.Decimal:
     try:
         value = _WIDE.create_decimal(text.strip() if text.strip() == text else "x")
     except decimal.InvalidOperation:
-        raise validation(f"The parameter cannot be converted to a numeric value: {text}") from None
+        raise value_error(f"The parameter cannot be converted to a numeric value: {text}") from None
     if not value.is_finite():
-        raise validation(f"The parameter cannot be converted to a numeric value: {text}")
+        raise value_error(f"The parameter cannot be converted to a numeric value: {text}")
     if value.is_zero():
         return decimal.Decimal(0)
     value = value.normalize(_WIDE)
     digits = len(value.as_tuple().digits)
     if digits > 38:
-        raise validation("Attempting to store more than 38 significant digits in a Number")
+        raise value_error("Attempting to store more than 38 significant digits in a Number")
     exponent = value.adjusted()
     if exponent > 125:
-        raise validation(
+        raise value_error(
             "Number overflow. Attempting to store a number with magnitude larger than "
             "supported range"
         )
     if exponent < -130:
-        raise validation(
+        raise value_error(
             "Number underflow. Attempting to store a number with magnitude smaller than "
             "supported range"
         )
@@ -81,16 +81,16 @@ def check_arithmetic(value: decimal.Decimal) -> decimal.Decimal:
 def check_value(av: Any, depth: int = 1) -> Value:
     """Validate one AttributeValue; return it with numbers normalised."""
     if not isinstance(av, dict) or not av:
-        raise validation(
+        raise value_error(
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
         )
     if len(av) > 1:
-        raise validation(
+        raise value_error(
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one "
             "of the supported datatypes"
         )
     if depth > MAX_DEPTH:
-        raise validation("Nesting Levels have exceeded supported limits")
+        raise DynamoError("ValidationException", "Nesting Levels have exceeded supported limits")
     ((kind, raw),) = av.items()
     if kind == "S":
         if not isinstance(raw, str):
@@ -109,13 +109,18 @@ def check_value(av: Any, depth: int = 1) -> Value:
         return av
     if kind == "NULL":
         if raw is not True:
-            raise invalid_params("Null attribute value types must have the value of true")
+            raise value_error(
+                "One or more parameter values were invalid: Null attribute value types must have "
+                "the value of true"
+            )
         return av
     if kind in _SET_ELEMENT:
         if not isinstance(raw, list):
             raise DynamoError("SerializationException", f"Unexpected value type for {kind}")
         if not raw:
-            raise invalid_params(f"An {_SET_NAME[kind]}  may not be empty")
+            if kind == "BS":
+                raise value_error(INVALID + "Binary sets should not be empty")
+            raise value_error(INVALID + f"An {_SET_NAME[kind]}  may not be empty")
         if kind == "NS":
             out = [normalise_number(x) for x in raw]
         else:
@@ -126,7 +131,7 @@ def check_value(av: Any, depth: int = 1) -> Value:
                     check_binary(x)
             out = list(raw)
         if len(set(out)) != len(out):
-            raise invalid_params(f"Input collection {_show_list(raw)} contains duplicates.")
+            raise value_error(INVALID + _duplicates(kind, out))
         return {kind: out}
     if kind == "M":
         if not isinstance(raw, dict):
@@ -141,8 +146,30 @@ def check_value(av: Any, depth: int = 1) -> Value:
     )
 
 
-def _show_list(raw: list[Any]) -> str:
-    return "[" + ", ".join(str(x) for x in raw) + "]"
+INVALID = "One or more parameter values were invalid: "
+
+
+def _duplicates(kind: str, members: list[str]) -> str:
+    """DynamoDB's text: the members in byte order up to the first repeat, the repeat,
+    then the rest as sent; number sets are not listed."""
+    if kind == "NS":
+        return "Input collection contains duplicates."
+    seen: set[str] = set()
+    first = len(members)
+    for i, m in enumerate(members):
+        if m in seen:
+            first = i
+            break
+        seen.add(m)
+    order = (lambda m: base64.b64decode(m)) if kind == "BS" else (lambda m: m.encode())
+    shown = sorted(members[:first], key=order) + members[first:]
+    if kind == "BS":
+        return (
+            "Input collection ["
+            + ",".join(f'"{m}"' for m in shown)
+            + "]of type BS contains duplicates."
+        )
+    return "Input collection [" + ", ".join(f'"{m}"' for m in shown) + "] contains duplicates."
 
 
 def check_binary(raw: Any) -> bytes:
@@ -162,12 +189,12 @@ def check_item(item: Any, where: str = "Item") -> Item:
     out: Item = {}
     for name, av in item.items():
         if not isinstance(name, str) or not name:
-            raise validation(
+            raise value_error(
                 "One or more parameter values were invalid: An AttributeValue may not contain an "
                 "empty string"
             )
         if len(name.encode()) > 65535:
-            raise validation("Attribute name is too large, must be less than 65536 bytes")
+            raise value_error("Attribute name is too large, must be less than 65536 bytes")
         out[name] = check_value(av)
     return out
 

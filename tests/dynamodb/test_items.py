@@ -312,20 +312,39 @@ def test_syntax_error_names_the_token(ddb: Any, table: str) -> None:
         ),
         (
             {"pk": {"S": "a"}, "sk": {"N": "1"}, "s": {"SS": []}},
+            "1 validation error detected: "
             "One or more parameter values were invalid: An string set  may not be empty",
         ),
         (
             {"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "1" * 39}},
+            "1 validation error detected: "
             "Attempting to store more than 38 significant digits in a Number",
         ),
         (
             {"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "1e126"}},
+            "1 validation error detected: "
             "Number overflow. Attempting "
             "to store a number with magnitude larger than supported range",
         ),
         (
             {"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "abc"}},
+            "1 validation error detected: "
             "The parameter cannot be converted to a numeric value: abc",
+        ),
+        (
+            {"pk": {"S": "a"}, "sk": {"N": "1"}, "s": {"SS": ["b", "a", "b"]}},
+            "1 validation error detected: One or more parameter values were invalid: "
+            'Input collection ["a", "b", "b"] contains duplicates.',
+        ),
+        (
+            {"pk": {"S": "a"}, "sk": {"N": "1"}, "s": {"BS": [b"\xff", b"\x00", b"\x00"]}},
+            "1 validation error detected: One or more parameter values were invalid: Input "
+            'collection ["AA==","/w==","AA=="]of type BS contains duplicates.',
+        ),
+        (
+            {"pk": {"S": "a"}, "sk": {"N": "1"}, "s": {"BS": []}},
+            "1 validation error detected: "
+            "One or more parameter values were invalid: Binary sets should not be empty",
         ),
         (
             {"pk": {"S": "a"}, "sk": {"N": "1"}, "big": {"S": "x" * 400 * 1024}},
@@ -408,8 +427,8 @@ def nested(depth: int) -> dict[str, Any]:
         ),
         (
             {"Item": {**key(), "ns": {"NS": ["1", "1.0"]}}},
-            "One or more parameter values were invalid: Input collection [1, 1.0] contains "
-            "duplicates.",
+            "1 validation error detected: One or more parameter values were invalid: Input "
+            "collection contains duplicates.",
         ),
         (
             {
