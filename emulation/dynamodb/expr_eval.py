@@ -65,9 +65,25 @@ def operand(item: dict[str, Any], node: Node) -> Any:
 # --- conditions ---------------------------------------------------------------------------
 
 
+def _distinct(first: Node, rest: list[Node], op: str, kind: str) -> None:
+    if first[0] == "path" and any(r == first for r in rest):
+        raise validation(
+            f"Invalid {kind}: The first operand must be distinct from the remaining operands for "
+            f"this operator or function; operator: {op}, first operand: {show_path(first[1])}"
+        )
+
+
 def check_condition(node: Node, kind: str) -> None:
     """Static checks DynamoDB makes before reading the item."""
     tag = node[0]
+    if tag == "cmp":
+        _distinct(node[2], [node[3]], node[1], kind)
+    elif tag == "between":
+        _distinct(node[1], [node[2], node[3]], "BETWEEN", kind)
+    elif tag == "in":
+        _distinct(node[1], node[2], "IN", kind)
+    elif tag == "fn" and node[1] in ("begins_with", "contains"):
+        _distinct(node[2][0], node[2][1:], node[1], kind)
     if tag in ("and", "or"):
         check_condition(node[1], kind)
         check_condition(node[2], kind)

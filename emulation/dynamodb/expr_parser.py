@@ -67,6 +67,7 @@ class _Parser:
             self.tokens.append((group, m.group(group), m.start(group)))
             pos = m.end()
         self.i = 0
+        self.parenthesized: set[int] = set()  # ids of nodes written inside ( )
 
     # -- token helpers
     def peek(self, offset: int = 0) -> tuple[str, str, int] | None:
@@ -240,6 +241,9 @@ class _Parser:
             self.i += 1
             inner = self.condition()
             self.expect(")")
+            if id(inner) in self.parenthesized:
+                raise validation(f"Invalid {self.kind}: The expression has redundant parentheses;")
+            self.parenthesized.add(id(inner))
             return inner
         left = self.operand()
         t = self.peek()

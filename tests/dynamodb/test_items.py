@@ -467,3 +467,24 @@ def test_projection_overlap_and_attributes_to_get_mixing(ddb: Any, table: str) -
         "parameters: {AttributesToGet} Expression parameters: "
         "{ProjectionExpression}",
     )
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        (
+            "((attribute_not_exists(pk)))",
+            "Invalid ConditionExpression: The expression has redundant parentheses;",
+        ),
+        (
+            "contains(#a, #a)",
+            "Invalid ConditionExpression: The first operand must be distinct from the remaining "
+            "operands for this operator or function; operator: contains, first operand: [data]",
+        ),
+    ],
+)
+def test_condition_shape_errors(ddb: Any, table: str, expr: str, message: str) -> None:
+    names = {"ExpressionAttributeNames": {"#a": "data"}} if "#a" in expr else {}
+    with pytest.raises(ClientError) as exc:
+        ddb.put_item(TableName=table, Item=key(), ConditionExpression=expr, **names)
+    assert error_of(exc) == ("ValidationException", message)
