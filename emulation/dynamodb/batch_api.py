@@ -86,13 +86,22 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     items = req.get("RequestItems")
     if items is None:
         raise missing("requestItems")
-    total = sum(len(v or []) for v in items.values())
-    if not items or total > MAX_BATCH_WRITE or any(not v for v in items.values()):
-        raise validation(
-            "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: "
-            "Map value must satisfy constraint: [Member must have length less than or equal to "
-            "25, Member must have length greater than or equal to 1]"
-        )
+    if not isinstance(items, dict) or not items:
+        raise validation("The requestItems parameter is required for BatchWriteItem")
+    for name, requests in items.items():
+        if not requests:
+            raise validation(
+                f"1 validation error detected: Value '{{{name}=[]}}' at 'requestItems' failed to "
+                "satisfy constraint: Map value must satisfy constraint: [Member must have length "
+                "less than or equal to 25, Member must have length greater than or equal to 1]"
+            )
+        if len(requests) > MAX_BATCH_WRITE:
+            raise validation(
+                f"1 validation error detected: Value at 'RequestItems.{name}.member' failed to "
+                f"satisfy constraint: Member must have length less than or equal to 25"
+            )
+    if sum(len(v) for v in items.values()) > MAX_BATCH_WRITE:
+        raise validation("Too many items requested for the BatchWriteItem call")
     plan: list[tuple[TableInfo, Any, tuple[int, bytes, bytes], dict[str, Any] | None, int]] = []
     seen: set[Any] = set()
     for name, requests in items.items():
@@ -106,6 +115,10 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 if raw is None:
                     raise missing("requestItems." + name + ".member.putRequest.item")
                 item = V.check_item(raw)
+                for k, kind in ((t.hash, t.hash_type), (t.range, t.range_type)):
+                    if k is not None and (k not in item or kind not in item[k]):
+                        # a batch words a missing or mistyped key as GetItem does
+                        raise validation("The provided key element does not match the schema")
                 size = engine.check_item_keys(t, item)
                 key, new = t.key_of(item), item
             elif "DeleteRequest" in r:

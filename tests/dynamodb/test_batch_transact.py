@@ -166,3 +166,34 @@ def test_batch_get_beyond_16_mb_hands_back_unprocessed_keys(ddb: Any, table: str
         rounds += 1
     assert sorted(got) == sorted(k["pk"]["S"] for k in keys)
     assert rounds >= 2
+
+
+@pytest.mark.parametrize(
+    ("request_list", "message"),
+    [
+        (
+            [{"PutRequest": {"Item": {"pk": {"N": "5"}}}}],
+            "The provided key element does not match the schema",
+        ),
+        (
+            [{"PutRequest": {"Item": {"other": {"S": "x"}}}}],
+            "The provided key element does not match the schema",
+        ),
+        (
+            [{"DeleteRequest": {"Key": {"pk": {"S": ""}}}}],
+            "One or more parameter values are not valid. The AttributeValue for a key attribute "
+            "cannot contain an empty string value. Key: pk",
+        ),
+    ],
+)
+def test_batch_write_key_messages(ddb: Any, table: str, request_list: list[Any],
+                                  message: str) -> None:  # fmt: skip
+    with pytest.raises(ClientError) as exc:
+        ddb.batch_write_item(RequestItems={table: request_list})
+    assert error_of(exc) == ("ValidationException", message)
+
+
+def test_batch_write_to_missing_table(ddb: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        ddb.batch_write_item(RequestItems={"ptest-absent-table": [put("x", "a")]})
+    assert error_of(exc) == ("ResourceNotFoundException", "Requested resource not found")
