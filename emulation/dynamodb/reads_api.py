@@ -139,17 +139,26 @@ def _key_condition(tgt: _Target, node: Node | None) -> tuple[dict[str, Any], Nod
         raise validation("Either the KeyConditions or KeyConditionExpression parameter must be "
                          "specified in the request.")  # fmt: skip
     _check_key_operators(node)
-    parts = [_flip(p) for p in _conjuncts(node)]
+    raw_parts = _conjuncts(node)
+    parts = [_flip(p) for p in raw_parts]
+    n_keys = 2 if tgt.range else 1
+    if len(parts) > n_keys:
+        raise validation(
+            f"The number of query conditions ({len(parts)}) exceeds the number of key attributes "
+            f"defined in the schema ({n_keys})"
+        )
     hash_value = None
     range_cond = None
     seen: set[str] = set()
-    for p in parts:
+    for raw, p in zip(raw_parts, parts, strict=True):
         attr = _key_attr(p)
         if attr is None:
             raise validation("Invalid KeyConditionExpression: Query key condition not supported")
         if attr in seen:
-            raise validation("KeyConditionExpressions must only contain one condition per key")
+            raise validation("Invalid KeyConditionExpression: KeyConditionExpressions must only "
+                             "contain one condition per key")  # fmt: skip
         seen.add(attr)
+        _check_key_operand_types(raw)
         if attr == tgt.hash:
             if p[0] != "cmp" or p[1] != "=":
                 raise validation("Query key condition not supported")
@@ -159,19 +168,14 @@ def _key_condition(tgt: _Target, node: Node | None) -> tuple[dict[str, Any], Nod
         else:
             missing_key = tgt.range if tgt.range and tgt.range not in seen else tgt.hash
             raise validation(f"Query condition missed key schema element: {missing_key}")
-    if len(parts) > 2:
-        raise validation("Conditions can be of length 1 or 2 only")
     if hash_value is None:
         raise validation(f"Query condition missed key schema element: {tgt.hash}")
     if tgt.hash_type not in hash_value:
         raise invalid_params("Condition parameter type does not match schema type")
     if range_cond is not None:
-        for operand in range_cond[2:] if range_cond[0] != "fn" else range_cond[2][1:]:
-            if (
-                isinstance(operand, tuple)
-                and operand[0] == "value"
-                and (tgt.range_type not in operand[1])
-            ):
+        operands = range_cond[2:] if range_cond[0] != "fn" else range_cond[2][1:]
+        for operand in operands:
+            if operand[0] == "value" and tgt.range_type not in operand[1]:
                 raise invalid_params("Condition parameter type does not match schema type")
         if range_cond[0] == "fn" and tgt.range_type == "N":
             raise validation(
@@ -179,6 +183,25 @@ def _key_condition(tgt: _Target, node: Node | None) -> tuple[dict[str, Any], Nod
                 "or function; operator or function: begins_with, operand type: N"
             )
     return hash_value, range_cond
+
+
+def _check_key_operand_types(p: Node) -> None:
+    """Operands no key type could match fail as expression errors (before the schema
+    check): a non-string in begins_with, a non-key type in an ordering comparison."""
+    if p[0] == "fn":
+        op, operands, allowed = "begins_with", p[2][1:], ("S", "B")
+    elif p[0] == "between":
+        op, operands, allowed = "BETWEEN", p[2:], ("S", "N", "B")
+    elif p[0] == "cmp" and p[1] != "=":
+        op, operands, allowed = p[1], p[2:], ("S", "N", "B")
+    else:
+        return
+    for operand in operands:
+        if operand[0] == "value" and V.type_of(operand[1]) not in allowed:
+            raise validation(
+                "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+                f"operator or function: {op}, operand type: {V.type_of(operand[1])}"
+            )
 
 
 def _check_key_operators(node: Node) -> None:

@@ -245,8 +245,13 @@ def test_item_collection_metrics_on_lsi_table(ddb: Any, table: str) -> None:
             "Invalid operator used in KeyConditionExpression: attribute_exists",
         ),
         (
-            "pk = :p AND pk = :p AND sk = :v",
+            "pk = :p AND pk = :v",
             "KeyConditionExpressions must only contain one condition per key",
+        ),
+        (
+            "pk = :p AND sk > :v AND extra = :v",
+            "The number of query conditions (3) exceeds the number of key attributes defined in "
+            "the schema (2)",
         ),
     ],
 )
@@ -260,3 +265,46 @@ def test_key_condition_operators(ddb: Any, table: str, cond: str, message: str) 
 
 def test_key_condition_value_on_the_left(ddb: Any, table: str) -> None:
     assert sks(q(ddb, table, ":p = pk AND :v < sk", {**P, ":v": {"N": "7"}})) == [8, 9]
+
+
+@pytest.mark.parametrize(
+    ("cond", "value", "message"),
+    [
+        (
+            "pk = :p AND sk < :v",
+            {"BOOL": True},
+            "Invalid KeyConditionExpression: Incorrect "
+            "operand type for operator or function; operator or function: <, operand type: BOOL",
+        ),
+        (
+            "pk = :p AND :v >= sk",
+            {"BOOL": True},
+            "Invalid KeyConditionExpression: Incorrect "
+            "operand type for operator or function; operator or function: >=, operand type: BOOL",
+        ),
+        (
+            "pk = :p AND begins_with(sk, :v)",
+            {"N": "1"},
+            "Invalid KeyConditionExpression: "
+            "Incorrect operand type for operator or function; operator or function: begins_with, "
+            "operand type: N",
+        ),
+        (
+            "pk = :p AND begins_with(sk, :v)",
+            {"S": "a"},
+            "One or more parameter values were "
+            "invalid: Condition parameter type does not match schema type",
+        ),
+        (
+            "pk = :p AND sk = :v",
+            {"BOOL": True},
+            "One or more parameter values were invalid: "
+            "Condition parameter type does not match schema type",
+        ),
+    ],
+)
+def test_key_condition_operand_types(ddb: Any, table: str, cond: str, value: dict[str, Any],
+                                     message: str) -> None:  # fmt: skip
+    with pytest.raises(ClientError) as exc:
+        q(ddb, table, cond, {**P, ":v": value})
+    assert error_of(exc) == ("ValidationException", message)
