@@ -188,6 +188,7 @@ def _key_condition(tgt: _Target, node: Node | None) -> tuple[dict[str, Any], Nod
 def _check_key_operand_types(p: Node) -> None:
     """Operands no key type could match fail as expression errors (before the schema
     check): a non-string in begins_with, a non-key type in an ordering comparison."""
+    allowed: tuple[str, ...]
     if p[0] == "fn":
         op, operands, allowed = "begins_with", p[2][1:], ("S", "B")
     elif p[0] == "between":
