@@ -154,6 +154,11 @@ def _collections(req: dict[str, Any], written: list[tuple[TableInfo, Any]]) -> d
 # --- transactions -------------------------------------------------------------------------
 
 _ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
+_CANCELLING_KEY_ERRORS = (
+    "One or more parameter values were invalid: Type mismatch for key",
+    "One or more parameter values were invalid: Missing the key",
+    "The provided key element does not match the schema",
+)
 
 
 def _prepare(engine: Engine, action: dict[str, Any]) -> dict[str, Any]:
@@ -164,15 +169,24 @@ def _prepare(engine: Engine, action: dict[str, Any]) -> dict[str, Any]:
     spec = action[kind]
     t = engine.table(spec.get("TableName"))
     plan: dict[str, Any] = {"kind": kind, "t": t, "spec": spec}
+    try:
+        if kind == "Put":
+            if spec.get("Item") is None:
+                raise missing("transactItems.member.put.item")
+            item = V.check_item(spec["Item"])
+            plan["size"] = engine.check_item_keys(t, item)
+            plan["item"], plan["key"] = item, t.key_of(item)
+        else:
+            plan["key"] = engine.key_from_request(t, spec.get("Key"))
+    except DynamoError as err:
+        # a key of the wrong type cancels the transaction with a ValidationError reason;
+        # everything else (an empty key value, a bad expression) is refused up front
+        if not err.message.startswith(_CANCELLING_KEY_ERRORS):
+            raise
+        plan["invalid"] = err.message
     if kind == "Put":
-        if spec.get("Item") is None:
-            raise missing("transactItems.member.put.item")
-        item = V.check_item(spec["Item"])
-        plan["size"] = engine.check_item_keys(t, item)
-        plan["item"], plan["key"] = item, t.key_of(item)
         plan["parsed"] = parse(spec, condition=True)
     else:
-        plan["key"] = engine.key_from_request(t, spec.get("Key"))
         if kind == "Update":
             if spec.get("UpdateExpression") is None:
                 raise missing("transactItems.member.update.updateExpression")
@@ -185,7 +199,7 @@ def _prepare(engine: Engine, action: dict[str, Any]) -> dict[str, Any]:
     if on_fail not in ("NONE", "ALL_OLD"):
         raise constraint(on_fail, "transactItems.member.returnValuesOnConditionCheckFailure",
                          "Member must satisfy enum value set: [ALL_OLD, NONE]")  # fmt: skip
-    plan["loc"] = t.locate(plan["key"])
+    plan["loc"] = t.locate(plan["key"]) if "invalid" not in plan else None
     return plan
 
 
@@ -235,6 +249,8 @@ def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     plans = [_prepare(engine, a) for a in actions]
     seen = set()
     for p in plans:
+        if p["loc"] is None:
+            continue
         ident = (p["t"].name, *p["loc"])
         if ident in seen:
             raise validation("Transaction request cannot include multiple operations on one item")
@@ -248,6 +264,10 @@ def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         failed = False
         for p in plans:
             t, loc = p["t"], p["loc"]
+            if loc is None:
+                reasons.append({"Code": "ValidationError", "Message": p["invalid"]})
+                failed = True
+                continue
             row = engine.load(t, loc)
             old = row[0] if row else None
             cond = p["parsed"].condition

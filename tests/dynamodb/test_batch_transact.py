@@ -197,3 +197,52 @@ def test_batch_write_to_missing_table(ddb: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ddb.batch_write_item(RequestItems={"ptest-absent-table": [put("x", "a")]})
     assert error_of(exc) == ("ResourceNotFoundException", "Requested resource not found")
+
+
+@pytest.mark.parametrize(
+    ("action", "reason"),
+    [
+        (
+            {"Put": {"Item": {"pk": {"N": "5"}}}},
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S "
+            "actual: N",
+        ),
+        (
+            {"Delete": {"Key": {"pk": {"N": "5"}}}},
+            "The provided key element does not match the schema",
+        ),
+        (
+            {
+                "ConditionCheck": {
+                    "Key": {"pk": {"L": [{"S": "x"}]}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            "The provided key element does not match the schema",
+        ),
+    ],
+)
+def test_transaction_wrong_key_type_cancels(ddb: Any, table: str, action: dict[str, Any],
+                                            reason: str) -> None:  # fmt: skip
+    ((kind, spec),) = action.items()
+    with pytest.raises(ClientError) as exc:
+        ddb.transact_write_items(TransactItems=[{kind: {"TableName": table, **spec}}])
+    code, message = error_of(exc)
+    assert code == "TransactionCanceledException"
+    assert message.endswith("[ValidationError]")
+    assert exc.value.response["CancellationReasons"] == [
+        {"Code": "ValidationError", "Message": reason}
+    ]
+
+
+def test_transaction_empty_key_is_refused_up_front(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        ddb.transact_write_items(
+            TransactItems=[{"Delete": {"TableName": table, "Key": {"pk": {"S": ""}}}}]
+        )
+    assert error_of(exc) == (
+        "ValidationException",
+        "One or more parameter values are not "
+        "valid. The AttributeValue for a key attribute cannot contain an "
+        "empty string value. Key: pk",
+    )
