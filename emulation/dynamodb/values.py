@@ -90,7 +90,11 @@ def check_value(av: Any, depth: int = 1) -> Value:
             "of the supported datatypes"
         )
     if depth > MAX_DEPTH:
-        raise DynamoError("ValidationException", "Nesting Levels have exceeded supported limits")
+        raise DynamoError(
+            "ValidationException",
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+            "levels beyond supported limit",
+        )
     ((kind, raw),) = av.items()
     if kind == "S":
         if not isinstance(raw, str):

@@ -415,7 +415,11 @@ def nested(depth: int) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"Item": {**key(), "deep": nested(33)}}, "Nesting Levels have exceeded supported limits"),
+        (
+            {"Item": {**key(), "deep": nested(32)}},
+            "Nesting Levels have exceeded supported limits: "
+            "Attributes in the item have nested levels beyond supported limit",
+        ),
         (
             {
                 "Item": key(),
@@ -488,3 +492,12 @@ def test_condition_shape_errors(ddb: Any, table: str, expr: str, message: str) -
     with pytest.raises(ClientError) as exc:
         ddb.put_item(TableName=table, Item=key(), ConditionExpression=expr, **names)
     assert error_of(exc) == ("ValidationException", message)
+
+
+def test_nesting_up_to_32_levels_is_stored(ddb: Any, table: str) -> None:
+    ddb.put_item(TableName=table, Item={**key(), "deep": nested(31)})
+    got = ddb.get_item(TableName=table, Key=key())["Item"]["deep"]
+    depth = 0
+    while "M" in got:
+        got, depth = got["M"]["a"], depth + 1
+    assert depth == 31
