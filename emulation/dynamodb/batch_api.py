@@ -17,7 +17,13 @@ from emulation.dynamodb import values as V
 from emulation.dynamodb.engine import Engine
 from emulation.dynamodb.errors import DynamoError, constraint, missing, validation
 from emulation.dynamodb.expr_eval import condition, project
-from emulation.dynamodb.items_api import collection_metrics, load, return_values, updated_item
+from emulation.dynamodb.items_api import (
+    collection_metrics,
+    read_units,
+    return_values,
+    updated_item,
+    write_units,
+)
 from emulation.dynamodb.request_exprs import parse
 from emulation.dynamodb.storage import TableInfo
 
@@ -64,11 +70,14 @@ def batch_get_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             seen.add(ident)
             checked.append(key)
         plans.append((t, checked, parsed.projection, spec))
+    _consumed(req, {})  # the parameter is checked before anything is read
     out: dict[str, list[Any]] = {}
     unprocessed: dict[str, Any] = {}
+    units: dict[str, float] = {}
     size = 0
     for t, keys, projection, spec in plans:
         found = out.setdefault(t.name, [])
+        consistent = bool(spec.get("ConsistentRead"))
         for n, key in enumerate(keys):
             if size > MAX_BATCH_GET_BYTES:  # DynamoDB stops at 16 MB and hands back the rest
                 rest = {k: v for k, v in spec.items() if k != "Keys"}
@@ -76,10 +85,11 @@ def batch_get_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 left["Keys"] += keys[n:]
                 break
             row = engine.load(t, t.locate(key))
+            units[t.name] = units.get(t.name, 0.0) + read_units(row[1] if row else 0, consistent)
             if row is not None:
                 size += row[1]
                 found.append(project(row[0], projection) if projection is not None else row[0])
-    return {"Responses": out, "UnprocessedKeys": unprocessed}
+    return {"Responses": out, "UnprocessedKeys": unprocessed, **_consumed(req, units)}
 
 
 def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
@@ -132,13 +142,37 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 raise validation(_DUPLICATES)
             seen.add(ident)
             plan.append((t, key, t.locate(key), new, size))
+    _consumed(req, {})
+    units: dict[str, float] = {}
     with engine.store.tx():
         for t, _key, loc, new, size in plan:
             row = engine.load(t, loc)
+            units[t.name] = units.get(t.name, 0.0) + write_units(max(size, row[1] if row else 0))
             if row is None and new is None:
                 continue
             engine.change(t, loc, row, new, new_size=size)
-    return {"UnprocessedItems": {}, **_collections(req, [(t, k) for t, k, *_ in plan])}
+    return {
+        "UnprocessedItems": {},
+        **_collections(req, [(t, k) for t, k, *_ in plan]),
+        **_consumed(req, units),
+    }
+
+
+def _consumed(req: dict[str, Any], units: dict[str, float]) -> dict[str, Any]:
+    """ConsumedCapacity of a batch or transaction: one entry per table, when asked."""
+    mode = req.get("ReturnConsumedCapacity") or "NONE"
+    if mode not in ("NONE", "TOTAL", "INDEXES"):
+        raise constraint(mode, "returnConsumedCapacity",
+                         "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]")  # fmt: skip
+    if mode == "NONE":
+        return {}
+    out = []
+    for name, cu in units.items():
+        entry: dict[str, Any] = {"TableName": name, "CapacityUnits": cu}
+        if mode == "INDEXES":
+            entry["Table"] = {"CapacityUnits": cu}
+        out.append(entry)
+    return {"ConsumedCapacity": out}
 
 
 def _collections(req: dict[str, Any], written: list[tuple[TableInfo, Any]]) -> dict[str, Any]:
@@ -302,13 +336,18 @@ def transact_write_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 f"[{codes}]",
                 extra={"CancellationReasons": reasons},
             )
+        units: dict[str, float] = {}
         for t, loc, row, new, size in writes:
+            # a transactional write costs two write units per KB (Developer Guide)
+            cost = 2 * write_units(max(size, row[1] if row else 0))
+            units[t.name] = units.get(t.name, 0.0) + cost
             if row is None and new is None:
                 continue
             engine.change(t, loc, row, new, new_size=size)
         out: dict[str, Any] = _collections(
             req, [(p["t"], p["key"]) for p in plans if p["kind"] != "ConditionCheck"]
         )
+        out.update(_consumed(req, units))
         if digest:
             engine.store.db.execute("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)",
                                     (req["ClientRequestToken"], digest, time.time(),
@@ -334,14 +373,19 @@ def transact_get_items(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             raise validation("Transaction request cannot include multiple operations on one item")
         seen.add(ident)
         plans.append((t, key, parse(spec, projection=True).projection))
+    _consumed(req, {})
     responses: list[dict[str, Any]] = []
+    units: dict[str, float] = {}
     for t, key, projection in plans:
-        item = load(engine, t, t.locate(key))
-        if item is None:
+        row = engine.load(t, t.locate(key))
+        # a transactional read costs two strongly consistent read units per 4 KB
+        units[t.name] = units.get(t.name, 0.0) + 2 * read_units(row[1] if row else 0, True)
+        if row is None:
             responses.append({})
         else:
+            item = row[0]
             responses.append({"Item": project(item, projection) if projection else item})
-    return {"Responses": responses}
+    return {"Responses": responses, **_consumed(req, units)}
 
 
 __all__ = ["batch_get_item", "batch_write_item", "return_values", "transact_get_items",

@@ -246,3 +246,23 @@ def test_transaction_empty_key_is_refused_up_front(ddb: Any, table: str) -> None
         "valid. The AttributeValue for a key attribute cannot contain an "
         "empty string value. Key: pk",
     )
+
+
+def test_consumed_capacity_of_batches_and_transactions(ddb: Any, table: str) -> None:
+    out = ddb.batch_write_item(RequestItems={table: [put(table, "cc1"), put(table, "cc2")]},
+                               ReturnConsumedCapacity="TOTAL")  # fmt: skip
+    assert out["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 2.0}]
+    out = ddb.batch_get_item(RequestItems={table: {"Keys": [{"pk": {"S": "cc1"}}]}},
+                             ReturnConsumedCapacity="TOTAL")  # fmt: skip
+    assert out["ConsumedCapacity"][0]["TableName"] == table
+    assert out["ConsumedCapacity"][0]["CapacityUnits"] > 0
+    out = ddb.transact_write_items(
+        TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": "cc3"}}}}],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert out["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 2.0}]
+    out = ddb.transact_get_items(
+        TransactItems=[{"Get": {"TableName": table, "Key": {"pk": {"S": "cc3"}}}}],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert out["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 2.0}]
