@@ -12,7 +12,6 @@ import json
 import os
 import re
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +127,7 @@ class Engine:
         now = time.time()
         # the record's JSON is assembled around the item texts already serialised
         parts = [
-            '{"eventID":"', uuid.uuid4().hex, '","eventName":"', event,
+            '{"eventID":"', os.urandom(16).hex(), '","eventName":"', event,
             '","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":"', self.region,
             '","dynamodb":{"ApproximateCreationDateTime":', str(int(now)), ',"Keys":', keys_text,
         ]  # fmt: skip
