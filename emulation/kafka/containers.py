@@ -36,7 +36,7 @@ CONNECT_PLUGIN_PATH = "/kafka/connect"  # where the Debezium image keeps its con
 
 def kafka_env_name(key: str) -> str:
     """``log.dirs`` → ``KAFKA_LOG_DIRS`` in the apache/kafka image's convention."""
-    return "KAFKA_" + key.replace("-", "___").replace("_", "__").replace(".", "_").upper()
+    return "KAFKA_" + key.replace("_", "__").replace("-", "___").replace(".", "_").upper()
 
 
 def cluster_id(container_name: str) -> str:

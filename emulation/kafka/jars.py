@@ -159,7 +159,8 @@ def _run_maven(
     """Run Maven, relaying its transfer lines as progress; the last lines, files, bytes."""
     recent: list[str] = []
     files, size, last = 0, 0.0, 0.0
-    proc = subprocess.Popen(
+    deadline = time.monotonic() + DOWNLOAD_TIMEOUT_S
+    with subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -167,23 +168,23 @@ def _run_maven(
         text=True,
         env=env,
         cwd=versions.PACKAGE_DIR,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + DOWNLOAD_TIMEOUT_S
-    for line in proc.stdout:
-        recent = [*recent[-29:], line.rstrip()]
-        match = _DOWNLOADED.search(line)
-        if match:
-            files += 1
-            size += float(match.group(2)) * _UNIT[match.group(3)]
-            now = time.monotonic()
-            if now - last >= 2.0:
-                last = now
-                progress(f"  kafka jars: {files} files, {size / 1e6:.1f} MB so far")
-        if time.monotonic() > deadline:
-            proc.kill()
-            break
-    code = proc.wait()
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            recent = [*recent[-29:], line.rstrip()]
+            match = _DOWNLOADED.search(line)
+            if match:
+                files += 1
+                size += float(match.group(2)) * _UNIT[match.group(3)]
+                now = time.monotonic()
+                if now - last >= 2.0:
+                    last = now
+                    progress(f"  kafka jars: {files} files, {size / 1e6:.1f} MB so far")
+            if time.monotonic() > deadline:
+                proc.kill()
+                recent.append(f"(stopped after {DOWNLOAD_TIMEOUT_S:.0f}s)")
+                break
+        code = proc.wait()
     if code != 0:
         raise EmulationError(
             f"Maven failed (exit {code}) resolving the Kafka/Debezium jars:\n"
