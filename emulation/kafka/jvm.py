@@ -65,11 +65,17 @@ def cds_flags(java: Java, role: str, classpath: str, cds_dir: Path) -> list[str]
     key = hashlib.sha256(f"{java.version_line}\0{java.executable}\0{classpath}".encode())
     final = cds_dir / f"{role}-{key.hexdigest()[:12]}.jsa"
     cds_dir.mkdir(parents=True, exist_ok=True)
-    if not final.exists():
-        for pending in sorted(cds_dir.glob(final.name + ".*.tmp")):
-            if time.time() - pending.stat().st_mtime > _SETTLE_S and pending.stat().st_size:
+    for pending in sorted(cds_dir.glob(final.name + ".*.tmp")):
+        try:  # another start may adopt or drop the same file meanwhile
+            info = pending.stat()
+            if time.time() - info.st_mtime <= _SETTLE_S:
+                continue
+            if info.st_size and not final.exists():
                 pending.replace(final)
-                break
+            else:  # a second first run's archive: one is enough
+                pending.unlink()
+        except FileNotFoundError:
+            continue
     if final.exists():
         return [f"-XX:SharedArchiveFile={final}", "-Xshare:auto"]
     return [f"-XX:ArchiveClassesAtExit={final}.{secrets.token_hex(4)}.tmp"]
