@@ -50,6 +50,7 @@ _OURS = (
     "-XX:ArchiveClassesAtExit",
     "-Xshare",
 )
+_CDS = ("-XX:SharedArchiveFile", "-XX:ArchiveClassesAtExit", "-Xshare")
 quiet: Callable[[str], None] = lambda _line: None  # noqa: E731
 
 
@@ -65,11 +66,14 @@ class Pair:
         }
         self.tracked: dict[str, procs.Tracked] = {}
 
-    def spawn(self, name: str, stock: bool = False) -> None:
+    def spawn(self, name: str, flags: str = "tuned") -> None:
+        """``tuned`` (ours), ``no-cds`` (ours without the archive), ``stock`` (Kafka's)."""
         argv = engine.command(name, self.root / name, self.ports, progress=quiet)
-        if stock:
-            java, rest = argv[0], argv[1:]
+        java, rest = argv[0], argv[1:]
+        if flags == "stock":
             argv = [java, *STOCK_FLAGS, *[a for a in rest if not a.startswith(_OURS)]]
+        elif flags == "no-cds":
+            argv = [java, *[a for a in rest if not a.startswith(_CDS)]]
         self.tracked[name] = procs.spawn_detached(
             name, argv, pids_dir=self.root / "pids", log=self.root / f"{name}.log", cwd=self.root
         )
@@ -103,9 +107,9 @@ def timed(run: Callable[[Pair], None], setup: Callable[[Pair], None] | None = No
             pair.stop()
 
 
-def kafka_cold(pair: Pair, stock: bool = False) -> None:
+def kafka_cold(pair: Pair, flags: str = "tuned") -> None:
     engine.prepare(pair.root / engine.KAFKA, quiet)  # format: part of a cold start
-    pair.spawn(engine.KAFKA, stock)
+    pair.spawn(engine.KAFKA, flags)
     pair.ready(engine.KAFKA)
 
 
@@ -204,12 +208,16 @@ def main() -> None:
     timed(both_cold)
     stock = report(
         "kafka cold, Kafka's stock JVM flags (baseline)",
-        [timed(lambda p: kafka_cold(p, stock=True)) for _ in range(RUNS)],
+        [timed(lambda p: kafka_cold(p, "stock")) for _ in range(RUNS)],
+    )
+    no_cds = report(
+        "kafka cold, our flags without the CDS archive",
+        [timed(lambda p: kafka_cold(p, "no-cds")) for _ in range(RUNS)],
     )
     tuned = report(
         "kafka cold (format + start + Metadata answered)", [timed(kafka_cold) for _ in range(RUNS)]
     )
-    print(f"{'':<58} tuned / stock = {tuned / stock:.2f}")
+    print(f"{'':<58} tuned / stock = {tuned / stock:.2f}, tuned / no-cds = {tuned / no_cds:.2f}")
     report(
         "connect cold, broker already up (GET /connectors = 200)",
         [timed(connect_cold, setup=lambda p: kafka_cold(p)) for _ in range(RUNS)],
