@@ -18,7 +18,7 @@ from emulation.errors import EmulationError
 from emulation.kafka.jars import Jars, ensure_jars
 from emulation.kafka.java import find_java
 from emulation.kafka.jvm import jvm_command, write_log4j
-from emulation.ports import LOOPBACK
+from emulation.ports import LOOPBACK, free_port, is_free
 
 Progress = Callable[[str], None]
 MAIN = "kafka.Kafka"
@@ -124,12 +124,36 @@ def format_storage(data_dir: Path, jars: Jars, progress: Progress = print) -> No
         )
 
 
+def kept_controller_port(data_dir: Path) -> int:
+    """The controller listener's port, chosen free at first start and kept in the data dir.
+
+    Only the broker itself connects to it, and a static voter set stores no address,
+    so when the kept port is taken by then, another is chosen without harm.
+    """
+    path = data_dir / "controller-port"
+    try:
+        port = int(path.read_text())
+    except (OSError, ValueError):
+        port = 0
+    if not port or not is_free(port):
+        port = free_port()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{port}\n")
+    return port
+
+
 def kafka_command(
-    data_dir: Path, port: int, controller_port: int, progress: Progress = print
+    data_dir: Path, port: int, controller_port: int | None = None, progress: Progress = print
 ) -> list[str]:
-    """The broker's argv (config written under ``data_dir``; log dir formatted once)."""
+    """The broker's argv (config written under ``data_dir``; log dir formatted once).
+
+    ``controller_port=None`` uses the one kept in the data dir,
+    so a runtime with one port per engine needs nothing more.
+    """
     jars = ensure_jars(progress)
     format_storage(data_dir, jars, progress)
+    if controller_port is None:
+        controller_port = kept_controller_port(data_dir)
     config = write_properties(
         data_dir / "server.properties",
         broker_properties(str(data_dir / LOG_SUBDIR), port, controller_port),

@@ -3,9 +3,10 @@
 Two engines, started in parallel (Connect's worker waits for the broker by itself, so
 its JVM start and plugin loading overlap the broker's start):
 
-- ``kafka``: one KRaft node. Its state is the log dir under ``data_dir``; it needs two
-  ports, the client port and the controller port (``CONTROLLER_PORT_KEY`` is the name
-  suggested for the second one in the state's port map).
+- ``kafka``: one KRaft node. Its state is the log dir under ``data_dir``. Besides the
+  client port it listens on a controller port, which only the node itself uses: given
+  as ``ports[CONTROLLER_PORT_KEY]`` when the caller keeps one, else chosen free at first
+  start and kept in ``data_dir``.
 - ``connect``: one distributed-mode worker with Debezium PostgreSQL on its plugin path.
   It keeps everything in Kafka topics; ``data_dir`` holds its configuration only.
 
@@ -45,8 +46,9 @@ def prepare(data_dir: Path | None, progress: Progress = print) -> tuple[Java, Ja
 
 
 def kafka_command(
-    data_dir: Path, port: int, controller_port: int, progress: Progress = print
+    data_dir: Path, port: int, controller_port: int | None = None, progress: Progress = print
 ) -> list[str]:
+    """``controller_port=None``: the one kept in ``data_dir`` (chosen free once)."""
     return broker.kafka_command(data_dir, port, controller_port, progress)
 
 
@@ -66,7 +68,7 @@ def command(
     """The argv of ``engine`` from the state's port map (``kafka``, ``kafka-controller``,
     ``connect``)."""
     if engine == KAFKA:
-        return kafka_command(data_dir, ports[KAFKA], ports[CONTROLLER_PORT_KEY], progress)
+        return kafka_command(data_dir, ports[KAFKA], ports.get(CONTROLLER_PORT_KEY), progress)
     if engine == CONNECT:
         return connect_command(data_dir, ports[CONNECT], f"{host}:{ports[KAFKA]}", progress)
     raise KeyError(f"no engine {engine!r} here (known: {KAFKA}, {CONNECT})")

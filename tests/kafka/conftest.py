@@ -18,9 +18,12 @@ from pathlib import Path
 import pytest
 
 from emulation import procs
+from emulation.engines.base import Endpoints
 from emulation.kafka import engine
 from emulation.kafka.jars import Jars
+from emulation.kafka.plugin import CONNECT, KAFKA
 from emulation.ports import free_port
+from emulation.state import State
 from emulation.waits import wait_for
 from polystore import load_topology
 from polystore.topology.model import Topology
@@ -29,6 +32,9 @@ from polystore.topology.model import Topology
 @pytest.fixture(scope="session")
 def topology() -> Topology:
     return load_topology()
+
+
+PLUGINS = {engine.KAFKA: KAFKA, engine.CONNECT: CONNECT}
 
 
 @pytest.fixture(scope="session")
@@ -61,16 +67,21 @@ class KafkaProcesses:
     def data(self, name: str) -> Path:
         return self.root / name
 
+    @property
+    def endpoints(self) -> Endpoints:
+        return Endpoints(State(ports=self.ports))
+
     def start(self, names: tuple[str, ...] = (engine.KAFKA, engine.CONNECT)) -> None:
+        """Start through the registry plug-ins, as the embedded runtime will."""
         for name in names:
-            command = engine.command(name, self.data(name), self.ports, progress=lambda _: None)
+            launch = PLUGINS[name].launch(self.endpoints, self.data(name), lambda _: None)
+            command = launch.command
             self.tracked[name] = procs.spawn_detached(
                 name, command, pids_dir=self.root / "pids", log=self.log(name), cwd=self.root
             )
         for name in names:
-            url = engine.url(name, self.ports)
             wait_for(
-                lambda url=url: engine.probe(url),
+                lambda name=name: PLUGINS[name].probe(self.endpoints),
                 what=name,
                 timeout=engine.STARTUP_TIMEOUT[name],
                 log=self.log(name),
@@ -97,13 +108,8 @@ def kafka_procs(
     kafka_jars: Jars, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[KafkaProcesses]:
     root = tmp_path_factory.mktemp("kafka")
-    ports = {
-        engine.KAFKA: free_port(),
-        engine.CONTROLLER_PORT_KEY: free_port(),
-        engine.CONNECT: free_port(),
-    }
-    stack = KafkaProcesses(root, ports)
-    engine.prepare(stack.data(engine.KAFKA), progress=lambda _: None)
+    # one port per engine, as the state keeps them; the controller port is the broker's
+    stack = KafkaProcesses(root, {engine.KAFKA: free_port(), engine.CONNECT: free_port()})
     try:
         stack.start()
         yield stack

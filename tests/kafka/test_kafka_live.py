@@ -210,3 +210,23 @@ def test_kill9_of_the_broker_keeps_acknowledged_records(kafka_procs: KafkaProces
     assert sorted(got) == sorted(records)
     # Connect rejoins the restarted broker on its own
     assert probes.connect(kafka_procs.connect_url) == []
+
+
+def test_plugin_faces_on_the_live_engines(kafka_procs: KafkaProcesses, topology: Topology) -> None:
+    from emulation.kafka.plugin import CONNECT, KAFKA
+
+    ep = kafka_procs.endpoints
+    bellyfed = topology.systems["bellyfed"]
+    KAFKA.provision([bellyfed], ep, lambda _: None)
+    assert KAFKA.parity([bellyfed], ep) == []
+    env = KAFKA.service_env(bellyfed, "restaurant-api", ep)
+    assert env == {"KAFKA_BOOTSTRAP_SERVERS": kafka_procs.bootstrap}
+    status = KAFKA.store_status(bellyfed, "cdc-topic", bellyfed.stores["cdc-topic"], ep)
+    assert status["topic"] in probes.kafka(env["KAFKA_BOOTSTRAP_SERVERS"])["topics"]
+    CONNECT.probe(ep)
+    # the controller port was chosen once and is kept in the broker's data dir
+    kept = (kafka_procs.data("kafka") / "controller-port").read_text().strip()
+    assert (
+        f"CONTROLLER://127.0.0.1:{kept}"
+        in (kafka_procs.data("kafka") / "server.properties").read_text()
+    )

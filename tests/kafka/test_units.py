@@ -223,3 +223,42 @@ def test_declared_topics_come_from_the_topology(topology: Topology) -> None:
     assert len(orders) == len(set(orders)) >= 3
     expected = sum(len(s.topic_stores()) for s in topology.systems.values())
     assert len(specs) == expected
+
+
+# -- plug-ins ----------------------------------------------------------------------------
+def test_plugins_are_needed_where_the_topology_says(topology: Topology) -> None:
+    from emulation.kafka.plugin import CONNECT, KAFKA
+
+    systems = topology.systems
+    assert KAFKA.needed([systems["ecommerce"]]) and KAFKA.needed([systems["bellyfed"]])
+    assert not KAFKA.needed([systems["inventory"]])
+    assert CONNECT.needed([systems["bellyfed"]])  # the CDC link
+    assert not CONNECT.needed([systems["ecommerce"], systems["tcgstore"]])
+
+
+def test_bootstrap_servers_only_for_producers_and_consumers(topology: Topology) -> None:
+    from emulation.engines.base import Endpoints
+    from emulation.kafka.plugin import KAFKA
+    from emulation.state import State
+
+    ep = Endpoints(State(ports={"kafka": 39092}))
+    for system in topology.systems.values():
+        for service in system.services:
+            env = KAFKA.service_env(system, service, ep)
+            owns = any(s.kind == "topic" for s in system.stores_of(service).values())
+            if owns or system.consumed_topics(service):
+                assert env == {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:39092"}, service
+            else:
+                assert env == {}, service
+
+
+def test_plugin_container_specs(tmp_path: Path) -> None:
+    from emulation.kafka.plugin import CONNECT, KAFKA
+    from emulation.state import State, StateDir
+
+    state = State(ports={"kafka": 39092, "connect": 38083})
+    kafka = KAFKA.container(StateDir(tmp_path), state)
+    worker = CONNECT.container(StateDir(tmp_path), state)
+    assert kafka.image == IMAGES["kafka"] and worker.image == IMAGES["connect"]
+    assert kafka.port_binding == "127.0.0.1:39092:9092"
+    assert worker.environment["BOOTSTRAP_SERVERS"] == f"{kafka.name}:19092"
