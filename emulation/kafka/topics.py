@@ -72,7 +72,10 @@ def _admin(bootstrap: str) -> Any:
 
 def _live(admin: Any, names: list[str], timeout: float) -> dict[str, tuple[int, dict[str, str]]]:
     """Partitions and managed settings of those of ``names`` that exist."""
-    from confluent_kafka.admin import ConfigResource, ResourceType
+    from confluent_kafka.admin import (  # type: ignore[attr-defined]  # no __all__ there
+        ConfigResource,
+        ResourceType,
+    )
 
     metadata = admin.list_topics(timeout=timeout)
     present = [n for n in names if n in metadata.topics]
@@ -108,7 +111,7 @@ def provision(
     systems: Iterable[System], bootstrap: str, progress: Progress = print, timeout: float = 30.0
 ) -> ProvisionReport:
     """Create, grow and configure the declared topics; report what cannot be fixed."""
-    from confluent_kafka.admin import (
+    from confluent_kafka.admin import (  # type: ignore[attr-defined]  # no __all__ there
         AlterConfigOpType,
         ConfigEntry,
         ConfigResource,
