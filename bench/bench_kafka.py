@@ -5,7 +5,9 @@ tuning (emulation/kafka/jvm.py) is compared with Kafka's stock flags (what
 kafka-server-start.sh uses: 1 GB heap, G1, C2, no CDS archive) measured in the same run.
 "whole stack" starts Kafka + Connect while `LocalStack.up` starts the other engines
 of all five systems (PostgreSQL, DynamoDB, search) and provisions them, in parallel, as
-`polystore up` will once Kafka is wired into the registry. Prints medians.
+`polystore up` will once Kafka is wired into the registry; the same `up` without Kafka
+is its baseline. Rounds interleave the scenarios (the machine's load moves them alike).
+Prints medians and ratios.
 
   .venv/bin/python bench/bench_kafka.py            # BENCH_RUNS=3 by default
   .venv/bin/python bench/bench_kafka.py --download # also a first download into empty caches
@@ -31,6 +33,11 @@ from emulation.kafka import engine, jars, versions  # noqa: E402
 from emulation.ports import free_port  # noqa: E402
 from emulation.waits import wait_for  # noqa: E402
 
+STOCK = "kafka cold, Kafka's stock JVM flags (baseline)"
+NO_CDS = "kafka cold, our flags without the CDS archive"
+TUNED = "kafka cold (format + start + Metadata answered)"
+OTHERS = "5 systems' other engines only (today's `up`), cold"
+WHOLE = "whole stack: 5 systems' engines + kafka + connect, cold"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 TARGET_STACK_S = 12.0
 STOCK_FLAGS = [
@@ -121,6 +128,17 @@ def both_cold(pair: Pair) -> None:
     pair.ready(engine.CONNECT)
 
 
+def resident(pair: Pair) -> None:
+    """Resident memory of the two JVMs, idle just after start."""
+    import psutil
+
+    rss = {n: psutil.Process(t.pid).memory_info().rss / 1e6 for n, t in pair.tracked.items()}
+    print(
+        f"{'resident memory, idle after start':<58} "
+        + ", ".join(f"{n} {mb:.0f} MB" for n, mb in sorted(rss.items()))
+    )
+
+
 def connect_cold(pair: Pair) -> None:
     pair.spawn(engine.CONNECT)
     pair.ready(engine.CONNECT)
@@ -134,7 +152,7 @@ def restart(pair: Pair) -> None:
     pair.ready(engine.CONNECT)
 
 
-def whole_stack(pair: Pair) -> None:
+def whole_stack(pair: Pair, with_kafka: bool = True) -> None:
     from emulation.stack import LocalStack
     from polystore import load_topology
 
@@ -151,7 +169,8 @@ def whole_stack(pair: Pair) -> None:
     thread = threading.Thread(target=others)
     try:
         thread.start()
-        both_cold(pair)
+        if with_kafka:
+            both_cold(pair)
         thread.join()
     finally:
         thread.join()
@@ -206,32 +225,34 @@ def main() -> None:
     # one throwaway start per role so every class-data-sharing archive exists
     timed(both_cold)
     timed(both_cold)
-    stock = report(
-        "kafka cold, Kafka's stock JVM flags (baseline)",
-        [timed(lambda p: kafka_cold(p, "stock")) for _ in range(RUNS)],
+    scenarios: dict[str, Callable[[], float]] = {
+        STOCK: lambda: timed(lambda p: kafka_cold(p, "stock")),
+        NO_CDS: lambda: timed(lambda p: kafka_cold(p, "no-cds")),
+        TUNED: lambda: timed(kafka_cold),
+        "connect cold, broker already up (GET /connectors = 200)": lambda: timed(
+            connect_cold, setup=lambda p: kafka_cold(p)
+        ),
+        "kafka + connect cold, in parallel": lambda: timed(both_cold),
+        "kafka + connect restart (data kept)": lambda: timed(restart, setup=both_cold),
+        OTHERS: lambda: timed(lambda p: whole_stack(p, with_kafka=False)),
+        WHOLE: lambda: timed(whole_stack),
+    }
+    # Rounds interleave the scenarios, so a change in the machine's load during the run
+    # moves every scenario alike and the ratios stay meaningful.
+    samples: dict[str, list[float]] = {label: [] for label in scenarios}
+    for _ in range(RUNS):
+        for label, run in scenarios.items():
+            samples[label].append(run())
+    med = {label: report(label, values) for label, values in samples.items()}
+    print(
+        f"{'':<58} tuned / stock = {med[TUNED] / med[STOCK]:.2f}, "
+        f"tuned / no-cds = {med[TUNED] / med[NO_CDS]:.2f}"
     )
-    no_cds = report(
-        "kafka cold, our flags without the CDS archive",
-        [timed(lambda p: kafka_cold(p, "no-cds")) for _ in range(RUNS)],
+    print(
+        f"{'':<58} whole / without kafka = {med[WHOLE] / med[OTHERS]:.2f}; "
+        f"target whole <= {TARGET_STACK_S:.0f} s"
     )
-    tuned = report(
-        "kafka cold (format + start + Metadata answered)", [timed(kafka_cold) for _ in range(RUNS)]
-    )
-    print(f"{'':<58} tuned / stock = {tuned / stock:.2f}, tuned / no-cds = {tuned / no_cds:.2f}")
-    report(
-        "connect cold, broker already up (GET /connectors = 200)",
-        [timed(connect_cold, setup=lambda p: kafka_cold(p)) for _ in range(RUNS)],
-    )
-    report("kafka + connect cold, in parallel", [timed(both_cold) for _ in range(RUNS)])
-    report(
-        "kafka + connect restart (data kept)",
-        [timed(restart, setup=both_cold) for _ in range(RUNS)],
-    )
-    report(
-        "whole stack: 5 systems' engines + kafka + connect, cold",
-        [timed(whole_stack) for _ in range(RUNS)],
-        f"  target <= {TARGET_STACK_S:.0f} s",
-    )
+    timed(resident, setup=both_cold)
     print(f"load average at end: {os.getloadavg()[0]:.1f} (2 cores shared with other work)")
 
 
