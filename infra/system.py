@@ -49,6 +49,7 @@ from infra.streaming import (
     StreamingPlatform,
     StreamingPlatformArgs,
     client_statements,
+    connect_worker_env,
     connector_env,
     debezium_connector,
     topics_command,
@@ -201,13 +202,11 @@ class SystemDeployment(pulumi.ComponentResource):
         if cdc_links and streaming is not None and connect is not None:
             connectors, secrets, secret_arns, cdc_topics = [], {}, [], []
             for link_name, link in cdc_links.items():
-                db, pg = databases[link.source], system.postgres_stores()[link.source]
+                db = databases[link.source]
                 topic = store_physical_name(system, st.environment, link.topic)
                 cdc_topics.append(topic)
-                slot = f"{ctx.prefix}_{link_name}".replace("-", "_")
-                connectors.append(debezium_connector(
-                    link_name, host=db.endpoint, database=pg.database,
-                    tables=list(link.tables), topic=topic, slot=slot))
+                connectors.append(debezium_connector(system, link_name, st.environment,
+                                                     db.endpoint))
                 secrets = {"PGUSER": pulumi.Output.concat(db.secret_arn, ":username::"),
                            "PGPASSWORD": pulumi.Output.concat(db.secret_arn, ":password::")}
                 secret_arns.append(db.secret_arn)
@@ -229,7 +228,7 @@ class SystemDeployment(pulumi.ComponentResource):
                     "CONNECT_BOOTSTRAP_SERVERS": streaming.bootstrap_brokers,
                     "CONNECT_GROUP_ID": group, "CONNECT_CONFIG_STORAGE_TOPIC": internal[0],
                     "CONNECT_OFFSET_STORAGE_TOPIC": internal[1],
-                    "CONNECT_STATUS_STORAGE_TOPIC": internal[2],
+                    "CONNECT_STATUS_STORAGE_TOPIC": internal[2], **connect_worker_env(),
                     **connector_env(pulumi.Output.json_dumps(connectors))},
                 statements=client_statements(streaming.cluster_arn,
                                              write=(*cdc_topics, *internal),

@@ -1,0 +1,40 @@
+"""The CDC path in AWS registers the connector the shared function generates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdc.connector import Database, connector_config, worker_auth
+
+from .conftest import of_type, shipped_preview, topology
+
+
+def _connect_env(result: dict[str, Any], system: str) -> dict[str, str]:
+    [task] = [r for r in of_type(result, "aws:ecs/taskDefinition:TaskDefinition")
+              if r["name"].startswith(f"{system}-kafka-connect")]  # fmt: skip
+    [container] = json.loads(task["inputs"]["containerDefinitions"])
+    return {e["name"]: e["value"] for e in container["environment"]}
+
+
+def test_connect_registers_the_shared_connector_config() -> None:
+    result = shipped_preview("prod")
+    system = topology().system("bellyfed")
+    env = _connect_env(result, "bellyfed")
+    [registered] = json.loads(env["CONNECTOR_CONFIG"])
+    host = registered["config"]["database.hostname"]
+    assert host.startswith("bellyfed-prod-bellyfed-db")
+    expected = connector_config(system, "bellyfed-cdc", "prod", Database(
+        host=host, port=5432, user="${env:PGUSER}", password="${env:PGPASSWORD}",
+        sslmode="require"))  # fmt: skip
+    assert registered == {"name": "bellyfed-cdc", "config": expected}
+    # lands on the declared topic's physical name, reads the declared tables
+    assert expected["transforms.route.replacement"] == "bellyfed-prod-bellyfed.cdc"
+    assert expected["table.include.list"] == "public.restaurants,public.menu_items,public.reviews"
+
+
+def test_connect_worker_speaks_msk_iam() -> None:
+    env = _connect_env(shipped_preview("prod"), "bellyfed")
+    for key, value in worker_auth("msk-iam").items():
+        assert env["CONNECT_" + key.upper().replace(".", "_")] == value
+    assert env["CONNECT_SASL_MECHANISM"] == "AWS_MSK_IAM"
