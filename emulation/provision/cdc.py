@@ -64,8 +64,11 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
         with psycopg.connect(dbname="postgres", autocommit=True, **_admin(ep)) as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
                                   (src.role,)).fetchone()  # fmt: skip
-            conn.execute(sql.SQL("{} ROLE {} LOGIN REPLICATION PASSWORD {}").format(
-                sql.SQL("ALTER" if exists else "CREATE"), role, sql.Literal(src.password)))
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN REPLICATION PASSWORD {}").format(
+                    sql.SQL("ALTER" if exists else "CREATE"), role, sql.Literal(src.password)
+                )
+            )
             conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, role))
         with psycopg.connect(dbname=src.database, autocommit=True, **_admin(ep)) as conn:
             tables = sql.SQL(", ").join(sql.Identifier("public", t) for t in src.tables)

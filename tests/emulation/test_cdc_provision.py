@@ -87,7 +87,9 @@ def test_the_slot_captures_a_committed_row(provisioned: dict[str, Any]) -> None:
         while True:
             [changes] = conn.execute(
                 "SELECT count(*) FROM pg_logical_slot_peek_binary_changes(%s, NULL, NULL, "
-                "'proto_version', '1', 'publication_names', %s)", (SLOT, SLOT)).fetchone()
+                "'proto_version', '1', 'publication_names', %s)",
+                (SLOT, SLOT),
+            ).fetchone()
             if changes >= 3 or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
