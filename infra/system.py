@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from cdc.plan import sink_spec
 from infra import access, outputs
 from infra.backup import BackupPlan, BackupPlanArgs
 from infra.cdc_sink import CdcSink, CdcSinkArgs
@@ -213,6 +214,7 @@ class SystemDeployment(pulumi.ComponentResource):
                 target = system.stores[link.target]
                 sink = CdcSink(f"{name}-{link_name}", CdcSinkArgs(
                     ctx=ctx, link=link_name, topic=topic, batch_size=100,
+                    spec_json=sink_spec(system, link_name).to_json(),
                     cluster_arn=streaming.cluster_arn,
                     table_env=(store_env_var(link.target, target) or "",
                                tables[link.target].table_name),

@@ -38,3 +38,30 @@ def test_connect_worker_speaks_msk_iam() -> None:
     for key, value in worker_auth("msk-iam").items():
         assert env["CONNECT_" + key.upper().replace(".", "_")] == value
     assert env["CONNECT_SASL_MECHANISM"] == "AWS_MSK_IAM"
+
+
+def test_sink_lambda_runs_the_cdc_handler_with_the_declared_transform() -> None:
+    from cdc.package import HANDLER, MODULES
+    from cdc.plan import sink_spec
+
+    result = shipped_preview("prod")
+    [fn] = [r for r in of_type(result, "aws:lambda/function:Function")
+            if r["name"].endswith("bellyfed-cdc")]  # fmt: skip
+    assert fn["inputs"]["handler"] == HANDLER
+    env = fn["inputs"]["environment"]["variables"]
+    spec = sink_spec(topology().system("bellyfed"), "bellyfed-cdc")
+    assert env["CDC_SINK_SPEC"] == spec.to_json()
+    assert env[spec.table_env] == "bellyfed-prod-RestaurantReadModel"
+    assert len(json.dumps(env)) < 4096  # Lambda's limit on all variables together
+    code = json.dumps(fn["inputs"]["code"])
+    for module in MODULES:
+        assert module in code
+    [policy] = [r for r in of_type(result, "aws:iam/rolePolicy:RolePolicy")
+                if r["name"].startswith("bellyfed-prod-bellyfed-cdc")
+                or "bellyfed-cdc-policy" in r["name"]]  # fmt: skip
+    actions = {
+        a
+        for s in json.loads(policy["inputs"]["policy"])["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert {"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"} <= actions
