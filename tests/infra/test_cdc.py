@@ -65,3 +65,36 @@ def test_sink_lambda_runs_the_cdc_handler_with_the_declared_transform() -> None:
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     assert {"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"} <= actions
+
+
+def test_connect_image_turns_the_task_environment_into_worker_properties() -> None:
+    import subprocess
+    from pathlib import Path
+
+    from infra.streaming import connect_worker_env
+
+    script = Path(__file__).resolve().parents[2] / "infra/docker/kafka-connect/entrypoint.sh"
+    env = {"PATH": "/usr/bin:/bin", "CONNECT_GROUP_ID": "bellyfed-prod-connect",
+           "CONNECT_CONFIG_PROVIDERS_ENV_CLASS":
+               "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+           "CONNECTOR_CONFIG": "[]", **connect_worker_env()}  # fmt: skip
+    done = subprocess.run(["sh", str(script), "--print-properties"], env=env,
+                          capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
+    props = dict(line.split("=", 1) for line in done.stdout.splitlines())
+    assert props["group.id"] == "bellyfed-prod-connect"
+    assert props["config.providers.env.class"].endswith("EnvVarConfigProvider")
+    for key, value in worker_auth("msk-iam").items():
+        assert props[key] == value  # the worker and its clients speak MSK IAM
+    assert "connector.config" not in props and props["plugin.path"] == "/opt/connect/plugins"
+
+
+def test_connect_image_pins_nothing_of_its_own() -> None:
+    """Kafka and Debezium versions come from the local engine's pom, not the Dockerfile."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    dockerfile = (root / "infra/docker/kafka-connect/Dockerfile").read_text()
+    assert "-f emulation/kafka/pom.xml" in dockerfile
+    import re
+
+    assert re.search(r"(kafka|debezium)\S*[-:=]\d+\.\d+", dockerfile, re.IGNORECASE) is None
