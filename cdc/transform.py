@@ -255,7 +255,10 @@ def convert(value: Any, type_: str, where: str) -> Any:
 
 
 def _timestamp(value: Any) -> datetime:
-    """ISO-8601 (timestamptz: ZonedTimestamp) or epoch microseconds (timestamp)."""
+    """ISO-8601 (timestamptz: ZonedTimestamp) or epoch microseconds (timestamp); a
+    datetime too (rows read straight from PostgreSQL, to compare with the read model)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, str):
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -110,3 +110,34 @@ def drop_slots(systems: list[System], state: State, ep: Endpoints) -> list[str]:
             conn.execute("SELECT pg_drop_replication_slot(%s)", (src.slot,))
             dropped.append(src.slot)
     return dropped
+
+
+def connectors(systems: list[System], state: State, ep: Endpoints) -> dict[str, dict[str, str]]:
+    """Every CDC link's connector config for the local stack (``cdc.connector``, the
+    function infra uses too), reading as the link's replication login."""
+    from cdc.connector import Database, connector_config, connector_name
+
+    by_name = {s.name: s for s in systems}
+    out = {}
+    for src in sources(systems, state):
+        db = Database(host=ep.host, port=ep.postgres_port, user=src.role, password=src.password)
+        out[connector_name(src.link)] = connector_config(
+            by_name[src.system], src.link, LOCAL_ENVIRONMENT, db)  # fmt: skip
+    return out
+
+
+def register(systems: list[System], state: State, ep: Endpoints, connect_url: str,
+             progress: Progress) -> None:  # fmt: skip
+    """PUT each connector's config to the local Connect worker (idempotent: an unchanged
+    config is a no-op, a changed one restarts the connector, which resumes from offsets)."""
+    import httpx
+
+    from emulation.errors import ProvisionError
+
+    for name, config in connectors(systems, state, ep).items():
+        resp = httpx.put(f"{connect_url}/connectors/{name}/config", json=config, timeout=60)
+        if resp.status_code >= 300:
+            raise ProvisionError(f"Kafka Connect refused connector {name}: "
+                                 f"HTTP {resp.status_code} {resp.text[:500]}",
+                                 f"see the Connect log; the config is cdc.connector's")  # fmt: skip
+        progress(f"cdc: connector {name} registered")
