@@ -139,5 +139,5 @@ def register(systems: list[System], state: State, ep: Endpoints, connect_url: st
         if resp.status_code >= 300:
             raise ProvisionError(f"Kafka Connect refused connector {name}: "
                                  f"HTTP {resp.status_code} {resp.text[:500]}",
-                                 f"see the Connect log; the config is cdc.connector's")  # fmt: skip
+                                 "see the Connect log; the config is cdc.connector's")  # fmt: skip
         progress(f"cdc: connector {name} registered")

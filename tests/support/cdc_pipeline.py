@@ -161,7 +161,7 @@ class Pipeline:
         out: dict[tuple[str, str], dict[str, Any]] = {}
         with self.connect_db() as conn:
             for table, tspec in self.spec.tables.items():
-                cur = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - declared names
+                cur = conn.execute(f"SELECT * FROM {table}")
                 cols = [d.name for d in cur.description or ()]
                 for row in cur:
                     values = {c: _wire(v) for c, v in zip(cols, row, strict=True)}
