@@ -2,27 +2,30 @@
 
 Every item the sink writes carries the version of the change that wrote it
 (``spec.version_attribute``, see ``cdc.transform``). A write happens only where the stored
-version is lower, so a replayed or late change is a no-op.
+version is lower (a conditional write), so a replayed or late change is a no-op.
 
 Deletes leave a *delete marker*: an item at the same key with the partition key prefixed
-(``_deleted#RESTAURANT#1``), holding only the version. An upsert checks the marker in the
-same transaction, so a change older than the delete (a replay after a crash, a redelivery)
-cannot bring the row back; a newer insert (the row re-created) passes. Markers live
-outside every key the read model's access patterns query and carry no GSI attributes,
-so readers never see them; they cost one small item per deleted row (chosen over a
-marker in place, which every reader would have to filter).
+(``_deleted#RESTAURANT#1``), holding only the version. A put first reads the marker and
+skips if the delete is newer, so a change older than the delete (a replay after a crash,
+a redelivery) cannot bring the row back; a newer insert (the row re-created) passes.
+Markers live outside every key the read model's access patterns query and carry no GSI
+attributes, so readers never see them; they cost one small item per deleted row (chosen
+over a marker in place, which every reader would have to filter).
 
-Operations go in ``TransactWriteItems`` calls of up to 50 keys (two actions each: the item
-and its marker). A cancelled transaction says, per action, why: a failed condition means
-that change is stale (dropped), a conflict means retry; the rest is retried.
+Why the marker check and the write may be two requests: all writes of one item come from
+one row, hence one Kafka partition, which the MSK event source mapping and the local
+consumer both process in order, one batch at a time. Within a batch the sink keeps only
+the newest operation per item and writes different items concurrently. (A zombie consumer
+on the same partition during a rebalance could slip an older put between check and write
+until that row's next change; ``TransactWriteItems`` would close that window but costs
+twice the write capacity, and moto copies every table per transaction.)
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +35,8 @@ from cdc.transform import ItemOp, SinkSpec
 
 log = logging.getLogger(__name__)
 
-KEYS_PER_TRANSACTION = 50  # 100 actions: DynamoDB's limit per TransactWriteItems
-MAX_ATTEMPTS = 8
+WRITERS = 16  # concurrent item writes (different items; each item's ops stay in order)
+MARKER_READ_BATCH = 100  # BatchGetItem's limit
 _CONDITION = "attribute_not_exists(#v) OR #v < :v"
 
 
@@ -44,10 +47,7 @@ class ApplyResult:
 
 
 def compact(ops: Iterable[ItemOp]) -> list[ItemOp]:
-    """The newest operation per item key (older ones would be overwritten anyway).
-
-    Also required: one transaction may not touch an item twice.
-    """
+    """The newest operation per item key (older ones would be overwritten anyway)."""
     newest: dict[tuple[tuple[str, str], ...], ItemOp] = {}
     for op in ops:
         seen = newest.get(op.identity)
@@ -62,69 +62,74 @@ class ReadModelSink:
     def __init__(self, client: Any, table: str, spec: SinkSpec) -> None:
         self.client, self.table, self.spec = client, table, spec
         self._ser = TypeSerializer()
+        self._pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="cdc-sink")
 
     def apply(self, ops: Iterable[ItemOp]) -> ApplyResult:
-        result = ApplyResult()
         todo = compact(ops)
-        for start in range(0, len(todo), KEYS_PER_TRANSACTION):
-            self._transact(todo[start : start + KEYS_PER_TRANSACTION], result)
+        deleted = self._marker_versions([op for op in todo if op.kind == "put"])
+        result = ApplyResult()
+        for written in self._pool.map(lambda op: self._one(op, deleted), todo):
+            if written:
+                result.written += 1
+            else:
+                result.stale += 1
         return result
 
-    # -- one transaction, retried until every op is written or known stale ------------
-    def _transact(self, ops: list[ItemOp], result: ApplyResult) -> None:
+    def _one(self, op: ItemOp, deleted: dict[tuple[tuple[str, str], ...], str]) -> bool:
+        """Apply one operation; False if it was stale. Errors propagate (batch retried)."""
+        if op.kind == "put":
+            if deleted.get(op.identity, "") >= op.version:
+                return False  # deleted by a newer change
+            item = {**op.item, self.spec.version_attribute: op.version}
+            return self._guarded("put_item", Item=self._ddb(item), version=op.version)
+        marker = {**self._marker_key(op.key), self.spec.version_attribute: op.version}
+        newer_delete = not self._guarded("put_item", Item=self._ddb(marker), version=op.version)
+        gone = self._guarded("delete_item", Key=self._ddb(op.key), version=op.version)
+        return gone and not newer_delete
+
+    def _guarded(self, call: str, *, version: str, **kwargs: Any) -> bool:
+        """One conditional write (only over an older version); False if the condition failed."""
         from botocore.exceptions import ClientError
 
-        attempt = 0
-        while ops:
-            try:
-                self.client.transact_write_items(TransactItems=self._actions(ops))
-                result.written += len(ops)
-                return
-            except ClientError as exc:
-                err = exc.response.get("Error", {})
-                if err.get("Code") not in (
-                    "TransactionCanceledException",
-                    "TransactionInProgressException",
-                    "ThrottlingException",
-                    "ProvisionedThroughputExceededException",
-                ):
-                    raise
-                reasons = _reasons(exc.response)
-                keep: list[ItemOp] = []
-                for i, op in enumerate(ops):
-                    if "ConditionalCheckFailed" in reasons[2 * i : 2 * i + 2]:
-                        result.stale += 1
-                    else:
-                        keep.append(op)
-                stale_only = len(keep) < len(ops) and set(reasons) <= {
-                    "None",
-                    "ConditionalCheckFailed",
-                }
-                ops = keep
-                if stale_only:
-                    continue  # the rest was only held back by the stale ones: go again now
-                attempt += 1
-                if attempt >= MAX_ATTEMPTS:
-                    raise
-                time.sleep(min(2.0, 0.02 * 2**attempt) * (0.5 + random.random()))
+        try:
+            getattr(self.client, call)(
+                TableName=self.table, ConditionExpression=_CONDITION,
+                ExpressionAttributeNames={"#v": self.spec.version_attribute},
+                ExpressionAttributeValues={":v": {"S": version}}, **kwargs)  # fmt: skip
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
-    def _actions(self, ops: list[ItemOp]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        names = {"#v": self.spec.version_attribute}
-        for op in ops:
-            values = {":v": {"S": op.version}}
-            guard = {"ConditionExpression": _CONDITION, "ExpressionAttributeNames": names,
-                     "ExpressionAttributeValues": values, "TableName": self.table}  # fmt: skip
-            marker = self._marker_key(op.key)
-            if op.kind == "put":
-                item = {**op.item, self.spec.version_attribute: op.version}
-                out.append({"ConditionCheck": {"Key": self._ddb(marker), **guard}})
-                out.append({"Put": {"Item": self._ddb(item), **guard}})
-            else:
-                stub = {**marker, self.spec.version_attribute: op.version}
-                out.append({"Put": {"Item": self._ddb(stub), **guard}})
-                out.append({"Delete": {"Key": self._ddb(op.key), **guard}})
+    def _marker_versions(self, puts: list[ItemOp]) -> dict[tuple[tuple[str, str], ...], str]:
+        """Versions of the delete markers at the keys about to be put (consistent reads)."""
+        out: dict[tuple[tuple[str, str], ...], str] = {}
+        by_marker = {tuple(sorted(self._marker_key(op.key).items())): op for op in puts}
+        keys = list(by_marker)
+        v = self.spec.version_attribute
+        for start in range(0, len(keys), MARKER_READ_BATCH):
+            chunk = [dict(k) for k in keys[start : start + MARKER_READ_BATCH]]
+            request: dict[str, Any] = {self.table: {
+                "Keys": [self._ddb(k) for k in chunk], "ConsistentRead": True,
+                "ProjectionExpression": "#h, #r, #v" if len(chunk[0]) > 1 else "#h, #v",
+                "ExpressionAttributeNames": self._names(chunk[0])}}  # fmt: skip
+            while request:
+                resp = self.client.batch_get_item(RequestItems=request)
+                for raw in resp.get("Responses", {}).get(self.table, []):
+                    marker = tuple(sorted((a, raw[a]["S"]) for a in chunk[0]))
+                    op = by_marker.get(marker)
+                    if op is not None and v in raw:
+                        out[op.identity] = raw[v]["S"]
+                request = resp.get("UnprocessedKeys") or {}
         return out
+
+    def _names(self, key: dict[str, str]) -> dict[str, str]:
+        names = {"#v": self.spec.version_attribute, "#h": self.spec.hash_key}
+        others = [a for a in key if a != self.spec.hash_key]
+        if others:
+            names["#r"] = others[0]
+        return names
 
     def _marker_key(self, key: dict[str, str]) -> dict[str, str]:
         h = self.spec.hash_key
@@ -132,15 +137,3 @@ class ReadModelSink:
 
     def _ddb(self, item: dict[str, Any]) -> dict[str, Any]:
         return {k: self._ser.serialize(v) for k, v in item.items()}
-
-
-def _reasons(response: dict[str, Any]) -> list[str]:
-    """Per-action cancellation codes: the structured list, else the list in the message
-    (``... reasons [ConditionalCheckFailed, None]``, what the wire protocol always has)."""
-    structured = response.get("CancellationReasons")
-    if structured:
-        return [str(r.get("Code")) for r in structured]
-    message = str(response.get("Error", {}).get("Message", ""))
-    if message.endswith("]") and "[" in message:
-        return [part.strip() for part in message[message.rindex("[") + 1 : -1].split(",")]
-    return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from cdc.sink import KEYS_PER_TRANSACTION, ReadModelSink
+from cdc.sink import MARKER_READ_BATCH, ReadModelSink
 from cdc.transform import SinkSpec, operations
 
 from . import debezium as dbz
@@ -83,8 +83,8 @@ def test_delete_marker_is_invisible_to_the_declared_reads(
     assert [i["restaurant_id"]["S"] for i in gsi["Items"]] == [R[1]]
 
 
-def test_batch_larger_than_one_transaction(sink: ReadModelSink, dynamodb: Any, table: str) -> None:
-    n = KEYS_PER_TRANSACTION * 2 + 7
+def test_batch_larger_than_one_marker_read(sink: ReadModelSink, dynamodb: Any, table: str) -> None:
+    n = MARKER_READ_BATCH + 37
     events = [create(1000 + i, R[i]) for i in range(n)]
     # a stale change in the middle of a batch holds back nothing else
     apply(sink, update(5000, R[3], name="newest"))
