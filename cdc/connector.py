@@ -10,7 +10,7 @@ Choices, and why:
 
 - ``pgoutput`` (built into PostgreSQL ≥ 10, the only plugin RDS/Aurora and our embedded
   server both have); publication and slot named by ``polystore.naming.replication_slot_name``
-  and created by provisioning (``emulation/provision/cdc.py``) — a publication on named
+  and created by provisioning (``emulation/cdc_link.py``) — a publication on named
   tables needs their owner, which the replication login is not.
 - every captured table is routed to the link's one topic (``RegexRouter``: the row key
   stays the primary key, so one row's changes stay in one partition, in order). The

@@ -49,7 +49,7 @@ def dynamodb() -> Iterator[Any]:
 @pytest.fixture
 def table(dynamodb: Any, topology: Topology) -> str:
     """A fresh read-model table per test (same keys and GSIs as declared)."""
-    from emulation.provision.dynamodb import create_args
+    from emulation.engines.dynamodb.provision import create_args
 
     system = topology.system("bellyfed")
     store = system.stores[system.cdc_links()[LINK].target]

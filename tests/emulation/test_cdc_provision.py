@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from emulation.provision import cdc
+from emulation import cdc_link as cdc
 from emulation.stack import LocalStack, UpResult
 from polystore.naming import replication_role_name, service_role_name
 from polystore.topology.model import Topology
@@ -24,22 +24,20 @@ def _quiet(_: str) -> None:
 
 @pytest.fixture(scope="module")
 def provisioned(up_stack: tuple[LocalStack, UpResult], topology: Topology) -> dict[str, Any]:
-    stack, result = up_stack
-    state = stack.dir.load()
+    _stack, result = up_stack  # `up` provisioned the link (emulation.links registry)
     systems = topology.select(SYSTEMS)
-    cdc.provision(systems, state, result.endpoints, _quiet)
-    cdc.provision(systems, state, result.endpoints, _quiet)  # idempotent: again, no error
-    stack.dir.save(state)
     ep = result.endpoints
+    cdc.provision_postgres(systems, ep, _quiet)  # idempotent: again, no error
+    state = ep.state
     role = replication_role_name(topology.system("bellyfed"), "bellyfed-cdc")
     return {"ep": ep, "state": state, "role": role, "systems": systems,
-            "admin": {"host": ep.host, "port": ep.postgres_port, "user": ep.admin_user,
+            "admin": {"host": ep.host, "port": ep.port("postgres"), "user": ep.admin_user,
                       "password": ep.admin_password}}  # fmt: skip
 
 
 def _as_replicator(p: dict[str, Any], dbname: str = "bellyfed") -> psycopg.Connection:
     ep = p["ep"]
-    return psycopg.connect(host=ep.host, port=ep.postgres_port, user=p["role"],
+    return psycopg.connect(host=ep.host, port=ep.port("postgres"), user=p["role"],
                            password=p["state"].passwords[p["role"]], dbname=dbname,
                            autocommit=True)  # fmt: skip
 
@@ -98,9 +96,9 @@ def test_the_slot_captures_a_committed_row(provisioned: dict[str, Any]) -> None:
 
 def test_drop_slots_removes_the_slot(provisioned: dict[str, Any]) -> None:
     p = provisioned
-    assert cdc.drop_slots(p["systems"], p["state"], p["ep"]) == [SLOT]
-    assert cdc.drop_slots(p["systems"], p["state"], p["ep"]) == []
+    assert cdc.drop_slots(p["systems"], p["ep"]) == [SLOT]
+    assert cdc.drop_slots(p["systems"], p["ep"]) == []
     with psycopg.connect(dbname="bellyfed", **p["admin"]) as conn:
         assert conn.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s",
                             (SLOT,)).fetchone() is None  # fmt: skip
-    cdc.provision(p["systems"], p["state"], p["ep"], _quiet)  # and provisioning brings it back
+    cdc.provision_postgres(p["systems"], p["ep"], _quiet)  # provisioning brings it back

@@ -2,7 +2,7 @@
 
 PostgreSQL and DynamoDB come from the embedded local stack (a fresh state dir); Kafka and
 Kafka Connect (with Debezium) from ``KAFKA_BOOTSTRAP_SERVERS`` / ``KAFKA_CONNECT_URL``.
-Everything CDC-specific runs as in ``polystore up``: ``emulation.provision.cdc`` (login,
+Everything CDC-specific runs as in ``polystore up``: ``emulation.cdc_link`` (login,
 publication, slot, connector from ``cdc.connector``) and the sink consumer process
 ``python -m cdc.consumer``. The expected read model is computed from the tables by the
 declared transform, so "converged" means: every row's item, and nothing else.
@@ -25,8 +25,8 @@ import psycopg
 
 from cdc.plan import sink_spec
 from cdc.transform import SinkSpec, build_item
-from emulation.provision import cdc as cdc_prov
-from emulation.runtimes.base import Endpoints
+from emulation import cdc_link
+from emulation.engines.base import Endpoints
 from emulation.stack import LocalStack
 from polystore.naming import local_name
 from polystore.topology.model import System, Topology
@@ -96,15 +96,12 @@ class Pipeline:
               connect_url: str) -> Pipeline:  # fmt: skip
         system = topology.system(SYSTEM)
         stack = LocalStack(state_dir)
-        result = stack.up([system], runtime="embedded")
-        state = stack.dir.load()
-        cdc_prov.provision([system], state, result.endpoints, print)
-        stack.dir.save(state)
+        result = stack.up([system], runtime="embedded")  # provisions the link's PostgreSQL side
         link = system.cdc_links()[LINK]
         topic = local_name(system, link.topic)
         recreate_topic(bootstrap, topic, system.topic_stores()[link.topic].partitions)
         reset_connector(connect_url, CONNECTOR)
-        cdc_prov.register([system], state, result.endpoints, connect_url, print)
+        cdc_link.register([system], result.endpoints, connect_url, print)
         p = cls(stack, system, result.endpoints, bootstrap, connect_url,
                 sink_spec(system, LINK), topic, local_name(system, link.target),
                 state_dir / "logs")  # fmt: skip
@@ -129,7 +126,7 @@ class Pipeline:
     def consumer_env(self) -> dict[str, str]:
         return {
             **os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-            "AWS_ENDPOINT_URL_DYNAMODB": self.ep.dynamodb_url, "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_DYNAMODB": self.ep.url("dynamodb"), "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local", self.spec.table_env: self.table,
         }  # fmt: skip
@@ -152,7 +149,7 @@ class Pipeline:
 
     # -- both sides ------------------------------------------------------------------
     def connect_db(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(host=self.ep.host, port=self.ep.postgres_port,
+        return psycopg.connect(host=self.ep.host, port=self.ep.port("postgres"),
                                user=self.ep.admin_user, password=self.ep.admin_password,
                                dbname="bellyfed", autocommit=True)  # fmt: skip
 
@@ -174,7 +171,7 @@ class Pipeline:
         import boto3
         from boto3.dynamodb.types import TypeDeserializer
 
-        client = boto3.client("dynamodb", endpoint_url=self.ep.dynamodb_url,
+        client = boto3.client("dynamodb", endpoint_url=self.ep.url("dynamodb"),
                               region_name="us-east-1", aws_access_key_id="local",
                               aws_secret_access_key="local")  # fmt: skip
         des = TypeDeserializer()
