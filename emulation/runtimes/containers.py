@@ -21,6 +21,9 @@ IMAGES = {
     "postgres": "postgres:17.2-bookworm",
     "dynamodb": "amazon/dynamodb-local:2.5.4",
     "search": "opensearchproject/opensearch:2.18.0",
+    # Same versions as emulation/kafka/pom.xml (a test keeps them in step).
+    "kafka": "apache/kafka:4.3.1",
+    "connect": "quay.io/debezium/connect:3.7.0.Final",
 }
 LABEL_STACK = "dev.polystore.stack"
 LABEL_ENGINE = "dev.polystore.engine"

@@ -228,6 +228,8 @@ class TopicStore(Spec):
     description: str = ""
     partitions: int = Field(3, ge=1, le=1000)
     retention_hours: int = Field(168, ge=1)
+    # Kafka's cleanup.policy: "compact" keeps the last record per key (a changelog).
+    cleanup_policy: Literal["delete", "compact", "compact,delete"] = "delete"
     platform: Literal["msk-serverless"] = "msk-serverless"
     holds: Seq[DataClass] = ()
 
