@@ -1,7 +1,8 @@
 """End to end: PostgreSQL → Debezium (Kafka Connect) → Kafka → sink consumer → DynamoDB.
 
-Needs a Kafka broker and a Connect worker with the Debezium PostgreSQL plugin
-(``KAFKA_BOOTSTRAP_SERVERS``, ``KAFKA_CONNECT_URL``); skipped with that reason otherwise.
+Kafka and Connect (with Debezium) are the local engines of ``emulation/kafka`` started in
+a temp dir (jars from the user cache, downloaded once), or the ones named by
+``KAFKA_BOOTSTRAP_SERVERS`` and ``KAFKA_CONNECT_URL``.
 """
 
 from __future__ import annotations
@@ -14,17 +15,27 @@ from pathlib import Path
 import pytest
 
 from polystore.topology.model import Topology
-from tests.support.cdc_pipeline import Pipeline, engines_from_env
+from tests.support.cdc_pipeline import Pipeline, engines_from_env, start_kafka
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def pipeline(topology: Topology, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    engines = engines_from_env()
-    if engines is None:
-        pytest.skip("needs KAFKA_BOOTSTRAP_SERVERS and KAFKA_CONNECT_URL (Kafka + Connect "
-                    "with Debezium)")  # fmt: skip
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    given = engines_from_env()
+    if given is not None:
+        yield given
+        return
+    kafka = start_kafka(tmp_path_factory.mktemp("kafka"))
+    try:
+        yield kafka.bootstrap, kafka.connect_url
+    finally:
+        kafka.stop()
+
+
+@pytest.fixture(scope="module")
+def pipeline(topology: Topology, tmp_path_factory: pytest.TempPathFactory,
+             engines: tuple[str, str]) -> Iterator[Pipeline]:  # fmt: skip
     p = Pipeline.start(topology, tmp_path_factory.mktemp("cdc-state"), *engines)
     try:
         p.start_consumer()

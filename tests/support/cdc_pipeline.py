@@ -41,6 +41,21 @@ def engines_from_env() -> tuple[str, str] | None:
     return (bootstrap, connect.rstrip("/")) if bootstrap and connect else None
 
 
+def start_kafka(root: Path) -> Any:
+    """A Kafka broker and a Connect worker from ``emulation/kafka`` under ``root``
+    (``tests.kafka.conftest.KafkaProcesses``: started like engines, kill-able)."""
+    from emulation.kafka import engine
+    from emulation.ports import free_port
+    from tests.kafka.conftest import KafkaProcesses
+
+    ports = {engine.KAFKA: free_port(), engine.CONTROLLER_PORT_KEY: free_port(),
+             engine.CONNECT: free_port()}  # fmt: skip
+    procs = KafkaProcesses(root, ports)
+    engine.prepare(procs.data(engine.KAFKA), progress=lambda _: None)
+    procs.start()
+    return procs
+
+
 def reset_connector(connect_url: str, name: str) -> None:
     """Remove the connector and its stored offsets (a fresh database needs a snapshot)."""
     if httpx.get(f"{connect_url}/connectors/{name}", timeout=30).status_code == 404:
