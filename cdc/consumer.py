@@ -92,7 +92,8 @@ class SinkConsumer:
             first = self.consumer.poll(0.5)
             if first is None:
                 continue
-            msgs = [first, *self.consumer.consume(self.batch - 1, timeout=0.005)]
+            more = self.consumer.consume(self.batch - 1, timeout=0.005) if self.batch > 1 else []
+            msgs = [first, *more]
             good = []
             for m in msgs:
                 if m.error():
