@@ -8,7 +8,18 @@ events stay in order. The Kafka connection comes from the environment
 """
 
 from events.catalog import Catalog, NotDeclared
+from events.client import Publisher, PublishError, Subscriber, publisher_from_env
 from events.envelope import Envelope, EnvelopeError
 from events.kafka_config import client_config
 
-__all__ = ["Catalog", "Envelope", "EnvelopeError", "NotDeclared", "client_config"]
+__all__ = [
+    "Catalog",
+    "Envelope",
+    "EnvelopeError",
+    "NotDeclared",
+    "PublishError",
+    "Publisher",
+    "Subscriber",
+    "client_config",
+    "publisher_from_env",
+]

@@ -11,12 +11,14 @@ service is not declared to consume (a topic may carry several) are skipped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from events.catalog import Catalog
 from events.envelope import Envelope, EnvelopeError
 from events.kafka_config import client_config
+from polystore.topology.model import System
 
 log = logging.getLogger("events")
 TYPE_HEADER = "event-type"
@@ -56,6 +58,10 @@ class Publisher:
     def _delivered(self, err: Any, msg: Any) -> None:
         if err is not None:
             self._errors.append(f"{msg.topic()}: {err}")
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Deliver what is queued (a service calls this on shutdown)."""
+        self.flush(timeout)
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every queued event is acknowledged; raise naming what was not."""
@@ -118,3 +124,11 @@ class Subscriber:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+def publisher_from_env(system: System, service: str, env: Mapping[str, str] | None = None,
+                       environment: str = "local") -> Publisher:  # fmt: skip
+    """The publisher of ``service``: its catalog, Kafka settings from ``env`` (the
+    process environment by default; ``KAFKA_TOPIC_*`` name its topics)."""
+    env = os.environ if env is None else env
+    return Publisher(Catalog.of(system, service, environment, env), client_config(env))

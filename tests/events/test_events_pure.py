@@ -148,3 +148,14 @@ def test_seen_events_forgets_the_oldest() -> None:
         True,
         True,
     ]  # fmt: skip  (c evicts b: least recently seen)
+
+
+def test_publisher_from_env_checks_before_any_broker(topology: Topology) -> None:
+    from events import publisher_from_env
+
+    pub = publisher_from_env(topology.system("bellyfed"), "restaurant-api",
+                             {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+                              "KAFKA_TOPIC_ANALYTICS_TOPIC": "custom-analytics"})  # fmt: skip
+    assert pub.catalog.topic_for("RESTAURANT_VIEWED") == "custom-analytics"
+    with pytest.raises(NotDeclared, match="may not publish 'order.created'"):
+        pub.publish("order.created", "k", {})
