@@ -157,5 +157,5 @@ def test_publisher_from_env_checks_before_any_broker(topology: Topology) -> None
                              {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
                               "KAFKA_TOPIC_ANALYTICS_TOPIC": "custom-analytics"})  # fmt: skip
     assert pub.catalog.topic_for("RESTAURANT_VIEWED") == "custom-analytics"
-    with pytest.raises(NotDeclared, match="may not publish 'order.created'"):
+    with pytest.raises(NotDeclared, match=r"may not publish 'order\.created'"):
         pub.publish("order.created", "k", {})
