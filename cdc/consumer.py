@@ -166,8 +166,11 @@ def main(argv: list[str] | None = None) -> None:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")  # fmt: skip
     args = _args(argv)
     spec, table, topic, group = _setup(args)
+    # Static membership: a consumer restarted after a kill -9 takes its partitions back at
+    # once instead of waiting for the dead member's session to expire (one per link).
     consumer = Consumer({**client_config(), "group.id": group, "enable.auto.commit": False,
-                         "auto.offset.reset": "earliest"})  # fmt: skip
+                         "auto.offset.reset": "earliest", "group.instance.id": f"{group}-0",
+                         "session.timeout.ms": 10000})  # fmt: skip
     sink = ReadModelSink(boto3.client("dynamodb"), table, spec)
     runner = SinkConsumer(consumer, sink, topic, args.batch, args.dead_letter)
 
