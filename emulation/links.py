@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from polystore.topology.model import System
 
 # link kind -> module; kinds not listed run nothing locally (yet).
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "cdc": "emulation.cdc_link",
+}
 
 
 def _module(kind: str) -> ModuleType | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from cdc.handler import SPEC_ENV
+from cdc.package import HANDLER, lambda_files
 from infra.common import ROLE_CDC_SINK, child, role_tags, statement
 from infra.streaming import client_statements
 from infra.vpc_function import VpcFunctionSpec, VpcLambdaArgs, build_vpc_function
@@ -24,6 +26,7 @@ class CdcSinkArgs(VpcLambdaArgs):
     """``table_env`` names the read model the sink writes."""
 
     topic: str  # physical topic name
+    spec_json: str  # cdc.plan.sink_spec(system, link).to_json(): the declared transform
     cluster_arn: pulumi.Input[str]
     table_arn: pulumi.Input[str]
 
@@ -49,10 +52,14 @@ class CdcSink(pulumi.ComponentResource):
                 statement(["kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers"],
                           [args.cluster_arn], sid="EventSourcePoller"),
                 statement(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                           "dynamodb:ConditionCheckItem",
                            "dynamodb:BatchWriteItem"], [args.table_arn], sid="WriteReadModel"),
             ],
             kms_sid="EncryptTableAndQueue",
-            environment={args.table_env[0]: args.table_env[1]}), self)
+            environment={args.table_env[0]: args.table_env[1], SPEC_ENV: args.spec_json},
+            code=pulumi.AssetArchive({rel: pulumi.FileAsset(str(path))
+                                      for rel, path in lambda_files().items()}),
+            handler=HANDLER), self)
         self.sg, dlq = built.security_group, built.failure_queue
         aws.lambda_.EventSourceMapping(
             name, function_name=built.function.arn, event_source_arn=args.cluster_arn,

@@ -18,7 +18,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from cdc.connector import Database, connector_config, connector_name, worker_auth
 from infra.common import Context, child, statement, stores_tags
+from polystore.topology.model import System
 
 IAM_PORT = 9098
 
@@ -66,21 +68,23 @@ def topics_command(bootstrap: str, topics: dict[str, tuple[int, int]]) -> list[s
     return ["sh", "-ec", " && ".join(lines) if lines else "true"]
 
 
-def debezium_connector(name: str, *, host: pulumi.Input[str], database: str,
-                       tables: list[str], topic: str, slot: str) -> pulumi.Output[str]:
-    """A Debezium PostgreSQL connector routing every captured table to the link's topic."""
-    return pulumi.Output.json_dumps({"name": name, "config": {
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "plugin.name": "pgoutput", "database.hostname": host, "database.port": "5432",
-        "database.dbname": database, "database.sslmode": "require",
-        "database.user": "${env:PGUSER}", "database.password": "${env:PGPASSWORD}",
-        "topic.prefix": slot, "slot.name": slot, "publication.name": slot,
-        "publication.autocreate.mode": "filtered",
-        "table.include.list": ",".join(f"public.{t}" for t in tables),
-        "transforms": "route",
-        "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
-        "transforms.route.topic.regex": ".*", "transforms.route.topic.replacement": topic,
-    }})
+def debezium_connector(system: System, link: str, environment: str,
+                       host: pulumi.Input[str]) -> pulumi.Output[dict[str, Any]]:
+    """The link's Debezium connector (``cdc.connector``, the same function local
+    provisioning uses), reading as the login the worker gets from Secrets Manager."""
+
+    def build(h: str) -> dict[str, Any]:
+        db = Database(host=h, port=5432, user="${env:PGUSER}", password="${env:PGPASSWORD}",
+                      sslmode="require")  # fmt: skip
+        return {"name": connector_name(link),
+                "config": connector_config(system, link, environment, db)}  # fmt: skip
+
+    return pulumi.Output.from_input(host).apply(build)
+
+
+def connect_worker_env() -> dict[str, str]:
+    """MSK IAM client settings of the Connect worker, as the image's CONNECT_* variables."""
+    return {"CONNECT_" + k.upper().replace(".", "_"): v for k, v in worker_auth("msk-iam").items()}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from cdc.plan import sink_spec
 from infra import access, outputs
 from infra.backup import BackupPlan, BackupPlanArgs
 from infra.cdc_sink import CdcSink, CdcSinkArgs
@@ -49,6 +50,7 @@ from infra.streaming import (
     StreamingPlatform,
     StreamingPlatformArgs,
     client_statements,
+    connect_worker_env,
     connector_env,
     debezium_connector,
     topics_command,
@@ -201,19 +203,18 @@ class SystemDeployment(pulumi.ComponentResource):
         if cdc_links and streaming is not None and connect is not None:
             connectors, secrets, secret_arns, cdc_topics = [], {}, [], []
             for link_name, link in cdc_links.items():
-                db, pg = databases[link.source], system.postgres_stores()[link.source]
+                db = databases[link.source]
                 topic = store_physical_name(system, st.environment, link.topic)
                 cdc_topics.append(topic)
-                slot = f"{ctx.prefix}_{link_name}".replace("-", "_")
-                connectors.append(debezium_connector(
-                    link_name, host=db.endpoint, database=pg.database,
-                    tables=list(link.tables), topic=topic, slot=slot))
+                connectors.append(debezium_connector(system, link_name, st.environment,
+                                                     db.endpoint))
                 secrets = {"PGUSER": pulumi.Output.concat(db.secret_arn, ":username::"),
                            "PGPASSWORD": pulumi.Output.concat(db.secret_arn, ":password::")}
                 secret_arns.append(db.secret_arn)
                 target = system.stores[link.target]
                 sink = CdcSink(f"{name}-{link_name}", CdcSinkArgs(
                     ctx=ctx, link=link_name, topic=topic, batch_size=100,
+                    spec_json=sink_spec(system, link_name).to_json(),
                     cluster_arn=streaming.cluster_arn,
                     table_env=(store_env_var(link.target, target) or "",
                                tables[link.target].table_name),
@@ -229,7 +230,7 @@ class SystemDeployment(pulumi.ComponentResource):
                     "CONNECT_BOOTSTRAP_SERVERS": streaming.bootstrap_brokers,
                     "CONNECT_GROUP_ID": group, "CONNECT_CONFIG_STORAGE_TOPIC": internal[0],
                     "CONNECT_OFFSET_STORAGE_TOPIC": internal[1],
-                    "CONNECT_STATUS_STORAGE_TOPIC": internal[2],
+                    "CONNECT_STATUS_STORAGE_TOPIC": internal[2], **connect_worker_env(),
                     **connector_env(pulumi.Output.json_dumps(connectors))},
                 statements=client_statements(streaming.cluster_arn,
                                              write=(*cdc_topics, *internal),

@@ -61,3 +61,17 @@ def local_name(system: System, store_name: str) -> str:
 def service_role_name(system: System, service: str) -> str:
     """The PostgreSQL login (and IAM DB-auth user) of a service: ``tcgstore_inventory``."""
     return f"{system.name}_{service}".replace("-", "_")
+
+
+def replication_slot_name(system: System, environment: str, link: str) -> str:
+    """A CDC link's replication slot, publication and Debezium server name (one name).
+
+    PostgreSQL names slots with lower-case letters, digits and ``_`` only (≤ 63):
+    ``bellyfed_local_bellyfed_cdc``.
+    """
+    return f"{system.name}_{environment}_{link}".replace("-", "_").lower()[:63]
+
+
+def replication_role_name(system: System, link: str) -> str:
+    """The PostgreSQL login a CDC connector uses (never a service's login)."""
+    return f"{system.name}_{link}_replication".replace("-", "_")[:63]

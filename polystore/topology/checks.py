@@ -12,6 +12,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from polystore.topology import key_conditions as kc
+from polystore.topology.cdc_checks import cdc_transform_problems
 from polystore.topology.errors import Problem
 from polystore.topology.model import (
     AccessPattern,
@@ -235,10 +236,10 @@ def _links(
                         "enable logical_replication",
                     )
                 schema = schemas.get(link.source)
-                for i, table in enumerate(link.tables):
+                for table in link.tables:
                     if schema is not None and table not in schema.tables:
                         yield (
-                            (*base, "tables", i),
+                            (*base, "tables", table),
                             f"table {table!r} is not in the migrations of {link.source!r}",
                         )
             topic = store((*base, "topic"), link.topic, TopicStore, "topic")
@@ -252,6 +253,9 @@ def _links(
             dst = store((*base, "target"), link.target, DynamoStore, "target")
             if isinstance(dst, str):
                 yield (*base, "target"), dst
+            else:
+                schema = schemas.get(link.source) if not isinstance(src, str) else None
+                yield from cdc_transform_problems(lname, link, dst, schema)
         elif isinstance(link, EventLink | AnalyticsLink):
             if link.producer not in system.services:
                 yield (*base, "producer"), f"producer {link.producer!r} is not a service"

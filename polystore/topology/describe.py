@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from polystore.topology.model import (
+    CdcLink,
     DynamoStore,
+    Link,
     PostgresStore,
     SearchStore,
     Store,
@@ -43,16 +45,22 @@ def describe_system(system: System) -> dict[str, Any]:
             for name, svc in system.services.items()
         ],
         "stores": [describe_store(system, name, store) for name, store in system.stores.items()],
-        "links": [
-            {"name": name, **link.model_dump(mode="json", exclude_defaults=False)}
-            for name, link in system.links.items()
-        ],
+        "links": [describe_link(name, link) for name, link in system.links.items()],
         "access_patterns": [
             {"name": name, **ap.model_dump(mode="json", exclude_none=True)}
             for name, ap in system.access_patterns.items()
         ],
         "references": [{"from": r.source, "to": r.target, "via": r.via} for r in system.references],
     }
+
+
+def describe_link(name: str, link: Link) -> dict[str, Any]:
+    out = {"name": name, **link.model_dump(mode="json", exclude_defaults=False)}
+    if isinstance(link, CdcLink):
+        # version 1 has `tables` as a list of names; the per-table transform is added beside
+        out["transform"] = out["tables"]
+        out["tables"] = list(link.tables)
+    return out
 
 
 def describe_store(system: System, name: str, store: Store) -> dict[str, Any]:

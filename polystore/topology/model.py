@@ -255,14 +255,32 @@ class StreamToSearchLink(Spec):
     batch_size: int = Field(100, ge=1, le=10000)
 
 
+class CdcTable(Spec):
+    """How the rows of one captured table become items of the CDC target (the transform).
+
+    ``item`` names an item type of the target store (its ``items``: key templates and
+    fields). ``fields`` maps an item field to its source: a column name (``name``) or a
+    template over columns (``"CITY#{city}"``). An item field not listed takes the column of
+    the same name; the loader rejects a field with neither.
+    """
+
+    item: Ident
+    fields: dict[Ident, str] = {}
+    description: str = ""
+
+
 class CdcLink(Spec):
-    """PostgreSQL logical decoding → topic (Debezium) → DynamoDB read model (a sink)."""
+    """PostgreSQL logical decoding → topic (Debezium) → DynamoDB read model (a sink).
+
+    ``tables`` are the captured tables (the publication and the connector's include list)
+    and, for each, the transform its change events go through into the target.
+    """
 
     kind: Literal["cdc"]
     source: Name
     topic: Name
     target: Name
-    tables: Seq[Ident]
+    tables: dict[Ident, CdcTable]
     description: str = ""
     connector: Literal["debezium-postgres"] = "debezium-postgres"
 

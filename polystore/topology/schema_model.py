@@ -57,6 +57,8 @@ class Table:
     primary_key: tuple[str, ...] = ()
     partition_by: tuple[str, tuple[str, ...]] | None = None  # (method, columns)
     partition_of: str | None = None
+    # What the WAL keeps of an updated/deleted row: "default" (the primary key) or "full".
+    replica_identity: str = "default"
 
 
 @dataclass

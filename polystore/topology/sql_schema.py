@@ -39,6 +39,10 @@ _PARTITION_METHODS = {
 }
 
 
+# ALTER TABLE ... REPLICA IDENTITY: what a CDC delete/update event carries of the old row.
+_REPLICA_IDENTITY = {"d": "default", "f": "full", "n": "nothing", "i": "index"}
+
+
 def _names(nodes: tuple[ast.String, ...] | None) -> tuple[str, ...]:
     return tuple(n.sval for n in nodes or ())
 
@@ -137,6 +141,14 @@ def _apply(schema: DatabaseSchema, stmt: ast.Node, loc: Location, problems: list
         for cmd in stmt.cmds or ():
             if cmd.subtype == enums.AlterTableType.AT_AddConstraint and cmd.def_ is not None:
                 _constraint(schema, table, cmd.def_, loc)
+            elif (
+                cmd.subtype == enums.AlterTableType.AT_ReplicaIdentity
+                and isinstance(cmd.def_, ast.ReplicaIdentityStmt)
+                and table in schema.tables
+            ):
+                schema.tables[table].replica_identity = _REPLICA_IDENTITY.get(
+                    cmd.def_.identity_type, "default"
+                )
     elif isinstance(stmt, ast.CreateExtensionStmt):
         schema.extensions.add(stmt.extname)
 

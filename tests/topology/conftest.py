@@ -61,6 +61,10 @@ stores:
     table: ReadModel
     attributes: {PK: S}
     key: {hash: PK}
+    items:
+      order:
+        key: {PK: "ORDER#{id}"}
+        fields: {id: string, total: decimal-string}
 links:
   items-to-search:
     kind: stream-to-search
@@ -71,7 +75,8 @@ links:
     source: shop-db
     topic: shop-topic
     target: read-model
-    tables: [orders]
+    tables:
+      orders: {item: order}
   order-placed:
     kind: event
     event: order.placed

@@ -42,6 +42,9 @@ SERVER_SETTINGS = {
     "max_connections": "200",
     "max_wal_senders": "10",
     "max_replication_slots": "10",
+    # A CDC slot whose connector is down pins WAL; bound it (the slot is invalidated past
+    # this and the connector must re-snapshot) rather than fill the disk.
+    "max_slot_wal_keep_size": "1GB",
 }
 
 
