@@ -46,13 +46,8 @@ def _guard(fn: Callable[[], Any]) -> Any:
 
 @click.command()
 @click.argument("systems", nargs=-1)
-@click.option(
-    "--runtime",
-    type=click.Choice(["auto", "embedded", "docker"]),
-    default="auto",
-    show_default=True,
-    help="auto: docker if an engine answers, else embedded.",
-)
+@click.option("--runtime", type=click.Choice(["auto", "embedded", "docker"]), default="auto",
+              show_default=True, help="auto: docker if an engine answers, else embedded.")
 @click.option("--new-ports", is_flag=True, help="Pick new free ports (when a kept one is taken).")
 @state_dir_option
 def up(systems: tuple[str, ...], runtime: str, new_ports: bool, state_dir: Path | None) -> None:
@@ -167,13 +162,8 @@ def parity(systems: tuple[str, ...], state_dir: Path | None) -> None:
 
 @click.command()
 @click.argument("systems", nargs=-1)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("docker-compose.yml"),
-    show_default=True,
-)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("docker-compose.yml"), show_default=True)
 @state_dir_option
 def compose(systems: tuple[str, ...], output: Path, state_dir: Path | None) -> None:
     """Write the docker-compose.yml equivalent of the docker runtime."""

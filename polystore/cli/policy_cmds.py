@@ -22,19 +22,15 @@ def _previews(stack: str | None, all_stacks: bool, source: str | None) -> list[d
         try:
             data = json.loads(Path(source).read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise click.BadParameter(
-                f"cannot read preview {source}: {exc}; write one with "
-                "`polystore preview --stack S --format json > FILE`",
-                param_hint="--from",
-            ) from exc
+            raise click.BadParameter(f"cannot read preview {source}: {exc}; write one with "
+                                     "`polystore preview --stack S --format json > FILE`",
+                                     param_hint="--from") from exc
         return data if isinstance(data, list) else [data]
     try:
         from infra.preview import run_preview  # the infra area's offline (mocked) program run
     except ImportError as exc:
-        raise click.UsageError(
-            "the offline preview (infra.preview) is not available here; "
-            "pass --from FILE with a saved preview"
-        ) from exc
+        raise click.UsageError("the offline preview (infra.preview) is not available here; "
+                               "pass --from FILE with a saved preview") from exc
     stacks = list(ENVIRONMENTS) if all_stacks else [stack or "dev"]
     return [run_preview(s) for s in stacks]
 
@@ -42,33 +38,15 @@ def _previews(stack: str | None, all_stacks: bool, source: str | None) -> list[d
 @click.command("policy")
 @click.option("--stack", help="Stack to preview and check (e.g. prod or tcgstore-prod).")
 @click.option("--all-stacks", is_flag=True, help="Check every shipped stack.")
-@click.option(
-    "--from",
-    "source",
-    type=click.Path(dir_okay=False),
-    help="A preview saved by `polystore preview --format json` (one or a list).",
-)
+@click.option("--from", "source", type=click.Path(dir_okay=False),
+              help="A preview saved by `polystore preview --format json` (one or a list).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text")
-@click.option(
-    "--level",
-    type=click.Choice(["advisory", "mandatory"]),
-    default="advisory",
-    help="Show advisory and mandatory findings, or mandatory only.",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Per-stack config (default policy/config/<stack|env>.yaml).",
-)
-def policy(
-    stack: str | None,
-    all_stacks: bool,
-    source: str | None,
-    fmt: str,
-    level: str,
-    config_file: str | None,
-) -> None:
+@click.option("--level", type=click.Choice(["advisory", "mandatory"]), default="advisory",
+              help="Show advisory and mandatory findings, or mandatory only.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="Per-stack config (default policy/config/<stack|env>.yaml).")
+def policy(stack: str | None, all_stacks: bool, source: str | None, fmt: str, level: str,
+           config_file: str | None) -> None:
     """Check stacks against the data-tier policy pack; exit 1 if a mandatory rule fails."""
     from policy.config import ConfigError
     from policy.engine import PreviewError, evaluate
@@ -79,9 +57,8 @@ def policy(
     topology = load_or_exit(())
     try:
         previews = _previews(stack, all_stacks, source)
-        reports = [
-            evaluate(p, topology, Path(config_file) if config_file else None) for p in previews
-        ]
+        reports = [evaluate(p, topology, Path(config_file) if config_file else None)
+                   for p in previews]
     except (PreviewError, ConfigError, click.BadParameter) as exc:
         click.echo(f"polystore policy: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)

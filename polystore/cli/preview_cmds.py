@@ -17,27 +17,12 @@ from polystore.cli.common import EXIT_BAD_INPUT, load_or_exit
 
 
 @click.command("preview")
-@click.option(
-    "--stack",
-    "stack",
-    default="dev",
-    show_default=True,
-    help="Stack whose Pulumi.<stack>.yaml config is used (dev, staging, prod).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people, json for policy checks and CI.",
-)
-@click.option(
-    "--system",
-    "systems",
-    multiple=True,
-    help="Only these systems (overrides polystore:systems); repeatable.",
-)
+@click.option("--stack", "stack", default="dev", show_default=True,
+              help="Stack whose Pulumi.<stack>.yaml config is used (dev, staging, prod).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people, json for policy checks and CI.")
+@click.option("--system", "systems", multiple=True,
+              help="Only these systems (overrides polystore:systems); repeatable.")
 def preview(stack: str, fmt: str, systems: tuple[str, ...]) -> None:
     """Show every resource `pulumi up --stack STACK` would create, offline."""
     from infra.config import ConfigError
@@ -56,7 +41,8 @@ def preview(stack: str, fmt: str, systems: tuple[str, ...]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"stack {stack}: {len(result['resources'])} resources", show_lines=False)
+    table = Table(title=f"stack {stack}: {len(result['resources'])} resources",
+                  show_lines=False)
     for col in ("type", "name", "parent"):
         table.add_column(col)
     for r in result["resources"]:
