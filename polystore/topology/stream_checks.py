@@ -59,8 +59,8 @@ def transform_problems(
         if attrs is not None and attr not in attrs:
             yield (
                 loc,
-                f"{what} {attr!r} is not a field of the item templates of {link.source!r} "
-                f"({', '.join(selected)})",
+                f"{what} {attr!r}, which is not a field of the item templates of "
+                f"{link.source!r} ({', '.join(selected)})",
             )
 
     for attr, field in t.rename.items():
@@ -85,6 +85,8 @@ def transform_problems(
     dropped = set(t.drop)
     produced: dict[str, str] = {}
     for attr in sorted(attrs - dropped):
+        if t.rename.get(attr, attr) not in mapped and attr in t.rename:
+            continue  # reported on the rename itself
         produced[t.rename.get(attr, attr)] = attr
     for field, attr in sorted(produced.items()):
         if field in t.derive:
