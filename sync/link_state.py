@@ -104,6 +104,13 @@ class LinkState:
             for r in rows
         ]  # fmt: skip
 
+    def bump_failure(self, failure_id: int, error: str) -> None:
+        with self._tx():
+            self.db.execute(
+                "UPDATE failures SET attempts = attempts + 1, error = ? WHERE id = ?",
+                (error, failure_id),
+            )
+
     def remove_failures(self, ids: list[int]) -> None:
         with self._tx():
             self.db.executemany("DELETE FROM failures WHERE id = ?", [(i,) for i in ids])

@@ -1,0 +1,104 @@
+"""The poller against a real local stack: writes, updates and deletes reach the index;
+kill -9 of the poller mid-load loses nothing; the failure queue and its redrive."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from emulation.stack import LocalStack
+from polystore.topology.model import Topology
+from sync.link_state import LinkState, state_path
+from sync.redrive import redrive
+from sync.status import link_status
+
+from .live import LINK, LiveLink, card_item, mixed_load
+from .records import card, put
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLink]:
+    from polystore import load_topology
+
+    topology: Topology = load_topology()
+    system = topology.system("tcgstore")
+    stack = LocalStack(tmp_path_factory.mktemp("sync-state"))
+    link = None
+    try:
+        stack.up([system], runtime="embedded")
+        link = LiveLink(system, stack.dir.root)
+        yield link
+    finally:
+        if link is not None:
+            link.kill_poller()
+        stack.reset()
+
+
+def test_changes_reach_the_index_and_status_reports_them(live: LiveLink) -> None:
+    live.start_poller()
+    mixed_load(live.ddb, live.table, 300, prefix="a")
+    ok, took, diff = live.wait_converged(10)
+    assert ok, diff
+    docs = live.index_docs()
+    assert docs["a7"]["name"] == "Renamed 7" and docs["a7"]["id"] == "a7"
+    assert docs["a0"]["name"] == "Card 0" and "updated_at" not in docs["a0"]
+    deleted = [f"a{i - 3}" for i in range(300) if i % 7 == 6]
+    assert deleted and not set(deleted) & set(docs)
+    status = link_status(live.state_dir, "tcgstore", LINK)
+    assert status["state"] == "running" and status["queued_failures"] == 0
+    assert status["last_sequence_number"] is not None
+    assert took < 10
+
+
+def test_kill9_of_the_poller_mid_load_loses_nothing(live: LiveLink) -> None:
+    if live.poller is None:
+        live.start_poller()
+    writer = threading.Thread(target=mixed_load, args=(live.ddb, live.table, 1500, "k"))
+    writer.start()
+    time.sleep(1.0)
+    live.kill_poller()  # SIGKILL, mid-batch most likely
+    time.sleep(0.5)
+    live.start_poller()
+    writer.join()
+    ok, _, diff = live.wait_converged(15)
+    assert ok, diff
+
+
+def test_a_record_that_keeps_failing_is_queued_and_redrive_replays(live: LiveLink) -> None:
+    if live.poller is None:
+        live.start_poller()
+    bad = card_item("bad1", "Bad", 1)
+    bad["number"] = {"S": "not a number"}  # the integer field rejects it
+    live.ddb.put_item(TableName=live.table, Item=bad)
+    deadline = time.monotonic() + 20
+    status = link_status(live.state_dir, "tcgstore", LINK)
+    while time.monotonic() < deadline and status["queued_failures"] == 0:
+        time.sleep(0.2)
+        status = link_status(live.state_dir, "tcgstore", LINK)
+    assert status["queued_failures"] == 1, status
+    assert "failed" in (status["last_error"] or "")
+    # Later records were not held up by the queued one.
+    live.ddb.put_item(TableName=live.table, Item=card_item("after-bad", "After", 2))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "after-bad" not in live.index_docs():
+        time.sleep(0.1)
+    assert "after-bad" in live.index_docs()
+    # Still bad: redrive keeps it queued.
+    result = redrive(live.state_dir, live.system, LINK)
+    assert result == {"redriven": 0, "still_failing": 1, "failing": result["failing"]}
+    # A queued record that can now be applied is applied and leaves the queue.
+    st = LinkState(state_path(live.state_dir, "tcgstore", LINK))
+    failed = st.failures()[0]
+    st.remove_failures([failed["id"]])
+    st.dead_letter(failed["shard_id"], put(int(failed["sequence_number"]), card("fixed")),
+                   "test", 5)  # fmt: skip
+    st.close()
+    result = redrive(live.state_dir, live.system, LINK)
+    assert result["redriven"] == 1 and result["still_failing"] == 0
+    assert "fixed" in live.index_docs()
+    assert link_status(live.state_dir, "tcgstore", LINK)["queued_failures"] == 0
