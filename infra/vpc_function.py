@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from infra.common import HANDLERS, Context, Tags, child, inline_policy, log_group, role, statement
 
-HANDLER_FILE = "placeholder.py"  # until the sync issue lands: fails every batch on purpose
+HANDLER_FILE = "placeholder.py"  # the CDC sink's until its handler lands: fails every batch
 FAILURE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive
 VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
@@ -54,6 +54,9 @@ class VpcFunctionSpec:
     statements: list[dict[str, Any]]  # its own grants; the shared ones follow them
     kms_sid: str  # the key statement's Sid says what the key protects for this function
     environment: dict[str, pulumi.Input[str]]
+    # The function's code and entry point; default: the placeholder that fails every batch.
+    code: pulumi.Archive | None = None
+    handler: str = "handler.handler"
 
 
 @dataclass(frozen=True)
@@ -95,9 +98,9 @@ def build_vpc_function(name: str, args: VpcLambdaArgs, spec: VpcFunctionSpec,
                   [pulumi.Output.concat(logs.arn, ":*")], sid="WriteOwnLogs"),
     ], parent)
     fn = aws.lambda_.Function(
-        name, name=fn_name, runtime="python3.12", handler="handler.handler",
+        name, name=fn_name, runtime="python3.12", handler=spec.handler,
         role=fn_role.arn, timeout=60, memory_size=256,
-        code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(
+        code=spec.code or pulumi.AssetArchive({"handler.py": pulumi.FileAsset(
             str(HANDLERS / HANDLER_FILE))}),
         environment={"variables": spec.environment},
         kms_key_arn=args.kms_key_arn,

@@ -105,3 +105,11 @@ def test_versions_fit_opensearch_and_keep_order() -> None:
     small, big = "1100000000017454423009", "1100000000017454423010"
     assert version_of(small) < version_of(big) < 2**63
     assert version_of(str(2**63 - 1)) == 2**63 - 1
+
+
+def test_signing_is_chosen_by_the_url() -> None:
+    assert SearchHttp("http://127.0.0.1:9200").sign_as is None
+    assert SearchHttp("https://search.example.com").sign_as is None
+    aws = SearchHttp("vpc-d-x.us-east-1.es.amazonaws.com")
+    assert aws.sign_as == ("es", "us-east-1") and aws.url.startswith("https://")
+    assert SearchHttp("https://c.eu-west-1.aoss.amazonaws.com").sign_as == ("aoss", "eu-west-1")
