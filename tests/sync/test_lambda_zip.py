@@ -114,8 +114,7 @@ def test_zip_runs_in_a_clean_interpreter(tcgstore: System, search_url: str, card
     result, signing = (json.loads(line) for line in out.stdout.splitlines())
     assert result == {"batchItemFailures": []}
     assert signing["sign_as"] == ["es", "eu-west-1"]
-    assert signing["authorization"].startswith(
-        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert signing["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "/eu-west-1/es/aws4_request" in signing["authorization"]
     got = docs(search_url, card_index)
     assert set(got) == {"c0", "c1"} and got["c1"]["name"] == "Mox Pearl"
