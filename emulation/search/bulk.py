@@ -145,7 +145,13 @@ def parse_bulk(body: bytes, default_index: str | None) -> list[BulkItem]:
     return items
 
 
-def run_bulk(engine: Engine, body: bytes, default_index: str | None, refresh: bool) -> bytes:
+def run_bulk(
+    engine: Engine,
+    body: bytes,
+    default_index: str | None,
+    refresh: bool,
+    require_alias: bool = False,
+) -> bytes:
     """Apply a bulk body; returns the encoded OpenSearch response."""
     started = time.perf_counter()
     items = parse_bulk(body, default_index)
@@ -155,7 +161,8 @@ def run_bulk(engine: Engine, body: bytes, default_index: str | None, refresh: bo
     errors = False
     for item in items:
         try:
-            store = engine.for_write(item.index)
+            item_alias = item.meta.get("require_alias", require_alias)
+            store = engine.for_write(item.index, require_alias=item_alias in (True, "true"))
             touched[store.name] = store
             parts.append(_item_json(item.action, _apply(store, item)))
         except SearchError as err:
@@ -183,6 +190,8 @@ def _prefetch(engine: Engine, items: list[BulkItem]) -> None:
             ids.setdefault(item.index, []).append(item.doc_id)
     for name, doc_ids in ids.items():
         try:
+            if name not in engine.indices and name not in engine.aliases:
+                continue  # created (or refused, under require_alias) by its first item
             store = engine.for_write(name)
         except SearchError:
             continue  # reported per item when the items are applied

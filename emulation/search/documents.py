@@ -19,6 +19,7 @@ from typing import Any
 import tantivy
 
 from emulation.search.errors import mapper_parsing
+from emulation.search.field_types import STORED_ONLY, coerce_extra, is_point_array
 from emulation.search.mapping import FLOAT_TYPES, INTEGER_TYPES, FieldSpec, Mapping
 from emulation.search.native_analysis import PATH_SEPARATOR, PATHS_TOKENIZER, paths_analyzer
 
@@ -37,9 +38,11 @@ def build_schema(mapping: Mapping) -> tantivy.Schema:
             if native is not None:
                 tok = native.name
             sb.add_text_field(name, tokenizer_name=tok, index_option="position")
-        elif spec.type == "keyword":
+        elif spec.type in ("keyword", "ip"):
             sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="freq")
-        elif spec.type in INTEGER_TYPES or spec.type == "date":
+        elif spec.type == "unsigned_long":
+            sb.add_unsigned_field(name, indexed=True, fast=True)
+        elif spec.type in INTEGER_TYPES or spec.type in ("date", "date_nanos"):
             sb.add_integer_field(name, indexed=True, fast=True)
         elif spec.type in FLOAT_TYPES:
             sb.add_float_field(name, indexed=True, fast=True)
@@ -108,6 +111,9 @@ def format_date(millis: int | float) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+_EXTRA = frozenset({"ip", "unsigned_long", "date_nanos", *STORED_ONLY})
+
+
 def coerce(spec: FieldSpec, value: Any) -> Any:
     """A single JSON value converted to the field's type (raises ValueError)."""
     kind = spec.type
@@ -139,6 +145,8 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
         raise ValueError(value)
     if kind == "date":
         return parse_date(value)
+    if kind in _EXTRA:
+        return coerce_extra(kind, value)
     if isinstance(value, dict | list):
         raise ValueError(value)
     if isinstance(value, bool):
@@ -192,6 +200,9 @@ def _add_object(
     by_source = mapping.by_source
     for key, value in obj.items():
         path = prefix + key if prefix else key
+        if path in mapping.geo_points:
+            _add_geo_points(doc, mapping.by_source[path], value, doc_id, present)
+            continue
         if type(value) is dict:
             _add_nested(doc, mapping, doc_id, value, path, present)
             continue
@@ -216,6 +227,19 @@ def _add_object(
                     item = spec.null_value
                 if add_value(doc, spec, item, doc_id):
                     present.append(spec.path)
+
+
+def _add_geo_points(
+    doc: tantivy.Document, specs: list[FieldSpec], value: Any, doc_id: str, present: list[str]
+) -> None:
+    """A geo_point may be an object or an array of numbers: one value, not a subtree."""
+    if value is None:
+        return
+    points = [value] if is_point_array(value) or not isinstance(value, list) else value
+    for spec in specs:
+        for point in points:
+            if point is not None and add_value(doc, spec, point, doc_id):
+                present.append(spec.path)
 
 
 def _add_nested(
@@ -273,8 +297,12 @@ def _add(doc: tantivy.Document, spec: FieldSpec, typed: Any) -> bool:
             typed = "".join(spec.index_analyzer.analyze(typed))
         doc.add_text(name, typed)
         return True
-    if kind in INTEGER_TYPES or kind == "date":
+    if kind in INTEGER_TYPES or kind in ("date", "date_nanos"):
         doc.add_integer(name, typed)
+    elif kind == "ip":
+        doc.add_text(name, typed)
+    elif kind == "unsigned_long":
+        doc.add_unsigned(name, typed)
     elif kind in FLOAT_TYPES:
         doc.add_float(name, typed)
     elif kind == "boolean":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import fnmatch
-import json
 import os
 import shutil
 import threading
@@ -20,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from emulation.search import aliases as alias_table
 from emulation.search.errors import SearchError, index_not_found
 from emulation.search.index_store import IndexStore
 
@@ -64,10 +64,7 @@ class Engine:
         for meta in sorted((self.data_dir / "indices").glob("*/meta.json")):
             store = IndexStore.open(meta.parent)
             self.indices[store.name] = store
-        aliases = self.data_dir / "aliases.json"
-        self.aliases: dict[str, list[str]] = (
-            json.loads(aliases.read_text()) if aliases.exists() else {}
-        )
+        self.aliases: alias_table.AliasTable = alias_table.load(self.data_dir / "aliases.json")
         self.closed = False
 
     @staticmethod
@@ -97,26 +94,36 @@ class Engine:
             yield
 
     # -- names --------------------------------------------------------------------------
-    def resolve(self, expression: str, must_exist: bool = True) -> list[IndexStore]:
-        """Index names, aliases, comma lists, wildcards and ``_all`` -> stores."""
-        found: dict[str, IndexStore] = {}
-        for part in [p for p in expression.split(",") if p] or ["_all"]:
+    def resolve_names(self, expression: str, must_exist: bool = True) -> list[str]:
+        """Index names, aliases, comma lists, wildcards, ``-exclusions`` and ``_all``."""
+        found: dict[str, None] = {}
+        parts = [p.strip() for p in expression.split(",") if p.strip()] or ["_all"]
+        for n, part in enumerate(parts):
+            if part.startswith("-") and n > 0:  # an exclusion of what came before
+                pattern = part[1:]
+                for name in [x for x in found if fnmatch.fnmatchcase(x, pattern)]:
+                    del found[name]
+                continue
             if part in ("_all", "*"):
-                found.update(self.indices)
+                found.update(dict.fromkeys(sorted(self.indices)))
             elif "*" in part:
-                for name in self.indices:
+                for name in sorted(self.indices):
                     if fnmatch.fnmatchcase(name, part):
-                        found[name] = self.indices[name]
-                for alias, targets in self.aliases.items():
+                        found[name] = None
+                for alias, targets in sorted(self.aliases.items()):
                     if fnmatch.fnmatchcase(alias, part):
-                        found.update({t: self.indices[t] for t in targets if t in self.indices})
+                        found.update(dict.fromkeys(t for t in targets if t in self.indices))
             elif part in self.indices:
-                found[part] = self.indices[part]
+                found[part] = None
             elif part in self.aliases:
-                found.update({t: self.indices[t] for t in self.aliases[part] if t in self.indices})
+                found.update(dict.fromkeys(t for t in self.aliases[part] if t in self.indices))
             elif must_exist:
                 raise index_not_found(part)
-        return list(found.values())
+        return list(found)
+
+    def resolve(self, expression: str, must_exist: bool = True) -> list[IndexStore]:
+        """The stores an index expression names (see :meth:`resolve_names`)."""
+        return [self.indices[n] for n in self.resolve_names(expression, must_exist)]
 
     def one(self, expression: str) -> IndexStore:
         stores = self.resolve(expression)
@@ -126,28 +133,45 @@ class Engine:
             raise SearchError(
                 400,
                 "illegal_argument_exception",
-                f"[{expression}] resolves to {len(stores)} indices; this engine "
-                "serves one index per request (see docs/search-compatibility.md)",
+                f"alias [{expression}] has more than one index associated with it "
+                f"{sorted(s.name for s in stores)}, can't execute a single index op",
             )
         return stores[0]
 
-    def for_write(self, name: str) -> IndexStore:
-        """The index a write goes to, creating it on first use as OpenSearch does."""
+    def for_write(self, name: str, require_alias: bool = False) -> IndexStore:
+        """The index a write goes to: an index, an alias's write index, or a new index
+        created on first use as OpenSearch does (unless ``require_alias``)."""
+        if name in self.aliases:
+            return self.indices[alias_table.write_index(self.aliases, name)]
+        if require_alias:
+            raise SearchError(
+                404,
+                "index_not_found_exception",
+                f"no such index [{name}] and [require_alias] request flag is [true] and "
+                f"[{name}] is not an alias",
+                index=name,
+                **{"resource.type": "index_expression", "resource.id": name, "index_uuid": "_na_"},
+            )
         if name in self.indices:
             return self.indices[name]
-        if name in self.aliases:
-            targets = self.aliases[name]
-            if len(targets) != 1:
-                raise SearchError(
-                    400,
-                    "illegal_argument_exception",
-                    f"no write index is defined for alias [{name}]. The write "
-                    "index may be explicitly disabled using is_write_index=false"
-                    " or the alias points to multiple indices without one being"
-                    " designated as a write index",
-                )
-            return self.indices[targets[0]]
         return self.create_index(name, {})
+
+    def write_target(self, name: str) -> IndexStore:
+        """The existing index a write to ``name`` (an index or an alias) goes to."""
+        if name in self.aliases:
+            return self.indices[alias_table.write_index(self.aliases, name)]
+        return self.one(name)
+
+    def update_aliases(self, actions: Any) -> None:
+        """``POST /_aliases``: every action applied, or none."""
+        table, dropped = alias_table.apply_actions(
+            self.aliases, self.indices, actions, self.resolve_names
+        )
+        self.aliases = table
+        for name in dropped:
+            store = self.indices.pop(name)
+            store.drop()
+        self.save_aliases()
 
     # -- index lifecycle ---------------------------------------------------------------------
     def create_index(self, name: str, body: dict[str, Any]) -> IndexStore:
@@ -168,10 +192,15 @@ class Engine:
             )
         directory = self.data_dir / "indices" / name
         shutil.rmtree(directory, ignore_errors=True)
+        new_aliases = body.get("aliases") or {}
+        if not isinstance(new_aliases, dict):
+            raise SearchError(400, "parse_exception", "[aliases] must be an object")
+        table = {a: {i: dict(o) for i, o in t.items()} for a, t in self.aliases.items()}
+        for alias, conf in new_aliases.items():  # validated before the index exists
+            alias_table.add(table, self.indices, name, alias, alias_table.options(alias, conf))
         store = IndexStore.create(directory, name, body)
         self.indices[name] = store
-        for alias in body.get("aliases") or {}:
-            self.aliases.setdefault(alias, []).append(name)
+        self.aliases = table
         self.save_aliases()
         return store
 
@@ -180,18 +209,15 @@ class Engine:
             store.drop()
             del self.indices[store.name]
             for targets in self.aliases.values():
-                if store.name in targets:
-                    targets.remove(store.name)
+                targets.pop(store.name, None)
         self.aliases = {a: t for a, t in self.aliases.items() if t}
         self.save_aliases()
 
     def save_aliases(self) -> None:
-        tmp = self.data_dir / "aliases.json.tmp"
-        tmp.write_text(json.dumps(self.aliases))
-        tmp.replace(self.data_dir / "aliases.json")
+        alias_table.save(self.data_dir / "aliases.json", self.aliases)
 
     def aliases_of(self, index: str) -> dict[str, Any]:
-        return {a: {} for a, targets in self.aliases.items() if index in targets}
+        return alias_table.of_index(self.aliases, index)
 
     # -- refresh ---------------------------------------------------------------------------
     def refresh_due(self) -> None:

@@ -12,6 +12,8 @@ from emulation.search.bulk import run_bulk
 from emulation.search.engine import Engine
 from emulation.search.errors import SearchError, bad_request
 from emulation.search.index_store import IndexStore
+from emulation.search.multi_index import empty_response, search_many
+from emulation.search.raw_json import RawFragments
 from emulation.search.request import Request
 from emulation.search.search import SearchRun
 from emulation.search.source_filter import SourceFilter
@@ -38,7 +40,7 @@ def index_doc(
     engine: Engine, req: Request, index: str, doc_id: str | None, op_type: str = "index"
 ) -> Response:
     raw, source = _source_of(req)
-    store = engine.for_write(index)
+    store = engine.for_write(index, require_alias=req.flag("require_alias"))
     opts = req.write_options(op_type)
     if doc_id is None:
         doc_id = new_id()
@@ -50,7 +52,7 @@ def index_doc(
 
 
 def delete_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
-    store = engine.one(index)
+    store = engine.write_target(index)
     result = store.delete_doc(doc_id, req.write_options())
     return _finish(store, req, result.status, result.body)
 
@@ -65,7 +67,7 @@ def update_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Respons
             "optimistic concurrency control. Please use `if_seq_no` and "
             "`if_primary_term` instead;",
         )
-    store = engine.for_write(index)
+    store = engine.for_write(index, require_alias=req.flag("require_alias"))
     result = store.update_doc(doc_id, body, req.write_options())
     return _finish(store, req, result.status, result.body)
 
@@ -139,18 +141,46 @@ def bulk(engine: Engine, req: Request, index: str | None) -> Response:
         raise SearchError(
             400, "action_request_validation_exception", "Validation Failed: 1: no requests added;"
         )
-    return 200, run_bulk(engine, req.body, index, req.refresh_requested())
+    return 200, run_bulk(
+        engine, req.body, index, req.refresh_requested(), req.flag("require_alias")
+    )
 
 
 def search(engine: Engine, req: Request, index: str | None) -> Response:
-    store = engine.one(index or "_all")
     body = req.json()
     if "q" in req.params:
         raise bad_request(
             "the [q] URI search parameter is not supported by the polystore "
             "embedded search engine; send a query DSL body"
         )
-    return 200, SearchRun(store, body, req.params).run()
+    stores = engine.resolve(index or "_all", must_exist=not req.flag("ignore_unavailable"))
+    response, fragments = search_stores(stores, body, req.params)
+    return 200, fragments.encode(response)
+
+
+def search_stores(
+    stores: list[IndexStore], body: dict[str, Any], params: dict[str, str]
+) -> tuple[dict[str, Any], RawFragments]:
+    """One search over the resolved stores (the response and its raw source fragments)."""
+    as_int = str(params.get("rest_total_hits_as_int", "false")).lower() in ("", "true")
+    if as_int:
+        tracked = params.get("track_total_hits", body.get("track_total_hits", True))
+        if str(tracked).lower() not in ("true", "false"):
+            raise bad_request(
+                "[rest_total_hits_as_int] cannot be used if the tracking of total hits is not "
+                f"accurate, got {tracked}"
+            )
+        params = {**params, "track_total_hits": "true"}
+    if not stores:
+        response, fragments = empty_response(body, params), RawFragments()
+    elif len(stores) == 1:
+        run = SearchRun(stores[0], body, params)
+        response, fragments = run.response(), run.fragments
+    else:
+        response, fragments = search_many(stores, body, params)
+    if as_int and "total" in response["hits"]:
+        response["hits"]["total"] = response["hits"]["total"]["value"]
+    return response, fragments
 
 
 def count(engine: Engine, req: Request, index: str | None) -> Response:

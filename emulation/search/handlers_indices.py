@@ -4,11 +4,12 @@ mappings, settings, refresh and aliases. Each returns ``(status, json body)``.
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 from emulation.search import ENGINE_VERSION
 from emulation.search.engine import Engine
-from emulation.search.errors import SearchError, bad_request, index_not_found
+from emulation.search.errors import SearchError
 from emulation.search.index_store import IndexStore
 from emulation.search.request import Request
 
@@ -134,92 +135,56 @@ def refresh(engine: Engine, req: Request, index: str | None) -> Response:
 # -- aliases -----------------------------------------------------------------------------
 def update_aliases(engine: Engine, req: Request) -> Response:
     body = req.json(required=True)
-    actions = body.get("actions")
-    if not isinstance(actions, list):
-        raise SearchError(
-            400,
-            "action_request_validation_exception",
-            "Validation Failed: 1: no alias actions specified;",
-        )
-    for action in actions:
-        if not isinstance(action, dict) or len(action) != 1:
-            raise bad_request("[aliases] malformed action")
-        kind, conf = next(iter(action.items()))
-        indices = conf.get("indices") or [conf.get("index")]
-        aliases = conf.get("aliases") or [conf.get("alias")]
-        if kind not in ("add", "remove", "remove_index"):
-            raise bad_request(f"[aliases] unsupported action [{kind}]")
-        for expr in indices:
-            if expr is None:
-                raise SearchError(
-                    400,
-                    "action_request_validation_exception",
-                    "Validation Failed: 1: One of [index] or [indices] is required;",
-                )
-            for store in engine.resolve(str(expr)):
-                if kind == "remove_index":
-                    engine.delete_index(store.name)
-                    continue
-                for alias in aliases:
-                    _alias(engine, store.name, str(alias), add=kind == "add")
-    engine.save_aliases()
+    extra = sorted(set(body) - {"actions"})
+    if extra:
+        raise SearchError(400, "parsing_exception", f"[aliases] unknown field [{extra[0]}]")
+    engine.update_aliases(body.get("actions"))
     return 200, {"acknowledged": True}
 
 
-def _alias(engine: Engine, index: str, alias: str, add: bool) -> None:
-    if alias in engine.indices:
-        raise SearchError(
-            400,
-            "invalid_alias_name_exception",
-            f"Invalid alias name [{alias}]: an index or data stream exists with "
-            "the same name as the alias",
-        )
-    targets = engine.aliases.setdefault(alias, [])
-    if add and index not in targets:
-        targets.append(index)
-    elif not add:
-        if index not in targets:
-            raise SearchError(
-                404,
-                "aliases_not_found_exception",
-                f"aliases [{alias}] missing",
-                **{"resource.type": "aliases", "resource.id": alias},
-            )
-        targets.remove(index)
-    engine.aliases = {a: t for a, t in engine.aliases.items() if t}
-
-
 def put_alias(engine: Engine, req: Request, index: str, alias: str) -> Response:
-    for store in engine.resolve(index):
-        _alias(engine, store.name, alias, add=True)
-    engine.save_aliases()
+    conf = req.json()
+    action = {"add": {**conf, "indices": engine.resolve_names(index), "alias": alias}}
+    engine.update_aliases([action])
     return 200, {"acknowledged": True}
 
 
 def delete_alias(engine: Engine, req: Request, index: str, alias: str) -> Response:
-    for store in engine.resolve(index):
-        _alias(engine, store.name, alias, add=False)
-    engine.save_aliases()
+    names = engine.resolve_names(index)
+    actions = [{"remove": {"index": name, "alias": a}} for name in names for a in alias.split(",")]
+    engine.update_aliases(actions)
     return 200, {"acknowledged": True}
 
 
+def _alias_matches(alias: str, patterns: list[str]) -> bool:
+    return any(p in ("_all", "*") or fnmatch.fnmatchcase(alias, p) for p in patterns)
+
+
 def get_alias(engine: Engine, req: Request, index: str | None, alias: str | None) -> Response:
-    stores = engine.resolve(index or "_all")
+    """GET (and HEAD) ``[/{index}]/_alias[/{name}]``: 404 when a named alias is missing."""
+    stores = engine.resolve(index or "_all", must_exist=index is not None)
+    patterns = [p for p in (alias or "").split(",") if p]
     out: dict[str, Any] = {}
+    seen: set[str] = set()
     for store in stores:
         names = engine.aliases_of(store.name)
-        if alias is not None:
-            names = {a: v for a, v in names.items() if a in alias.split(",")}
+        if patterns:
+            names = {a: v for a, v in names.items() if _alias_matches(a, patterns)}
+            seen.update(names)
             if not names:
                 continue
         out[store.name] = {"aliases": names}
-    if alias is not None and not out:
-        if index is None and all(a not in engine.aliases for a in alias.split(",")):
-            raise SearchError(404, "aliases_not_found_exception", f"alias [{alias}] missing")
-        if index is not None:
-            raise (
-                index_not_found(index)
-                if not stores
-                else SearchError(404, "aliases_not_found_exception", f"alias [{alias}] missing")
-            )
+    missing = [p for p in patterns if "*" not in p and p != "_all" and p not in seen]
+    if missing:
+        error = SearchError(
+            404,
+            "aliases_not_found_exception",
+            f"alias [{','.join(missing)}] missing",
+            **{"resource.type": "aliases", "resource.id": ",".join(missing)},
+        )
+        if not out or req.method == "HEAD":
+            raise error
+        return 404, {**out, "error": f"alias [{','.join(missing)}] missing", "status": 404}
+    if patterns and not out and req.method == "HEAD":
+        return 404, {}
     return 200, out

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from emulation.search import handlers_docs as docs
 from emulation.search import handlers_indices as idx
+from emulation.search import url_params
 from emulation.search.engine import Engine
 from emulation.search.errors import SearchError
 from emulation.search.request import Request
@@ -52,7 +53,13 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
         ("_aliases",),
         {"POST": idx.update_aliases, "GET": lambda e, r: idx.get_alias(e, r, None, None)},
     ),
-    (("_alias",), {"GET": lambda e, r: idx.get_alias(e, r, None, None)}),
+    (
+        ("_alias",),
+        {
+            "GET": lambda e, r: idx.get_alias(e, r, None, None),
+            "HEAD": lambda e, r: idx.get_alias(e, r, None, None),
+        },
+    ),
     (
         ("_alias", "{a}"),
         {
@@ -80,7 +87,13 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
     ),
     (("{i}", "_settings"), {"GET": idx.get_settings}),
     (("{i}", "_delete_by_query"), {"POST": docs.delete_by_query}),
-    (("{i}", "_alias"), {"GET": lambda e, r, i: idx.get_alias(e, r, i, None)}),
+    (
+        ("{i}", "_alias"),
+        {
+            "GET": lambda e, r, i: idx.get_alias(e, r, i, None),
+            "HEAD": lambda e, r, i: idx.get_alias(e, r, i, None),
+        },
+    ),
     (("{i}", "_aliases"), {"GET": lambda e, r, i: idx.get_alias(e, r, i, None)}),
     (
         ("{i}", "_alias", "{a}"),
@@ -94,7 +107,13 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
     ),
     (
         ("{i}", "_aliases", "{a}"),
-        {"PUT": idx.put_alias, "POST": idx.put_alias, "DELETE": idx.delete_alias},
+        {
+            "PUT": idx.put_alias,
+            "POST": idx.put_alias,
+            "DELETE": idx.delete_alias,
+            "GET": idx.get_alias,
+            "HEAD": idx.get_alias,
+        },
     ),
     (("{i}", "_doc"), {"POST": lambda e, r, i: docs.index_doc(e, r, i, None)}),
     (
@@ -117,6 +136,50 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
     (("{i}", "_update", "{d}"), {"POST": docs.update_doc}),
     (("{i}", "_source", "{d}"), {"GET": docs.get_source, "HEAD": docs.get_source}),
 ]
+
+
+# The OpenSearch API a (path pattern, method) serves, for its URL parameter list.
+_API_BY_SEGMENT = {
+    "_search": "search",
+    "_count": "count",
+    "_bulk": "bulk",
+    "_mget": "mget",
+    "_refresh": "indices.refresh",
+    "_settings": "indices.get_settings",
+    "_delete_by_query": "delete_by_query",
+    "_update_by_query": "update_by_query",
+    "_update": "update",
+    "_create": "index",
+    "_source": "get",
+    "_msearch": "msearch",
+    "scroll": "scroll",
+    "health": "cluster.health",
+    "point_in_time": "pit",
+}
+
+
+def api_name(pattern: tuple[str, ...], method: str) -> str | None:
+    """The OpenSearch API name of a route (``None``: no parameter check)."""
+    literals = [p for p in pattern if not p.startswith("{")]
+    if not pattern:
+        return "info"
+    if pattern == ("{i}",):
+        return {
+            "PUT": "indices.create",
+            "DELETE": "indices.delete",
+            "HEAD": "indices.get",
+            "GET": "indices.get",
+        }[method]
+    last = literals[-1]
+    if last == "_doc":
+        return {"GET": "get", "HEAD": "get", "DELETE": "delete"}.get(method, "index")
+    if last == "_mapping":
+        return "indices.get_mapping" if method == "GET" else "indices.put_mapping"
+    if last in ("_alias", "_aliases"):
+        return "indices.get_alias" if method in ("GET", "HEAD") else "indices.aliases"
+    if last == "scroll" and method == "DELETE":
+        return "clear_scroll"
+    return _API_BY_SEGMENT.get(last)
 
 
 _ROUTES_BY_LENGTH: dict[int, list[tuple[tuple[str, ...], dict[str, Handler]]]] = {}
@@ -149,6 +212,7 @@ def dispatch(engine: Engine, req: Request) -> tuple[int, Any]:
         if handler is None:
             allowed.extend(methods)
             continue
+        url_params.check(api_name(pattern, req.method), req.path, req.params)
         with engine.locked():
             return handler(engine, req, *args)
     if allowed:

@@ -14,10 +14,13 @@ from typing import Any
 
 from emulation.search.analysis import AnalysisRegistry, Analyzer
 from emulation.search.errors import mapper_parsing, strict_dynamic, unsupported
+from emulation.search.field_types import EXTRA_TYPES
 
 INTEGER_TYPES = {"integer": 2**31, "long": 2**63, "short": 2**15, "byte": 2**7}
 FLOAT_TYPES = frozenset({"float", "double", "half_float", "scaled_float"})
-LEAF_TYPES = frozenset({"text", "keyword", "boolean", "date", *INTEGER_TYPES, *FLOAT_TYPES})
+LEAF_TYPES = frozenset(
+    {"text", "keyword", "boolean", "date", *INTEGER_TYPES, *FLOAT_TYPES, *EXTRA_TYPES}
+)
 # Mapping parameters that change nothing observable in this engine, accepted silently.
 _HARMLESS_PARAMS = frozenset(
     {
@@ -44,6 +47,11 @@ _HARMLESS_PARAMS = frozenset(
         "eager_global_ordinals",
         "fielddata",
         "position_increment_gap",
+        "meta",  # field metadata: shown by GET _mapping, no effect on indexing
+        "index_prefixes",  # a speed-up for prefix queries, same results without it
+        "index_phrases",  # a speed-up for phrase queries, same results without it
+        "ignore_z_value",
+        "orientation",
     }
 )
 _DATE_DETECT = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -106,6 +114,7 @@ class Mapping:
         self.fields: dict[str, FieldSpec] = {}
         self.objects: dict[str, str] = {"": self.dynamic}  # object path -> its dynamic
         self.by_source: dict[str, list[FieldSpec]] = {}
+        self.geo_points: set[str] = set()  # source paths whose objects/arrays are values
         self._walk(body.get("properties", {}) or {}, "", self.dynamic)
 
     # -- parsing ---------------------------------------------------------------------
@@ -135,6 +144,10 @@ class Mapping:
         extra = set(conf) - _HARMLESS_PARAMS
         if extra:
             raise unsupported(f"mapping parameter [{sorted(extra)[0]}] on field [{path}]")
+        if kind == "match_only_text":  # text without positions or scores in OpenSearch
+            kind = "text"
+        if kind == "geo_point":
+            self.geo_points.add(source_path)
         index_an = search_an = None
         if kind == "text":
             index_an = self.registry.analyzer(conf.get("analyzer", "standard"))
@@ -181,7 +194,7 @@ class Mapping:
             if sample is None:
                 continue
             if path in self.fields:
-                if isinstance(sample, dict):
+                if isinstance(sample, dict) and path not in self.geo_points:
                     raise mapper_parsing(
                         f"failed to parse field [{path}] of type [{self.fields[path].type}]"
                         f". Preview of field's value: '{sample}'"

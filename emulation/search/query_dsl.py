@@ -16,6 +16,7 @@ import tantivy
 from emulation.search.dates import parse_date_math
 from emulation.search.documents import coerce
 from emulation.search.errors import SearchError, parsing, unsupported
+from emulation.search.field_types import STORED_ONLY, parse_nanos
 from emulation.search.full_text import FullText, min_should_match, regex_escape
 from emulation.search.mapping import FLOAT_TYPES, INTEGER_TYPES, FieldSpec, Mapping
 
@@ -216,6 +217,10 @@ class QueryBuilder:
         """The term query for one value of a field, coerced to the field's type."""
         if isinstance(value, dict | list):
             raise parsing(f"[term] query does not support array or object for [{spec.path}]")
+        if spec.type in STORED_ONLY:
+            raise unsupported(f"term-level queries on a [{spec.type}] field [{spec.path}]")
+        if spec.type == "ip" and "/" in str(value):
+            raise unsupported(f"CIDR notation in an ip term query [{value}]")
         try:
             typed = coerce(spec, value)
         except (ValueError, TypeError, OverflowError):
@@ -370,9 +375,13 @@ class QueryBuilder:
             if not terms:
                 return Q.empty_query()
             return Q.term_set_query(self.schema, spec.internal, terms)
-        if spec.type == "boolean":
-            raise unsupported("range on a boolean field")
-        conv = parse_date_math if spec.type == "date" else lambda v: coerce(spec, v)
+        if spec.type in ("boolean", "ip", *STORED_ONLY):
+            raise unsupported(f"range on a [{spec.type}] field")
+        conv: Any = lambda v: coerce(spec, v)  # noqa: E731
+        if spec.type == "date":
+            conv = parse_date_math
+        elif spec.type == "date_nanos":
+            conv = nanos_math
         try:
             lo_v = None if lo is None else conv(lo)
             hi_v = None if hi is None else conv(hi)
@@ -383,12 +392,14 @@ class QueryBuilder:
                 f"failed to parse range bounds [{lo}, {hi}] for field [{spec.path}]",
                 index_uuid="_na_",
             ) from None
-        if spec.type in INTEGER_TYPES or spec.type == "date":
+        if spec.type == "unsigned_long":
+            kind = tantivy.FieldType.Unsigned
+        elif spec.type in INTEGER_TYPES or spec.type in ("date", "date_nanos"):
             # Integers: a fractional bound narrows to the integers it admits.
-            if lo is not None and spec.type != "date":
+            if lo is not None and spec.type not in ("date", "date_nanos"):
                 lo_v = _int_bound(float(lo), inc_lo, lower=True)
                 inc_lo = True
-            if hi is not None and spec.type != "date":
+            if hi is not None and spec.type not in ("date", "date_nanos"):
                 hi_v = _int_bound(float(hi), inc_hi, lower=False)
                 inc_hi = True
             kind = tantivy.FieldType.Integer
@@ -396,6 +407,13 @@ class QueryBuilder:
             assert spec.type in FLOAT_TYPES
             kind = tantivy.FieldType.Float
         return Q.range_query(self.schema, spec.internal, kind, lo_v, hi_v, inc_lo, inc_hi)
+
+
+def nanos_math(value: Any) -> int:
+    """A ``date_nanos`` bound: date math in millis, plain dates to the nanosecond."""
+    if isinstance(value, str) and (value.startswith("now") or "||" in value):
+        return parse_date_math(value) * 1_000_000
+    return parse_nanos(value)
 
 
 def _int_bound(value: float, inclusive: bool, lower: bool) -> int:

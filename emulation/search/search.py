@@ -146,18 +146,32 @@ class SearchRun:
         """The encoded ``_search`` response (stored sources spliced in verbatim)."""
         return self.fragments.encode(self.response())
 
-    def response(self) -> dict[str, Any]:
-        """The response as a dict; hit sources are placeholders until :meth:`run`."""
-        started = time.perf_counter()
-        body, params = self.body, self.params
-        frm = _int_param({**body, **params}, "from", 0)
-        size = _int_param({**body, **params}, "size", 10)
+    def window(self) -> tuple[int, int]:
+        """``(from, size)`` of the request, checked against ``max_result_window``."""
+        frm = _int_param({**self.body, **self.params}, "from", 0)
+        size = _int_param({**self.body, **self.params}, "size", 10)
+        if size == -1:
+            size = 10
         if frm + size > self.store.settings.max_result_window:
             raise bad_request(
                 f"Result window is too large, from + size must be less than or "
                 f"equal to: [{self.store.settings.max_result_window}] but was "
-                f"[{frm + size}]."
+                f"[{frm + size}]. See the scroll api for a more efficient way to request "
+                f"large data sets. This limit can be set by changing the "
+                f"[index.max_result_window] index level setting."
             )
+        return frm, size
+
+    def sort_keys(self) -> list[SortKey]:
+        sort_spec = self.params.get("sort", self.body.get("sort"))
+        if isinstance(sort_spec, str) and "," in sort_spec:
+            sort_spec = sort_spec.split(",")
+        return parse_sort(sort_spec)
+
+    def collect(self, frm: int, size: int) -> tuple[list[Any], int, Any, bool]:
+        """``(page, total, max_score, scores_tracked)``; page rows are
+        ``(doc_id, raw_source, score, sort_values)``."""
+        body = self.body
         query = self.query()
         hits_query = query
         if "post_filter" in body:
@@ -165,10 +179,7 @@ class SearchRun:
             hits_query = Q.boolean_query(
                 [(tantivy.Occur.Must, query), (tantivy.Occur.Must, Q.const_score_query(post, 0.0))]
             )
-        sort_spec = params.get("sort", body.get("sort"))
-        if isinstance(sort_spec, str) and "," in sort_spec:
-            sort_spec = sort_spec.split(",")
-        keys = parse_sort(sort_spec)
+        keys = self.sort_keys()
         by_score = not keys or (len(keys) == 1 and keys[0].field == "_score" and keys[0].descending)
         search_after = body.get("search_after")
         if search_after is not None and not isinstance(search_after, list):
@@ -177,31 +188,45 @@ class SearchRun:
             raise bad_request(
                 "Cannot use [from] parameter when using [search_after]; use [from]=0 or omit it"
             )
-        total_limit = self._total_limit()
         min_score = body.get("min_score")
         if by_score and search_after is None and min_score is None:
             page, total, max_score = self._top_k(hits_query, frm, size)
-            track = True
-        else:
-            page, total, max_score = self._sorted(
-                hits_query, keys, frm, size, search_after, min_score
-            )
-            track = by_score or bool(body.get("track_scores"))
-        source_filter = SourceFilter.from_params(params, body.get("_source"))
-        hits = self.fragments.add(self._encode_hits(page, track, source_filter))
+            return page, total, max_score, True
+        page, total, max_score = self._sorted(hits_query, keys, frm, size, search_after, min_score)
+        return page, total, max_score, by_score or bool(body.get("track_scores"))
+
+    def hits_total(self, total: int) -> dict[str, Any] | None:
+        total_limit = self._total_limit()
+        if total_limit is None:
+            return None
+        relation = "eq" if total <= total_limit else "gte"
+        return {"value": min(total, total_limit), "relation": relation}
+
+    def aggregations(self) -> dict[str, Any] | None:
+        aggs = self.body.get("aggs", self.body.get("aggregations"))
+        if not aggs:
+            return None
+        return Aggregator(self.store.mapping).run(self.searcher, self.query(), aggs)
+
+    def response(self) -> dict[str, Any]:
+        """The response as a dict; hit sources are placeholders until :meth:`run`."""
+        started = time.perf_counter()
+        frm, size = self.window()
+        self._total_limit()  # a malformed value fails before any work
+        page, total, max_score, track = self.collect(frm, size)
+        source_filter = SourceFilter.from_params(self.params, self.body.get("_source"))
+        hits = self.fragments.add(self.encode_hits(page, track, source_filter))
         response: dict[str, Any] = {"took": 0, "timed_out": False, "_shards": SHARDS}
         hits_obj: dict[str, Any] = {}
-        if total_limit is not None:
-            relation = "eq" if total <= total_limit else "gte"
-            hits_obj["total"] = {"value": min(total, total_limit), "relation": relation}
+        total_obj = self.hits_total(total)
+        if total_obj is not None:
+            hits_obj["total"] = total_obj
         hits_obj["max_score"] = max_score if track else None
         hits_obj["hits"] = hits
         response["hits"] = hits_obj
-        aggs = body.get("aggs", body.get("aggregations"))
-        if aggs:
-            response["aggregations"] = Aggregator(self.store.mapping).run(
-                self.searcher, query, aggs
-            )
+        aggs = self.aggregations()
+        if aggs is not None:
+            response["aggregations"] = aggs
         response["took"] = int((time.perf_counter() - started) * 1000)
         return response
 
@@ -282,7 +307,7 @@ class SearchRun:
                     f"search_after has {len(search_after)} value(s) but sort has {len(keys)}."
                 )
             after = [self._after_value(k, v) for k, v in zip(keys, search_after, strict=True)]
-            rows = [r for r in rows if _compare_values(keys, r[0], after) > 0]
+            rows = [r for r in rows if compare_values(keys, r[0], after) > 0]
         max_score = max((r[4] for r in rows), default=None)
         page = [(r[2], r[3], r[4], r[0]) for r in rows[frm : frm + size]]
         return page, total, max_score
@@ -323,7 +348,7 @@ class SearchRun:
                 out.append((max(values) if key.descending else min(values)) if values else None)
         return out
 
-    def _encode_hits(self, page: list[Any], track: bool, source_filter: SourceFilter) -> bytes:
+    def encode_hits(self, page: list[Any], track: bool, source_filter: SourceFilter) -> bytes:
         """The ``hits.hits`` array, encoded around the stored source bytes."""
         index = json.dumps(self.store.name).encode()
         parts = []
@@ -344,7 +369,7 @@ class SearchRun:
         return b"[" + b",".join(parts) + b"]"
 
 
-def _compare_values(keys: list[SortKey], a: list[Any], b: list[Any]) -> int:
+def compare_values(keys: list[SortKey], a: list[Any], b: list[Any]) -> int:
     for key, x, y in zip(keys, a, b, strict=True):
         if x == y:
             continue
@@ -358,7 +383,7 @@ def _compare_values(keys: list[SortKey], a: list[Any], b: list[Any]) -> int:
 
 
 def _compare_rows(keys: list[SortKey], a: tuple[Any, ...], b: tuple[Any, ...]) -> int:
-    found = _compare_values(keys, a[0], b[0])
+    found = compare_values(keys, a[0], b[0])
     if found:
         return found
     return -1 if a[1] < b[1] else 1 if a[1] > b[1] else 0

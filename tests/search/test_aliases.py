@@ -1,0 +1,135 @@
+"""Contract tests for aliases and index expressions: the ``_aliases`` API (atomic),
+``_alias`` paths, write indices, and searches over several indices.
+
+The zero-downtime reindex of the stream-to-search link relies on these: build a new
+index, then move the read alias in one ``_aliases`` call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from opensearchpy import NotFoundError, OpenSearch, RequestError
+
+
+@pytest.fixture
+def names(client: OpenSearch) -> Iterator[list[str]]:
+    """Two fresh index names and an alias name, cleaned up after the test."""
+    stem = f"al-{uuid.uuid4().hex[:8]}"
+    made = [f"{stem}-v1", f"{stem}-v2", f"{stem}-read"]
+    yield made
+    client.indices.delete(index=f"{stem}-v*", ignore_unavailable=True)
+
+
+def test_swap_alias_atomically(client: OpenSearch, names: list[str]) -> None:
+    v1, v2, alias = names
+    client.indices.create(index=v1, body={"aliases": {alias: {}}})
+    client.indices.create(index=v2)
+    client.index(index=alias, id="a", body={"gen": 1}, refresh="true")
+    client.index(index=v2, id="a", body={"gen": 2}, refresh="true")
+    assert client.get(index=alias, id="a")["_source"] == {"gen": 1}
+    client.indices.update_aliases(
+        body={
+            "actions": [
+                {"remove": {"index": v1, "alias": alias}},
+                {"add": {"index": v2, "alias": alias}},
+            ]
+        }
+    )
+    assert client.get(index=alias, id="a")["_source"] == {"gen": 2}
+    assert client.indices.get_alias(name=alias) == {v2: {"aliases": {alias: {}}}}
+    # A failing action leaves everything as it was: the first action is not applied.
+    with pytest.raises(NotFoundError):
+        client.indices.update_aliases(
+            body={
+                "actions": [
+                    {"add": {"index": v1, "alias": alias}},
+                    {"remove": {"index": v1, "alias": "never-there"}},
+                ]
+            }
+        )
+    assert client.indices.get_alias(name=alias) == {v2: {"aliases": {alias: {}}}}
+
+
+def test_remove_index_action_swaps_index_for_alias(client: OpenSearch, names: list[str]) -> None:
+    v1, v2, _ = names
+    client.indices.create(index=v1)
+    client.indices.create(index=v2)
+    client.indices.update_aliases(
+        body={
+            "actions": [
+                {"add": {"index": v2, "alias": f"{v1}-x"}},
+                {"remove_index": {"index": v1}},
+            ]
+        }
+    )
+    assert client.indices.exists(index=v1) is False
+    assert client.indices.exists_alias(name=f"{v1}-x") is True
+
+
+def test_write_index_and_multi_index_alias(client: OpenSearch, names: list[str]) -> None:
+    v1, v2, alias = names
+    client.indices.create(index=v1)
+    client.indices.create(index=v2)
+    client.indices.put_alias(index=f"{v1},{v2}", name=alias)
+    with pytest.raises(RequestError) as no_write:
+        client.index(index=alias, id="x", body={"n": 1})
+    assert "no write index is defined for alias" in str(no_write.value.info)
+    client.indices.update_aliases(
+        body={"actions": [{"add": {"index": v2, "alias": alias, "is_write_index": True}}]}
+    )
+    client.index(index=alias, id="x", body={"n": 1}, refresh="true")
+    client.index(index=v1, id="y", body={"n": 2}, refresh="true")
+    assert client.get(index=v2, id="x")["found"] is True
+    got = client.indices.get_alias(index=v2, name=alias)
+    assert got == {v2: {"aliases": {alias: {"is_write_index": True}}}}
+    hits = client.search(index=alias, body={"sort": [{"n": "desc"}]})["hits"]
+    assert hits["total"]["value"] == 2
+    assert [(h["_index"], h["_id"]) for h in hits["hits"]] == [(v1, "y"), (v2, "x")]
+    assert client.count(index=alias)["count"] == 2
+    mappings = client.indices.get_mapping(index=alias)
+    assert set(mappings) == {v1, v2}
+
+
+def test_search_over_index_expressions(client: OpenSearch, names: list[str]) -> None:
+    v1, v2, _ = names
+    for name, n in ((v1, 3), (v2, 2)):
+        client.bulk(
+            body=[x for i in range(n) for x in ({"index": {"_index": name}}, {"k": i})],
+            refresh="true",
+        )
+    stem = v1.rsplit("-", 1)[0]
+    for expression, expected in (
+        (f"{stem}-*", 5),
+        (f"{v1},{v2}", 5),
+        (f"{stem}-*,-{v2}", 3),
+    ):
+        result = client.search(
+            index=expression, body={"size": 10, "aggs": {"k": {"terms": {"field": "k"}}}}
+        )
+        assert result["hits"]["total"]["value"] == expected, expression
+        assert len(result["hits"]["hits"]) == expected
+        assert sum(b["doc_count"] for b in result["aggregations"]["k"]["buckets"]) == expected
+    paged = client.search(index=f"{stem}-*", body={"sort": ["k"], "from": 1, "size": 2})
+    assert [h["sort"] for h in paged["hits"]["hits"]] == [[0], [1]]
+    as_int = client.search(index=f"{stem}-*", params={"rest_total_hits_as_int": "true"})
+    assert as_int["hits"]["total"] == 5
+
+
+def test_alias_errors(client: OpenSearch, names: list[str]) -> None:
+    v1, _, alias = names
+    client.indices.create(index=v1)
+    assert client.indices.exists_alias(name=alias) is False
+    with pytest.raises(NotFoundError):
+        client.indices.get_alias(name=alias)
+    with pytest.raises(RequestError) as clash:
+        client.indices.put_alias(index=v1, name=v1)
+    assert clash.value.error == "invalid_alias_name_exception"
+    with pytest.raises(RequestError) as filtered:
+        client.indices.put_alias(index=v1, name=alias, body={"filter": {"term": {"a": 1}}})
+    assert "not supported by the polystore embedded search engine" in str(filtered.value.info)
+    with pytest.raises(NotFoundError):
+        client.index(index=f"{v1}-nope", body={"a": 1}, params={"require_alias": "true"})
+    assert client.indices.exists(index=f"{v1}-nope") is False
