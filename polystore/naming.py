@@ -61,3 +61,12 @@ def local_name(system: System, store_name: str) -> str:
 def service_role_name(system: System, service: str) -> str:
     """The PostgreSQL login (and IAM DB-auth user) of a service: ``tcgstore_inventory``."""
     return f"{system.name}_{service}".replace("-", "_")
+
+
+def concrete_index_name(alias: str, generation: int) -> str:
+    """The index behind a search store's alias: ``tcgstore-local-cards-000001``.
+
+    Services and the sync handler use the store's name (``OPENSEARCH_INDEX_*``), which
+    is an alias; a reindex builds the next generation and swaps the alias atomically.
+    """
+    return f"{alias}-{generation:06d}"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from polystore.naming import local_name
+from polystore.naming import local_name, store_env_var
 from polystore.topology.model import System
 from sync.link_config import link_config, stream_link
 from sync.stream_to_search import config as handler_config
@@ -23,7 +24,7 @@ LOCAL_KEY = "local"  # the local engines accept any credentials
 
 @dataclass(frozen=True)
 class LinkEnds:
-    dynamodb_url: str
+    dynamodb_url: str | None  # None: AWS's own endpoint (a task in AWS)
     search_url: str
     region: str
     table: str  # physical table name
@@ -35,6 +36,13 @@ def resolve(system: System, link_name: str, state_dir: Path, dynamodb_url: str |
     link = stream_link(system, link_name)
     ddb = dynamodb_url or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     search = search_url or os.environ.get("OPENSEARCH_URL")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    src, dst = system.stores[link.source], system.stores[link.target]
+    table = os.environ.get(store_env_var(link.source, src) or "")
+    index = os.environ.get(store_env_var(link.target, dst) or "")
+    if table and index and search:
+        # Run as a task in AWS (or with a service's env): names and endpoints are given.
+        return LinkEnds(ddb, search, region, table, index)
     if not ddb or not search:
         from emulation.runtimes.base import endpoints_of
         from emulation.state import StateDir
@@ -47,9 +55,16 @@ def resolve(system: System, link_name: str, state_dir: Path, dynamodb_url: str |
             )
         ep = endpoints_of(sd.load())
         ddb, search = ddb or ep.dynamodb_url, search or ep.search_url
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     return LinkEnds(ddb, search, region, local_name(system, link.source),
                     local_name(system, link.target))  # fmt: skip
+
+
+def client_kwargs(ends: LinkEnds) -> dict[str, Any]:
+    """boto3 client arguments; a local endpoint gets the local engines' dummy keys."""
+    kw: dict[str, Any] = {"endpoint_url": ends.dynamodb_url, "region_name": ends.region}
+    if ends.dynamodb_url and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        kw |= {"aws_access_key_id": LOCAL_KEY, "aws_secret_access_key": LOCAL_KEY}
+    return kw
 
 
 def prepare_handler_env(system: System, link_name: str, state_dir: Path, ends: LinkEnds) -> Path:

@@ -44,7 +44,7 @@ class Poller:
         endpoints.prepare_handler_env(system, link, state_dir, ends)
         lambda_handler.reset()
         self.state = LinkState(state_path(state_dir, system.name, link))
-        kw = {"endpoint_url": ends.dynamodb_url, "region_name": ends.region}
+        kw = endpoints.client_kwargs(ends)
         self.ddb = boto3.client("dynamodb", **kw)
         self.streams = boto3.client("dynamodbstreams", **kw)
         self.iterators: dict[str, str] = {}

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,15 @@ class LiveLink:
                                      headers={"Content-Type": "application/json"})  # fmt: skip
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read())
+
+    def status_of(self, path: str) -> int:
+        req = urllib.request.Request(self.search_url + path, method="HEAD")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            return int(exc.code)
 
     def index_docs(self) -> dict[str, dict[str, Any]]:
         self.search(f"/{self.index}/_refresh", {}, "POST")

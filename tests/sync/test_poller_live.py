@@ -13,6 +13,7 @@ from emulation.stack import LocalStack
 from polystore.topology.model import Topology
 from sync.link_state import LinkState, state_path
 from sync.redrive import redrive
+from sync.reindex import reindex
 from sync.status import link_status
 
 from .live import LINK, LiveLink, card_item, mixed_load
@@ -102,3 +103,41 @@ def test_a_record_that_keeps_failing_is_queued_and_redrive_replays(live: LiveLin
     assert result["redriven"] == 1 and result["still_failing"] == 0
     assert "fixed" in live.index_docs()
     assert link_status(live.state_dir, "tcgstore", LINK)["queued_failures"] == 0
+
+
+def test_reindex_while_writes_continue_never_empties_search(live: LiveLink) -> None:
+    if live.poller is None:
+        live.start_poller()
+    mixed_load(live.ddb, live.table, 200, prefix="pre")
+    assert live.wait_converged(15)[0]
+    before = sorted(live.search(f"/_alias/{live.index}"))
+    stop = threading.Event()
+    seen: list[int] = []
+    errors: list[str] = []
+
+    def searcher() -> None:
+        while not stop.is_set():
+            try:
+                seen.append(live.search(f"/{live.index}/_count")["count"])
+            except Exception as exc:  # any failed search is a window without results
+                errors.append(repr(exc))
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=mixed_load, args=(live.ddb, live.table, 600, "during"))
+    reader = threading.Thread(target=searcher)
+    writer.start()
+    reader.start()
+    try:
+        result = reindex(live.system, "cards-index", live.state_dir)
+    finally:
+        writer.join()
+        stop.set()
+        reader.join()
+    assert errors == [] and seen and min(seen) > 0, (errors, min(seen, default=None))
+    after = sorted(live.search(f"/_alias/{live.index}"))
+    assert after == [result["index"]] and result["previous"] == before
+    assert result["index"] not in before and result["scanned"] > 0
+    for old in before:  # the previous generation is gone
+        assert live.status_of(f"/{old}") == 404
+    ok, _, diff = live.wait_converged(15)
+    assert ok, diff
