@@ -150,10 +150,10 @@ class Reindex:
                                   _line(transform.document(self.cfg, item))]  # fmt: skip
                         counts[n] += 1
                         if len(batch) >= 2 * BULK_DOCS:
-                            _bulk(http, batch)
+                            _bulk(http, index, batch)
                             batch = []
                 if batch:
-                    _bulk(http, batch)
+                    _bulk(http, index, batch)
             except BaseException as exc:
                 errors.append(exc)
             finally:
@@ -239,8 +239,10 @@ def _line(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def _bulk(http: SearchHttp, lines: list[bytes]) -> None:
-    resp = http.request("POST", "/_bulk", b"\n".join(lines) + b"\n", "application/x-ndjson")
+def _bulk(http: SearchHttp, index: str, lines: list[bytes]) -> None:
+    resp = http.request(
+        "POST", f"/{index}/_bulk", b"\n".join(lines) + b"\n", "application/x-ndjson"
+    )
     if resp.status != 200:
         raise ReindexError(f"bulk: HTTP {resp.status} {resp.body[:300]!r}")
     body = json.loads(resp.body)

@@ -87,7 +87,7 @@ def apply(records: list[dict[str, Any]], cfg: link_config.LinkConfig, http: Sear
         lines.extend(json.dumps(part, separators=(",", ":")).encode() for part in action)
         owners.append(seq)
     if owners:
-        failed.extend(_bulk(http, lines, owners))
+        failed.extend(_bulk(http, index, lines, owners))
     order = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(records)}
     failed = sorted(set(failed), key=lambda s: order.get(s, 0))
     return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
@@ -111,10 +111,14 @@ def _action(record: dict[str, Any], cfg: link_config.LinkConfig, index: str,
     return [{"index": meta}, transform.document(cfg, ddb["NewImage"])]
 
 
-def _bulk(http: SearchHttp, lines: list[bytes], owners: list[str]) -> list[str]:
-    """Send one ``_bulk``; the sequence numbers whose action really failed."""
+def _bulk(http: SearchHttp, index: str, lines: list[bytes], owners: list[str]) -> list[str]:
+    """Send one ``_bulk``; the sequence numbers whose action really failed.
+
+    Sent to ``/<index>/_bulk``, not ``/_bulk``: in AWS the function's IAM grant is on its
+    index's ARN (``.../domain/d/<index>/*``), which the domain-level path is not under.
+    """
     try:
-        resp = http.request("POST", "/_bulk", b"\n".join(lines) + b"\n",
+        resp = http.request("POST", f"/{index}/_bulk", b"\n".join(lines) + b"\n",
                             content_type="application/x-ndjson")  # fmt: skip
     except OSError as exc:
         log.error("bulk request failed: %s", exc)
