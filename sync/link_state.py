@@ -72,6 +72,11 @@ class LinkState:
                 (shard_id, time.time()),
             )
 
+    def reset_checkpoints(self) -> None:
+        """Forget every shard (the stream was replaced; its shards are not these)."""
+        with self._tx():
+            self.db.execute("DELETE FROM checkpoints")
+
     def _checkpoint(self, shard_id: str, sequence_number: str) -> None:
         self.db.execute(
             "INSERT INTO checkpoints (shard_id, sequence_number, updated_at) VALUES (?, ?, ?) "

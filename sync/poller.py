@@ -96,22 +96,12 @@ class Poller:
         arn = self.ddb.describe_table(TableName=self.ends.table)["Table"].get("LatestStreamArn")
         if not arn:
             raise RuntimeError(f"table {self.ends.table} has no stream")
-        if self.stream_arn and arn != self.stream_arn:
-            log.error("the stream of %s was replaced: %s -> %s", self.ends.table,
-                      self.stream_arn, arn)  # fmt: skip
         recorded = self.state.status().get("stream_arn")
+        self.stream_arn = arn
         if recorded and recorded != arn:
-            # A new stream (table re-created, or an engine that keeps no stream across a
-            # restart): its records are new, its checkpoints are not ours.
-            self.state.set_status(
-                stream_arn=arn,
-                last_error="the table's stream was replaced; changes made "
-                "before that were not streamed: run polystore reindex",
-                last_error_at=time.time(),
-            )
+            self._stream_replaced(recorded, arn)
         elif not recorded:
             self.state.set_status(stream_arn=arn)
-        self.stream_arn = arn
         shards: list[dict[str, Any]] = []
         start: dict[str, Any] = {}
         while True:
@@ -122,6 +112,30 @@ class Poller:
                 break
             start = {"ExclusiveStartShardId": last}
         self.shards = shards
+
+    def _stream_replaced(self, old: str, new: str) -> None:
+        """A new stream: the table was re-created, or its engine keeps no stream across a
+        restart (moto). Changes in between were never streamed, and the new stream's
+        sequence numbers may be lower than the versions the index holds (its changes would
+        be refused as stale). So: rebuild the index from the table (new generation,
+        alias swap), then read the new stream from its start (versions over 0 win)."""
+        from sync.reindex import Reindex
+
+        log.warning("the stream of %s was replaced (%s -> %s): reindexing", self.ends.table,
+                    old, new)  # fmt: skip
+        store = self.system.stores[self.system.links[self.link].target]
+        job = Reindex(self.system, self.link, store, self.ends, 4, log.info)
+        try:
+            result = job.run()
+        finally:
+            job.http.close()
+        self.iterators.clear()
+        self.state.reset_checkpoints()
+        self.state.set_status(
+            stream_arn=new,
+            last_error=f"the table's stream was replaced; reindexed into {result['index']}",
+            last_error_at=time.time(),
+        )
 
     def _readable(self, done: dict[str, tuple[str | None, bool]]) -> list[dict[str, Any]]:
         """Open shards whose parent is finished (or gone from the stream: trimmed)."""

@@ -3,12 +3,16 @@ kill -9 of the poller mid-load loses nothing; the failure queue and its redrive.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
 
+import psutil
 import pytest
 
+from emulation import procs
 from emulation.stack import LocalStack
 from polystore.topology.model import Topology
 from sync.link_state import LinkState, state_path
@@ -141,3 +145,28 @@ def test_reindex_while_writes_continue_never_empties_search(live: LiveLink) -> N
         assert live.status_of(f"/{old}") == 404
     ok, _, diff = live.wait_converged(15)
     assert ok, diff
+
+
+def test_a_restarted_dynamodb_engine_gets_a_new_stream_and_the_index_follows(
+    live: LiveLink,
+) -> None:
+    """moto keeps no stream across a restart (new stream, sequence numbers from the start):
+    the poller notices the replaced stream, reindexes from the table and reads on."""
+    if live.poller is None:
+        live.start_poller()
+    mixed_load(live.ddb, live.table, 100, prefix="rs")
+    assert live.wait_converged(15)[0]
+    tracked = procs.read_tracked(live.state_dir / "pids", "dynamodb")
+    assert tracked is not None
+    os.kill(tracked.pid, signal.SIGTERM)  # graceful: the engine writes its snapshot
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and psutil.pid_exists(tracked.pid):
+        time.sleep(0.1)
+    LocalStack(live.state_dir).up([live.system], runtime="embedded")
+    # Changes after the restart: a rename of an item indexed before it, and a delete.
+    live.ddb.put_item(TableName=live.table, Item=card_item("rs0", "After restart", 0))
+    live.ddb.delete_item(TableName=live.table, Key={"Id": {"S": "rs1"}})
+    ok, _, diff = live.wait_converged(30)
+    assert ok, diff
+    assert live.index_docs()["rs0"]["name"] == "After restart"
+    assert "reindexed" in (link_status(live.state_dir, "tcgstore", LINK)["last_error"] or "")
