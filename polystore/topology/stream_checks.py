@@ -33,13 +33,13 @@ def transform_problems(
                 (*base, "items", i),
                 f"item type {item!r} is not an item of {link.source!r} (items: {known})",
             )
-    keys = {src.key.hash, src.key.range} - {None}
+    keys = {k for k in (src.key.hash, src.key.range) if k is not None}
     for attr in t.key_prefixes:
         if attr not in keys:
             yield (
                 (*base, "key_prefixes", attr),
                 f"key_prefixes names {attr!r}, which is not a key attribute of "
-                f"{src.table!r} (keys: {', '.join(sorted(k for k in keys if k))})",
+                f"{src.table!r} (keys: {', '.join(sorted(keys))})",
             )
     if t.id is not None:
         for ph in _PLACEHOLDER.findall(t.id):
