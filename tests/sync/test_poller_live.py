@@ -74,6 +74,24 @@ def test_kill9_of_the_poller_mid_load_loses_nothing(live: LiveLink) -> None:
     assert ok, diff
 
 
+def test_kill9_of_the_search_engine_mid_load_loses_nothing(live: LiveLink) -> None:
+    """Records the engine did not acknowledge are retried (not queued) until it is back."""
+    if live.poller is None:
+        live.start_poller()
+    writer = threading.Thread(target=mixed_load, args=(live.ddb, live.table, 600, "ks"))
+    writer.start()
+    time.sleep(1.5)
+    tracked = procs.read_tracked(live.state_dir / "pids", "search")
+    assert tracked is not None
+    os.kill(tracked.pid, signal.SIGKILL)
+    time.sleep(1.0)  # the poller keeps failing meanwhile
+    LocalStack(live.state_dir).up([live.system], runtime="embedded")
+    writer.join()
+    ok, _, diff = live.wait_converged(30)
+    assert ok, diff
+    assert link_status(live.state_dir, "tcgstore", LINK)["queued_failures"] == 0
+
+
 def test_a_record_that_keeps_failing_is_queued_and_redrive_replays(live: LiveLink) -> None:
     if live.poller is None:
         live.start_poller()
