@@ -59,9 +59,16 @@ def resolve(system: System, link_name: str, state_dir: Path, dynamodb_url: str |
                     local_name(system, link.target))  # fmt: skip
 
 
-def client_kwargs(ends: LinkEnds) -> dict[str, Any]:
-    """boto3 client arguments; a local endpoint gets the local engines' dummy keys."""
-    kw: dict[str, Any] = {"endpoint_url": ends.dynamodb_url, "region_name": ends.region}
+def client_kwargs(ends: LinkEnds, service: str = "dynamodb") -> dict[str, Any]:
+    """boto3 client arguments; a local endpoint gets the local engines' dummy keys.
+
+    The Streams API has its own endpoint where ``AWS_ENDPOINT_URL_DYNAMODBSTREAMS`` says
+    so (the variable boto3 itself honours); else it is the DynamoDB endpoint.
+    """
+    url = ends.dynamodb_url
+    if service == "dynamodbstreams":
+        url = os.environ.get("AWS_ENDPOINT_URL_DYNAMODBSTREAMS") or url
+    kw: dict[str, Any] = {"endpoint_url": url, "region_name": ends.region}
     if ends.dynamodb_url and not os.environ.get("AWS_ACCESS_KEY_ID"):
         kw |= {"aws_access_key_id": LOCAL_KEY, "aws_secret_access_key": LOCAL_KEY}
     return kw

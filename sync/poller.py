@@ -44,9 +44,10 @@ class Poller:
         endpoints.prepare_handler_env(system, link, state_dir, ends)
         lambda_handler.reset()
         self.state = LinkState(state_path(state_dir, system.name, link))
-        kw = endpoints.client_kwargs(ends)
-        self.ddb = boto3.client("dynamodb", **kw)
-        self.streams = boto3.client("dynamodbstreams", **kw)
+        self.ddb = boto3.client("dynamodb", **endpoints.client_kwargs(ends))
+        self.streams = boto3.client(
+            "dynamodbstreams", **endpoints.client_kwargs(ends, "dynamodbstreams")
+        )
         self.iterators: dict[str, str] = {}
         self.shards: list[dict[str, Any]] = []
         self.stream_arn = ""

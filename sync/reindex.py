@@ -74,9 +74,10 @@ class Reindex:
         self.store, self.ends, self.segments, self.progress = store, ends, segments, progress
         self.cfg: LinkConfig = link_config(system, link)
         self.http = SearchHttp(ends.search_url)
-        kw = endpoints.client_kwargs(ends)
-        self.ddb = boto3.client("dynamodb", **kw)
-        self.streams = boto3.client("dynamodbstreams", **kw)
+        self.ddb = boto3.client("dynamodb", **endpoints.client_kwargs(ends))
+        self.streams = boto3.client(
+            "dynamodbstreams", **endpoints.client_kwargs(ends, "dynamodbstreams")
+        )
         self.iterators: dict[str, str] = {}
         self.stream_arn = ""
 
