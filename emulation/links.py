@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # link kind -> module; kinds not listed run nothing locally (yet).
 REGISTRY: dict[str, str] = {
     "cdc": "emulation.cdc_link",
+    "stream-to-search": "sync.local_worker",
 }
 
 

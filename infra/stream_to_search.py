@@ -3,9 +3,9 @@
 The event source mapping bisects failing batches, retries a bounded number of times,
 drops records older than an hour to the on-failure queue, and lets the handler report
 partial batch failures. The role can read that one stream, write that one index, send to
-its own queue and write its own logs. The handler is packaged from the repository: until
-the sync issue lands it is ``infra/handlers/placeholder.py``, which fails every batch on
-purpose (records go to the failure queue; nothing is silently dropped).
+its own queue and write its own logs. The handler is the project's
+``sync.stream_to_search`` package, zipped reproducibly by ``infra.lambda_package`` with
+the link's configuration (``link.json``) generated from the topology.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.common import ROLE_STREAM_TO_SEARCH, child, role_tags, statement
+from infra.lambda_package import STREAM_TO_SEARCH_HANDLER, stream_to_search_zip
 from infra.vpc_function import VpcFunctionSpec, VpcLambdaArgs, build_vpc_function
 
 MAX_RETRIES = 3
@@ -30,6 +31,7 @@ class StreamToSearchArgs(VpcLambdaArgs):
     index_env: tuple[str, pulumi.Input[str]]
     index_arn: pulumi.Input[str]
     search_url: pulumi.Input[str]
+    link_config_json: str  # sync.link_config.link_config(system, link).to_json()
 
 
 class StreamToSearch(pulumi.ComponentResource):
@@ -59,7 +61,9 @@ class StreamToSearch(pulumi.ComponentResource):
             kms_sid="DecryptStreamAndQueue",
             environment={
                 "OPENSEARCH_URL": args.search_url,
-                args.table_env[0]: args.table_env[1], args.index_env[0]: args.index_env[1]}),
+                args.table_env[0]: args.table_env[1], args.index_env[0]: args.index_env[1]},
+            code=pulumi.FileArchive(str(stream_to_search_zip(args.link_config_json))),
+            handler=STREAM_TO_SEARCH_HANDLER),
             self)
         self.sg, dlq = built.security_group, built.failure_queue
         aws.lambda_.EventSourceMapping(

@@ -57,6 +57,7 @@ from infra.streaming import (
 )
 from polystore.naming import store_env_var, store_physical_name
 from polystore.topology.model import System
+from sync.link_config import link_config
 
 CONNECT = "kafka-connect"
 KAFKA_ADMIN = "kafka-admin"
@@ -178,7 +179,8 @@ class SystemDeployment(pulumi.ComponentResource):
                 index_arn=search.index_arn(index), search_url=search.url, vpc_id=net.vpc_id,
                 vpc_cidr=args.cidr, subnet_ids=net.private_subnet_ids,
                 kms_key_arn=keys.data_key_arn, logs_key_arn=keys.logs_key_arn,
-                log_retention_days=p.log_retention_days), owned(src.owner))
+                log_retention_days=p.log_retention_days,
+                link_config_json=link_config(system, link_name).to_json()), owned(src.owner))
             search.admit(f"stream-to-search Lambda {link_name}", sync.security_group_id)
             index_readers[link.target].append(sync.role_arn)
         if search is not None:

@@ -75,3 +75,12 @@ def replication_slot_name(system: System, environment: str, link: str) -> str:
 def replication_role_name(system: System, link: str) -> str:
     """The PostgreSQL login a CDC connector uses (never a service's login)."""
     return f"{system.name}_{link}_replication".replace("-", "_")[:63]
+
+
+def concrete_index_name(alias: str, generation: int) -> str:
+    """The index behind a search store's alias: ``tcgstore-local-cards-000001``.
+
+    Services and the sync handler use the store's name (``OPENSEARCH_INDEX_*``), which
+    is an alias; a reindex builds the next generation and swaps the alias atomically.
+    """
+    return f"{alias}-{generation:06d}"

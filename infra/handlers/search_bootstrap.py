@@ -46,7 +46,10 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         index, role_name = spec["name"], spec["security_role"]
         status, text = _signed("HEAD", f"{endpoint}/{index}", None)
         if status == 404:
-            status, text = _signed("PUT", f"{endpoint}/{index}", spec["body"])
+            # The store's name is an alias over generation 1 (polystore.naming
+            # .concrete_index_name), so a reindex can swap in the next generation.
+            body = {**spec["body"], "aliases": {index: {}}}
+            status, text = _signed("PUT", f"{endpoint}/{index}-000001", body)
             if status >= 300:
                 raise RuntimeError(f"creating index {index} failed: HTTP {status}: {text}")
             done[index] = "created"
@@ -56,7 +59,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             done[index] = "exists"
         else:
             raise RuntimeError(f"checking index {index} failed: HTTP {status}: {text}")
-        role = {"index_permissions": [{"index_patterns": [index],
+        role = {"index_permissions": [{"index_patterns": [index, f"{index}-*"],
                                        "allowed_actions": INDEX_ACTIONS}]}
         for path, body in (
             (f"_plugins/_security/api/roles/{role_name}", role),

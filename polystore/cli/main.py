@@ -31,6 +31,8 @@ COMMANDS = {
     "serve": "polystore.cli.local_cmds",
     "preview": "polystore.cli.preview_cmds",
     "policy": "polystore.cli.policy_cmds",
+    "sync": "polystore.cli.sync_cmds",
+    "reindex": "polystore.cli.sync_cmds",
 }
 COMMAND_MODULES = sorted(set(COMMANDS.values()))
 

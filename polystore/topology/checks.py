@@ -27,6 +27,7 @@ from polystore.topology.model import (
     TopicStore,
 )
 from polystore.topology.schema_model import DatabaseSchema
+from polystore.topology.stream_checks import transform_problems
 from polystore.topology.yaml_source import LineMap
 
 BUILTIN_ANALYZERS = {"standard", "simple", "whitespace", "keyword", "stop", "english"}
@@ -224,6 +225,8 @@ def _links(
                             (*base, "fields"),
                             f"field {f!r} is not in the mappings of {link.target!r}",
                         )
+                if not isinstance(src, str):
+                    yield from transform_problems(lname, link, src, dst)
         elif isinstance(link, CdcLink):
             src = store((*base, "source"), link.source, PostgresStore, "source")
             if isinstance(src, str):

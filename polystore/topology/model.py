@@ -244,6 +244,35 @@ STORE_KINDS: tuple[StoreKind, ...] = ("postgres", "dynamodb", "search", "topic")
 # ---------------------------------------------------------------------------- links
 
 
+DeriveOp = Literal["copy", "lowercase", "uppercase", "number", "year", "concat"]
+
+
+class DerivedField(Spec):
+    """A document field computed from item attributes (``op`` over ``from``, in order)."""
+
+    source: Annotated[Seq[Ident], Field(alias="from", min_length=1)]
+    op: DeriveOp = "copy"
+    separator: str = " "  # concat only
+
+
+class StreamTransform(Spec):
+    """How a stream record's item becomes a search document.
+
+    ``items`` selects item types of the source (matched by their key templates; for
+    single-table designs), ``key_prefixes`` selects by key attribute prefix; both empty =
+    every item. Attributes are copied under their own names unless renamed (``Id`` →
+    ``id``) or dropped; ``derive`` adds computed fields. ``id`` is the document id, a
+    template over key attributes (default: the hash key, ``hash|range`` with a sort key).
+    """
+
+    items: Seq[Ident] = ()
+    key_prefixes: dict[Ident, str] = {}
+    rename: dict[Ident, Ident] = {}
+    drop: Seq[Ident] = ()
+    derive: dict[Ident, DerivedField] = {}
+    id: str | None = None
+
+
 class StreamToSearchLink(Spec):
     """A DynamoDB stream indexed into a search index (Lambda in AWS, a poller locally)."""
 
@@ -251,7 +280,8 @@ class StreamToSearchLink(Spec):
     source: Name
     target: Name
     description: str = ""
-    fields: Seq[Ident] = ()  # attributes copied into the document; empty = all mapped
+    fields: Seq[Ident] = ()  # document fields kept; empty = every field the transform makes
+    transform: StreamTransform = StreamTransform()
     batch_size: int = Field(100, ge=1, le=10000)
 
 

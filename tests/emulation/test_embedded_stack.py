@@ -198,7 +198,11 @@ def test_every_search_store_is_an_index_with_its_mappings(
             env = service_env(stack, system, store.owner)
             client = OpenSearch(hosts=[env["OPENSEARCH_URL"]])
             index = env[store_env_var(name, store)]  # type: ignore[index]
-            mapping = client.indices.get_mapping(index=index)[index]["mappings"]
+            # The store's name is an alias of one generation-numbered index.
+            (concrete, body), *rest = client.indices.get_mapping(index=index).items()
+            assert not rest and client.indices.get_alias(name=index) == {concrete: {
+                "aliases": {index: {}}}}  # fmt: skip
+            mapping = body["mappings"]
             assert set(mapping["properties"]) == set(store.mappings.properties)
             found += 1
     assert found >= 1
@@ -287,7 +291,8 @@ def test_parity_detects_a_dropped_index(up_stack: Stack, topology: Topology) -> 
                                        for n in s.search_stores())  # fmt: skip
     senv = service_env(stack, search_system, search_system.stores[search_store].owner)
     sindex = senv[store_env_var(search_store, search_system.stores[search_store])]  # type: ignore[index]
-    OpenSearch(hosts=[senv["OPENSEARCH_URL"]]).indices.delete(index=sindex)
+    sclient = OpenSearch(hosts=[senv["OPENSEARCH_URL"]])
+    sclient.indices.delete(index=list(sclient.indices.get_alias(name=sindex)))
 
     out = CliRunner().invoke(parity_cmd, ["--state-dir", str(stack.dir.root)])
     assert out.exit_code == 1, out.output

@@ -1,4 +1,9 @@
-"""Search stores: the index, created with the store's settings and mappings."""
+"""Search stores: the index, created with the store's settings and mappings.
+
+The store's name is an alias over a generation-numbered index
+(``polystore.naming.concrete_index_name``), so ``polystore reindex`` can build the next
+generation and swap the alias with no moment where search finds nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import httpx
 
 from emulation.engines.base import Endpoints, Progress
 from emulation.errors import ProvisionError
-from polystore.naming import local_name
+from polystore.naming import concrete_index_name, local_name
 from polystore.topology.model import System
 
 
@@ -20,7 +25,8 @@ def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
                 name = local_name(system, store_name)
                 if http.head(f"/{name}").status_code == 200:
                     continue
-                resp = http.put(f"/{name}", json=store.body())
+                body = store.body() | {"aliases": {name: {}}}
+                resp = http.put(f"/{concrete_index_name(name, 1)}", json=body)
                 if resp.status_code >= 300:
                     raise ProvisionError(
                         f"creating index {name} ({system.name}.{store_name}) failed: "
@@ -37,4 +43,6 @@ def live_mapping(http: httpx.Client, name: str) -> dict[str, Any] | None:
         return None
     resp.raise_for_status()
     body: dict[str, Any] = resp.json()
+    if name not in body and len(body) == 1:  # ``name`` is an alias of one index
+        return next(iter(body.values())).get("mappings")
     return body.get(name, {}).get("mappings")

@@ -1,0 +1,246 @@
+"""Benchmark the tcgstore cards-to-search link on the embedded runtime.
+
+Prints:
+- lag PutItem acknowledged → document searchable (``ids`` query on the alias), p50/p99
+  over BENCH_LAG_WRITES writes (default 5,000) at a steady rate; target p99 <= 250 ms.
+  Measured twice: searchable through ``_search`` (the declared index settings: refresh
+  every 1 s, the OpenSearch default, so up to 1 s is the engine's refresh, not the link)
+  and indexed as seen by a realtime ``_mget`` (the link's own lag).
+- throughput through the link: BENCH_LOAD_WRITES items (default 20,000) written while
+  the poller is stopped, then the time for the poller to drain the stream into the index;
+  target >= 5,000 changes/s.
+- kill -9 of the poller, then separately of the search engine, in the middle of a load of
+  BENCH_LOAD_WRITES writes: after the restart, seconds until the index equals the table
+  (same ids, same content), and the lost/stale counts at 2 s and at the end.
+
+DynamoDB is moto today: its stream is kept in memory only, so a kill of the DynamoDB
+engine loses stream records; that case waits for the project's own DynamoDB engine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import boto3  # noqa: E402
+
+from emulation import procs  # noqa: E402
+from emulation.stack import LocalStack  # noqa: E402
+from polystore import load_topology  # noqa: E402
+from tests.sync.live import LiveLink, card_item  # noqa: E402
+
+LAG_WRITES = int(os.environ.get("BENCH_LAG_WRITES", "5000"))
+LOAD_WRITES = int(os.environ.get("BENCH_LOAD_WRITES", "20000"))
+WRITERS = int(os.environ.get("BENCH_WRITERS", "8"))
+LAG_RATE = float(os.environ.get("BENCH_LAG_RATE", "200"))  # writes/s in the lag phase
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+def clients(link: LiveLink, n: int) -> list[Any]:
+    return [boto3.client("dynamodb", endpoint_url=link.dynamodb_url, region_name="us-east-1",
+                         aws_access_key_id="local", aws_secret_access_key="local")
+            for _ in range(n)]  # fmt: skip
+
+
+def parallel_writes(link: LiveLink, prefix: str, n: int, on_half: Any = None) -> float:
+    """n PutItems (every 10th a delete of an earlier item) from WRITERS threads; seconds."""
+    ddbs = clients(link, WRITERS)
+    half = threading.Event()
+    done = [0]
+    lock = threading.Lock()
+
+    def work(w: int) -> None:
+        for i in range(w, n, WRITERS):
+            if i % 10 == 9:
+                ddbs[w].delete_item(TableName=link.table, Key={"Id": {"S": f"{prefix}{i - 5}"}})
+            else:
+                ddbs[w].put_item(TableName=link.table, Item=card_item(f"{prefix}{i}", f"C {i}", i))
+            with lock:
+                done[0] += 1
+                if done[0] == n // 2:
+                    half.set()
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(WRITERS) as pool:
+        futures = [pool.submit(work, w) for w in range(WRITERS)]
+        if on_half is not None:
+            half.wait()
+            on_half()
+        for f in futures:
+            f.result()
+    return time.perf_counter() - t0
+
+
+def visible(link: LiveLink, ids: list[str], mode: str) -> list[str]:
+    if mode == "mget":
+        got = link.search(f"/{link.index}/_mget", {"ids": ids})["docs"]
+        return [d["_id"] for d in got if d.get("found")]
+    hits = link.search(f"/{link.index}/_search", {
+        "size": len(ids), "_source": False, "query": {"ids": {"values": ids}}})  # fmt: skip
+    return [h["_id"] for h in hits["hits"]["hits"]]
+
+
+def lag_phase(link: LiveLink, prefix: str, n: int, mode: str) -> list[float]:
+    ddb = clients(link, 1)[0]
+    pending: dict[str, float] = {}
+    lags: list[float] = []
+    lock = threading.Lock()
+    finished = threading.Event()
+
+    def checker() -> None:
+        while not (finished.is_set() and not pending):
+            with lock:
+                ids = list(pending)[:500]
+            if not ids:
+                time.sleep(0.002)
+                continue
+            found = visible(link, ids, mode)
+            now = time.perf_counter()
+            with lock:
+                for doc_id in found:
+                    t = pending.pop(doc_id, None)
+                    if t is not None:
+                        lags.append(now - t)
+            time.sleep(0.002)
+
+    th = threading.Thread(target=checker)
+    th.start()
+    interval = 1.0 / LAG_RATE
+    start = time.perf_counter()
+    for i in range(n):
+        ddb.put_item(TableName=link.table, Item=card_item(f"{prefix}{i}", f"Lag {i}", i))
+        with lock:
+            pending[f"{prefix}{i}"] = time.perf_counter()
+        delay = start + (i + 1) * interval - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+    finished.set()
+    th.join(120)
+    return lags
+
+
+def handler_throughput(link: LiveLink) -> None:
+    """The handler alone (what one Lambda invocation does), fed Lambda-shaped batches."""
+    from sync.stream_to_search import handler
+    from sync.stream_to_search.search_http import SearchHttp
+    from tests.sync.records import card, put, remove
+
+    http = SearchHttp(link.search_url)
+    batches = [[put(10**6 + i, card(f"h{i}", f"H {i}")) for i in range(b, b + 100)]
+               for b in range(0, LOAD_WRITES, 100)]  # fmt: skip
+    t0 = time.perf_counter()
+    failed = 0
+    for batch in batches:
+        failed += len(handler.apply(batch, link.cfg, http, link.index)["batchItemFailures"])
+    took = time.perf_counter() - t0
+    print(f"handler alone (batches of 100, one _bulk each): {LOAD_WRITES} changes in "
+          f"{took:.2f} s = {LOAD_WRITES / took:.0f} changes/s, {failed} failed")  # fmt: skip
+    for b in range(0, LOAD_WRITES, 100):  # they are not in the table: delete them again
+        removes = [remove(2 * 10**6 + i, f"h{i}") for i in range(b, b + 100)]
+        handler.apply(removes, link.cfg, http, link.index)
+    http.close()
+
+
+def converge_report(link: LiveLink, label: str) -> None:
+    t0 = time.perf_counter()
+    want = link.table_docs()
+    at2: tuple[int, int] | None = None
+    while True:
+        got = link.index_docs()
+        lost = len(set(want) - set(got))
+        stale = sum(1 for k in set(want) & set(got) if want[k] != got[k])
+        extra = len(set(got) - set(want))
+        took = time.perf_counter() - t0
+        if at2 is None and took >= 2.0:
+            at2 = (lost, stale + extra)
+        if lost == 0 and stale == 0 and extra == 0:
+            print(f"{label}: converged in {took:.2f} s after the load ended "
+                  f"({len(want)} items); at 2 s: {at2 or (0, 0)} (lost, stale+extra)")  # fmt: skip
+            return
+        if took > 60:
+            print(f"{label}: NOT converged after 60 s: {lost} lost, {stale} stale, "
+                  f"{extra} extra of {len(want)}")  # fmt: skip
+            return
+        time.sleep(0.1)
+
+
+def main() -> None:
+    system = load_topology().system("tcgstore")
+    with tempfile.TemporaryDirectory(prefix="polystore-bench-sync-") as tmp:
+        stack = LocalStack(Path(tmp) / "state")
+        link = None
+        try:
+            stack.up([system], runtime="embedded")
+            link = LiveLink(system, stack.dir.root)
+            link.start_poller()
+            time.sleep(1.0)
+            print(f"bench_sync: tcgstore.cards-to-search, embedded runtime (moto DynamoDB, "
+                  f"polystore search engine), {os.cpu_count()} CPUs")  # fmt: skip
+
+            for label, mode in (("→ searchable (_search, refresh_interval 1 s)", "search"),
+                                ("→ indexed (realtime _mget)", "mget")):  # fmt: skip
+                lags = lag_phase(link, f"lag-{mode}-", LAG_WRITES, mode)
+                ms = [x * 1000 for x in lags]
+                print(f"lag PutItem-ack {label}: n={len(ms)} "
+                      f"p50 {statistics.median(ms):.0f} ms, p99 {pct(ms, 99):.0f} ms, "
+                      f"max {max(ms):.0f} ms (target p99 <= 250 ms)")  # fmt: skip
+
+            handler_throughput(link)
+            link.kill_poller(signal.SIGTERM)
+            t0 = time.perf_counter()
+            for b in range(0, LOAD_WRITES, 25):
+                link.ddb.batch_write_item(RequestItems={link.table: [
+                    {"PutRequest": {"Item": card_item(f"tp-{i}", f"C {i}", i)}}
+                    for i in range(b, min(b + 25, LOAD_WRITES))]})  # fmt: skip
+            wrote = time.perf_counter() - t0
+            print(f"writes into moto (BatchWriteItem): {LOAD_WRITES} in {wrote:.1f} s "
+                  f"({LOAD_WRITES / wrote:.0f}/s)")  # fmt: skip
+            t0 = time.perf_counter()
+            link.start_poller()
+            want = link.table_docs()
+            while link.index_docs().keys() != want.keys():
+                time.sleep(0.05)
+            drained = time.perf_counter() - t0
+            print(f"throughput through the link: {LOAD_WRITES} changes drained in "
+                  f"{drained:.2f} s = {LOAD_WRITES / drained:.0f} changes/s, poller start "
+                  f"included (target >= 5,000/s)")  # fmt: skip
+
+            def kill_poller() -> None:
+                link.kill_poller()
+                link.start_poller()
+
+            parallel_writes(link, "kp-", LOAD_WRITES, on_half=kill_poller)
+            converge_report(link, f"kill -9 poller mid-load ({LOAD_WRITES} writes)")
+
+            def kill_search() -> None:
+                tracked = procs.read_tracked(stack.dir.pids, "search")
+                assert tracked is not None
+                os.kill(tracked.pid, signal.SIGKILL)
+                time.sleep(0.5)
+                stack.up([system], runtime="embedded")  # restarts the dead engine
+
+            parallel_writes(link, "ks-", LOAD_WRITES, on_half=kill_search)
+            converge_report(link, f"kill -9 search engine mid-load ({LOAD_WRITES} writes)")
+        finally:
+            if link is not None:
+                link.kill_poller()
+            stack.reset()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The stream-to-search Lambda handler: DynamoDB Streams event → one ``_bulk`` request.
+
+Order-safe and idempotent through external versioning: every write and delete carries
+the stream record's sequence number as its version (``version_type=external``), so the
+index keeps, per document, only the newest change it has seen. A replay, a late retry or
+a redriven record older than what the index holds is refused with 409, which is the
+desired outcome and counts as success; a REMOVE leaves a versioned tombstone, so an older
+MODIFY arriving after it does not bring the document back (for as long as the index keeps
+tombstones: ``index.gc_deletes``, 60 s by default in OpenSearch — see docs/sync.md).
+
+Records that fail for another reason are returned as ``batchItemFailures`` (the event
+source mapping has ``ReportBatchItemFailures``), so only they and what follows them are
+retried. The same function runs in the Lambda and under the local poller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from sync.stream_to_search import config as link_config
+from sync.stream_to_search import transform
+from sync.stream_to_search.search_http import SearchHttp
+
+log = logging.getLogger("sync.stream_to_search")
+
+MAX_VERSION = 2**63 - 1  # OpenSearch versions are signed 64-bit
+_state: dict[str, Any] = {}
+
+
+def version_of(sequence_number: str) -> int:
+    """The external version of a record: its sequence number.
+
+    DynamoDB sequence numbers are decimal strings that grow with each change of an item.
+    Those of the local engines fit a 64-bit version as they are. AWS's are 21-40 digits;
+    OpenSearch versions stop at 2^63-1, so those keep their low 18 digits, the part that
+    counts up (the leading digits identify the shard). That assumption is documented in
+    docs/sync.md; with it broken, order-safety across shard splits is lost, not data.
+    """
+    n = int(sequence_number)
+    return n if n <= MAX_VERSION else n % 10**18
+
+
+def _setup() -> tuple[link_config.LinkConfig, SearchHttp, str]:
+    """Config, client and index, read once per process (a warm Lambda reuses them)."""
+    url = os.environ["OPENSEARCH_URL"]
+    cfg_path = os.environ.get(link_config.CONFIG_ENV, "")
+    key = (url, cfg_path)
+    if _state.get("key") != key:
+        if "http" in _state:
+            _state["http"].close()
+        cfg = link_config.load()
+        _state.update(key=key, cfg=cfg, http=SearchHttp(url))
+    cfg = _state["cfg"]
+    return cfg, _state["http"], os.environ[cfg.index_env]
+
+
+def reset() -> None:
+    """Forget the cached client and config (tests, and the poller after a config change)."""
+    if "http" in _state:
+        _state["http"].close()
+    _state.clear()
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    cfg, http, index = _setup()
+    return apply(event.get("Records", []), cfg, http, index)
+
+
+def apply(records: list[dict[str, Any]], cfg: link_config.LinkConfig, http: SearchHttp,
+          index: str) -> dict[str, Any]:  # fmt: skip
+    failed: list[str] = []
+    lines: list[bytes] = []
+    owners: list[str] = []  # sequence number of the record behind each bulk action
+    for record in records:
+        seq = record["dynamodb"]["SequenceNumber"]
+        try:
+            action = _action(record, cfg, index, version_of(seq))
+        except Exception as exc:  # a record we cannot read fails alone
+            log.error("record %s: %s", seq, exc)
+            failed.append(seq)
+            continue
+        if action is None:
+            continue
+        lines.extend(json.dumps(part, separators=(",", ":")).encode() for part in action)
+        owners.append(seq)
+    if owners:
+        failed.extend(_bulk(http, index, lines, owners))
+    order = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(records)}
+    failed = sorted(set(failed), key=lambda s: order.get(s, 0))
+    return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
+
+
+def _action(record: dict[str, Any], cfg: link_config.LinkConfig, index: str,
+            version: int) -> list[dict[str, Any]] | None:  # fmt: skip
+    ddb = record["dynamodb"]
+    keys = ddb["Keys"]
+    if not transform.selected(cfg, keys):
+        return None
+    meta = {"_index": index, "_id": transform.document_id(cfg, keys),
+            "version": version, "version_type": "external"}  # fmt: skip
+    name = record["eventName"]
+    if name == "REMOVE":
+        return [{"delete": meta}]
+    if name not in ("INSERT", "MODIFY"):
+        raise ValueError(f"unknown eventName {name!r}")
+    if "NewImage" not in ddb:
+        raise ValueError("the stream carries no NewImage (stream view must include new images)")
+    return [{"index": meta}, transform.document(cfg, ddb["NewImage"])]
+
+
+def _bulk(http: SearchHttp, index: str, lines: list[bytes], owners: list[str]) -> list[str]:
+    """Send one ``_bulk``; the sequence numbers whose action really failed.
+
+    Sent to ``/<index>/_bulk``, not ``/_bulk``: in AWS the function's IAM grant is on its
+    index's ARN (``.../domain/d/<index>/*``), which the domain-level path is not under.
+    """
+    try:
+        resp = http.request("POST", f"/{index}/_bulk", b"\n".join(lines) + b"\n",
+                            content_type="application/x-ndjson")  # fmt: skip
+    except OSError as exc:
+        log.error("bulk request failed: %s", exc)
+        return list(owners)
+    if resp.status != 200:
+        log.error("bulk request: HTTP %s %s", resp.status, resp.body[:500])
+        return list(owners)
+    items = json.loads(resp.body).get("items", [])
+    if len(items) != len(owners):
+        log.error("bulk answered %d items for %d actions", len(items), len(owners))
+        return list(owners)
+    failed = []
+    for seq, item in zip(owners, items, strict=True):
+        (kind, result), *_ = item.items()
+        status = result.get("status", 500)
+        # 409: the index already holds this change or a newer one (stale or replayed).
+        # 404 on delete: nothing to delete; the versioned tombstone is still recorded.
+        if status < 300 or status == 409 or (kind == "delete" and status == 404):
+            continue
+        log.error("record %s: %s %s: %s", seq, kind, status, json.dumps(result.get("error")))
+        failed.append(seq)
+    return failed

@@ -1,0 +1,115 @@
+"""The Lambda handler against the search engine: order-safety, idempotence, failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sync.stream_to_search.handler import handler, version_of
+from sync.stream_to_search.search_http import SearchHttp
+
+from .records import card, put, record, remove
+
+DATA = Path(__file__).parent / "data"
+
+
+def docs(url: str, index: str) -> dict[str, dict[str, Any]]:
+    http = SearchHttp(url)
+    http.request("POST", f"/{index}/_refresh")
+    body = json.dumps({"size": 1000, "query": {"match_all": {}}}).encode()
+    resp = http.request("POST", f"/{index}/_search", body)
+    http.close()
+    assert resp.status == 200, resp.body
+    return {h["_id"]: h["_source"] for h in json.loads(resp.body)["hits"]["hits"]}
+
+
+def failures(result: dict[str, Any]) -> list[str]:
+    return [f["itemIdentifier"] for f in result["batchItemFailures"]]
+
+
+def test_insert_modify_remove_in_one_batch(search_url: str, card_index: str) -> None:
+    result = handler({"Records": [
+        put(10, card("a"), insert=True), put(11, card("b"), insert=True),
+        put(12, card("a", name="Mox Pearl")), remove(13, "b"),
+    ]})  # fmt: skip
+    assert failures(result) == []
+    got = docs(search_url, card_index)
+    assert set(got) == {"a"}
+    assert got["a"]["name"] == "Mox Pearl" and got["a"]["id"] == "a"
+    assert "updated_at" not in got["a"] and "Id" not in got["a"]
+
+
+def test_replay_and_late_retry_never_overwrite_newer(search_url: str, card_index: str) -> None:
+    assert failures(handler({"Records": [put(20, card("a", name="old")),
+                                         put(21, card("a", name="new"))]})) == []  # fmt: skip
+    # The same batch again (a retry), then the old record alone (a late duplicate).
+    assert failures(handler({"Records": [put(20, card("a", name="old")),
+                                         put(21, card("a", name="new"))]})) == []  # fmt: skip
+    assert failures(handler({"Records": [put(20, card("a", name="old"))]})) == []
+    assert docs(search_url, card_index)["a"]["name"] == "new"
+
+
+def test_remove_is_not_undone_by_an_older_modify(search_url: str, card_index: str) -> None:
+    assert failures(handler({"Records": [put(30, card("a")), remove(32, "a")]})) == []
+    assert failures(handler({"Records": [put(31, card("a", name="stale"))]})) == []
+    assert "a" not in docs(search_url, card_index)
+    # A newer write after the delete does bring it back (the item was re-created).
+    assert failures(handler({"Records": [put(33, card("a", name="again"))]})) == []
+    assert docs(search_url, card_index)["a"]["name"] == "again"
+
+
+def test_remove_of_a_never_indexed_item_succeeds(card_index: str) -> None:
+    assert failures(handler({"Records": [remove(40, "ghost")]})) == []
+
+
+def test_a_document_the_mapping_rejects_is_reported_alone(search_url: str, card_index: str) -> None:
+    bad = card("bad", number="not a number")
+    result = handler({"Records": [put(50, card("ok1")), put(51, bad), put(52, card("ok2"))]})
+    assert failures(result) == ["51"]
+    assert {"ok1", "ok2"} <= set(docs(search_url, card_index))
+
+
+def test_unreadable_record_fails_alone(card_index: str) -> None:
+    broken = record("MODIFY", 60, {"Id": "x"})  # no NewImage
+    result = handler({"Records": [put(61, card("fine")), broken]})
+    assert failures(result) == ["60"]
+
+
+def test_search_engine_down_fails_every_record(card_index: str, monkeypatch: Any) -> None:
+    from sync.stream_to_search import handler as mod
+
+    monkeypatch.setenv("OPENSEARCH_URL", "http://127.0.0.1:9")  # discard port: refused
+    mod.reset()
+    result = handler({"Records": [put(70, card("a")), remove(71, "b")]})
+    assert failures(result) == ["70", "71"]
+
+
+def test_items_the_link_does_not_select_are_skipped(tcgstore: Any, card_index: str,
+                                                    search_url: str) -> None:  # fmt: skip
+    # cards-to-search selects item type 'card' whose key template is "{Id}": every id.
+    assert failures(handler({"Records": [put(80, card("z"))]})) == []
+    assert "z" in docs(search_url, card_index)
+
+
+def test_recorded_event_from_the_local_stream(search_url: str, card_index: str) -> None:
+    event = json.loads((DATA / "cards_stream_event.json").read_text())
+    assert failures(handler(event)) == []
+    got = docs(search_url, card_index)
+    assert set(got) == {"c0", "c1"}  # c2 was inserted then removed
+    assert got["c1"]["name"] == "Mox Pearl"
+
+
+def test_versions_fit_opensearch_and_keep_order() -> None:
+    assert version_of("111") == 111
+    small, big = "1100000000017454423009", "1100000000017454423010"
+    assert version_of(small) < version_of(big) < 2**63
+    assert version_of(str(2**63 - 1)) == 2**63 - 1
+
+
+def test_signing_is_chosen_by_the_url() -> None:
+    assert SearchHttp("http://127.0.0.1:9200").sign_as is None
+    assert SearchHttp("https://search.example.com").sign_as is None
+    aws = SearchHttp("vpc-d-x.us-east-1.es.amazonaws.com")
+    assert aws.sign_as == ("es", "us-east-1") and aws.url.startswith("https://")
+    assert SearchHttp("https://c.eu-west-1.aoss.amazonaws.com").sign_as == ("aoss", "eu-west-1")

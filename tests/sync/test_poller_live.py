@@ -1,0 +1,190 @@
+"""The poller against a real local stack: writes, updates and deletes reach the index;
+kill -9 of the poller mid-load loses nothing; the failure queue and its redrive."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from emulation import procs
+from emulation.stack import LocalStack
+from polystore.topology.model import Topology
+from sync.link_state import LinkState, state_path
+from sync.redrive import redrive
+from sync.reindex import reindex
+from sync.status import link_status
+
+from .live import LINK, LiveLink, card_item, mixed_load
+from .records import card, put
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLink]:
+    from polystore import load_topology
+
+    topology: Topology = load_topology()
+    system = topology.system("tcgstore")
+    stack = LocalStack(tmp_path_factory.mktemp("sync-state"))
+    link = None
+    try:
+        stack.up([system], runtime="embedded")
+        link = LiveLink(system, stack.dir.root)
+        yield link
+    finally:
+        if link is not None:
+            link.kill_poller()
+        stack.reset()
+
+
+def test_changes_reach_the_index_and_status_reports_them(live: LiveLink) -> None:
+    live.start_poller()
+    mixed_load(live.ddb, live.table, 300, prefix="a")
+    ok, took, diff = live.wait_converged(10)
+    assert ok, diff
+    docs = live.index_docs()
+    assert docs["a7"]["name"] == "Renamed 7" and docs["a7"]["id"] == "a7"
+    assert docs["a0"]["name"] == "Card 0" and "updated_at" not in docs["a0"]
+    deleted = [f"a{i - 3}" for i in range(300) if i % 7 == 6]
+    assert deleted and not set(deleted) & set(docs)
+    status = link_status(live.state_dir, "tcgstore", LINK)
+    assert status["state"] == "running" and status["queued_failures"] == 0
+    assert status["last_sequence_number"] is not None
+    assert took < 10
+
+
+def test_kill9_of_the_poller_mid_load_loses_nothing(live: LiveLink) -> None:
+    if live.poller is None:
+        live.start_poller()
+    writer = threading.Thread(target=mixed_load, args=(live.ddb, live.table, 1500, "k"))
+    writer.start()
+    time.sleep(1.0)
+    live.kill_poller()  # SIGKILL, mid-batch most likely
+    time.sleep(0.5)
+    live.start_poller()
+    writer.join()
+    ok, _, diff = live.wait_converged(15)
+    assert ok, diff
+
+
+def test_kill9_of_the_search_engine_mid_load_loses_nothing(live: LiveLink) -> None:
+    """Records the engine did not acknowledge are retried (not queued) until it is back."""
+    if live.poller is None:
+        live.start_poller()
+    writer = threading.Thread(target=mixed_load, args=(live.ddb, live.table, 600, "ks"))
+    writer.start()
+    time.sleep(1.5)
+    tracked = procs.read_tracked(live.state_dir / "pids", "search")
+    assert tracked is not None
+    os.kill(tracked.pid, signal.SIGKILL)
+    time.sleep(1.0)  # the poller keeps failing meanwhile
+    LocalStack(live.state_dir).up([live.system], runtime="embedded")
+    writer.join()
+    ok, _, diff = live.wait_converged(30)
+    assert ok, diff
+    assert link_status(live.state_dir, "tcgstore", LINK)["queued_failures"] == 0
+
+
+def test_a_record_that_keeps_failing_is_queued_and_redrive_replays(live: LiveLink) -> None:
+    if live.poller is None:
+        live.start_poller()
+    bad = card_item("bad1", "Bad", 1)
+    bad["number"] = {"S": "not a number"}  # the integer field rejects it
+    live.ddb.put_item(TableName=live.table, Item=bad)
+    deadline = time.monotonic() + 20
+    status = link_status(live.state_dir, "tcgstore", LINK)
+    while time.monotonic() < deadline and status["queued_failures"] == 0:
+        time.sleep(0.2)
+        status = link_status(live.state_dir, "tcgstore", LINK)
+    assert status["queued_failures"] == 1, status
+    assert "failed" in (status["last_error"] or "")
+    # Later records were not held up by the queued one.
+    live.ddb.put_item(TableName=live.table, Item=card_item("after-bad", "After", 2))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "after-bad" not in live.index_docs():
+        time.sleep(0.1)
+    assert "after-bad" in live.index_docs()
+    # Still bad: redrive keeps it queued.
+    result = redrive(live.state_dir, live.system, LINK)
+    assert result == {"redriven": 0, "still_failing": 1, "failing": result["failing"]}
+    # A queued record that can now be applied is applied and leaves the queue.
+    st = LinkState(state_path(live.state_dir, "tcgstore", LINK))
+    failed = st.failures()[0]
+    st.remove_failures([failed["id"]])
+    st.dead_letter(failed["shard_id"], put(int(failed["sequence_number"]), card("fixed")),
+                   "test", 5)  # fmt: skip
+    st.close()
+    result = redrive(live.state_dir, live.system, LINK)
+    assert result["redriven"] == 1 and result["still_failing"] == 0
+    assert "fixed" in live.index_docs()
+    assert link_status(live.state_dir, "tcgstore", LINK)["queued_failures"] == 0
+
+
+def test_reindex_while_writes_continue_never_empties_search(live: LiveLink) -> None:
+    if live.poller is None:
+        live.start_poller()
+    mixed_load(live.ddb, live.table, 200, prefix="pre")
+    assert live.wait_converged(15)[0]
+    before = sorted(live.search(f"/_alias/{live.index}"))
+    stop = threading.Event()
+    seen: list[int] = []
+    errors: list[str] = []
+
+    def searcher() -> None:
+        while not stop.is_set():
+            try:
+                seen.append(live.search(f"/{live.index}/_count")["count"])
+            except Exception as exc:  # any failed search is a window without results
+                errors.append(repr(exc))
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=mixed_load, args=(live.ddb, live.table, 600, "during"))
+    reader = threading.Thread(target=searcher)
+    writer.start()
+    reader.start()
+    try:
+        result = reindex(live.system, "cards-index", live.state_dir)
+    finally:
+        writer.join()
+        stop.set()
+        reader.join()
+    assert errors == [] and seen and min(seen) > 0, (errors, min(seen, default=None))
+    after = sorted(live.search(f"/_alias/{live.index}"))
+    assert after == [result["index"]] and result["previous"] == before
+    assert result["index"] not in before and result["scanned"] > 0
+    for old in before:  # the previous generation is gone
+        assert live.status_of(f"/{old}") == 404
+    ok, _, diff = live.wait_converged(15)
+    assert ok, diff
+
+
+def test_a_restarted_dynamodb_engine_gets_a_new_stream_and_the_index_follows(
+    live: LiveLink,
+) -> None:
+    """moto keeps no stream across a restart (new stream, sequence numbers from the start):
+    the poller notices the replaced stream, reindexes from the table and reads on."""
+    if live.poller is None:
+        live.start_poller()
+    mixed_load(live.ddb, live.table, 100, prefix="rs")
+    assert live.wait_converged(15)[0]
+    tracked = procs.read_tracked(live.state_dir / "pids", "dynamodb")
+    assert tracked is not None
+    os.kill(tracked.pid, signal.SIGTERM)  # graceful: the engine writes its snapshot
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and psutil.pid_exists(tracked.pid):
+        time.sleep(0.1)
+    LocalStack(live.state_dir).up([live.system], runtime="embedded")
+    # Changes after the restart: a rename of an item indexed before it, and a delete.
+    live.ddb.put_item(TableName=live.table, Item=card_item("rs0", "After restart", 0))
+    live.ddb.delete_item(TableName=live.table, Key={"Id": {"S": "rs1"}})
+    ok, _, diff = live.wait_converged(30)
+    assert ok, diff
+    assert live.index_docs()["rs0"]["name"] == "After restart"
+    assert "reindexed" in (link_status(live.state_dir, "tcgstore", LINK)["last_error"] or "")
