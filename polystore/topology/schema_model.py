@@ -27,6 +27,20 @@ class Column:
     name: str
     type: str
     nullable: bool
+    default: str | None = None  # SQL text of the DEFAULT expression
+    # "stored" (GENERATED ALWAYS AS ... STORED: never written) or "identity" (a sequence)
+    generated: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A CHECK constraint: its name, SQL text and the columns it mentions."""
+
+    name: str
+    table: str
+    expression: str
+    columns: tuple[str, ...]
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,10 @@ class Table:
     primary_key: tuple[str, ...] = ()
     partition_by: tuple[str, tuple[str, ...]] | None = None  # (method, columns)
     partition_of: str | None = None
+    # a partition's bounds: ("range", from, to) | ("hash", modulus, remainder)
+    # | ("list", value, ...) | ("default",); values as SQL literal text
+    partition_bound: tuple[str, ...] | None = None
+    checks: list[Check] = field(default_factory=list)
 
 
 @dataclass
