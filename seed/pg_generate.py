@@ -115,50 +115,70 @@ def _numeric_for(col: ColumnSpec, rng: random.Random) -> Decimal:
     return v.quantize(Decimal(1).scaleb(-scale))
 
 
-def column_value(col: ColumnSpec, rng: random.Random, clock: Clock, n: int) -> Any:
-    """A value of ``col``'s type and rules (times are handled by the row filler)."""
+ValueGen = Callable[[random.Random, Clock, int], Any]
+
+
+def column_gen(col: ColumnSpec) -> ValueGen:  # noqa: C901 (one branch per type)
+    """A generator of values of ``col``'s type and CHECK rules, decided once per column
+    (times are handled by the row filler, relative to the row's anchor time)."""
     rule = col.rule
-    if rule.choices:
-        return rng.choice(rule.choices)
     base = col.base
+    if rule.choices:
+        choices = rule.choices
+        return lambda r, c, n: r.choice(choices)
     if col.array:
         if base == "char" and col.length == 2:
-            return sorted({values.place(rng).country for _ in range(rng.randint(1, 3))})
-        return [values.slugify(w) for w in rng.sample(values.vocab.WORDS, rng.randint(1, 3))]
+            return lambda r, c, n: sorted({values.place(r).country for _ in range(r.randint(1, 3))})
+        return lambda r, c, n: [values.slugify(w) for w in r.sample(values.vocab.WORDS,
+                                                                     r.randint(1, 3))]  # fmt: skip
     if base == "uuid":
-        return values.new_uuid(rng)
+        return lambda r, c, n: values.new_uuid(r)
     if base in ("integer", "smallint", "bigint"):
-        return _clamp(_int_for(col.name, rng, n), rule, 1)
+        name = col.name
+        return lambda r, c, n: _clamp(_int_for(name, r, n), rule, 1)
     if base == "numeric":
-        return _clamp(_numeric_for(col, rng), rule, Decimal(1).scaleb(-(col.scale or 0)))
+        one = Decimal(1).scaleb(-(col.scale or 0))
+        return lambda r, c, n: _clamp(_numeric_for(col, r), rule, one)
     if base in ("double precision", "real"):
-        return float(_clamp(rng.uniform(0, 100), rule, 0.01))
+        return lambda r, c, n: float(_clamp(r.uniform(0, 100), rule, 0.01))
     if base == "boolean":
         low = col.name.lower()
         likely = low.startswith(("is_active", "is_enabled", "is_available")) or "verified" in low
-        return rng.random() < (0.9 if likely else 0.3)
+        p = 0.9 if likely else 0.3
+        return lambda r, c, n: r.random() < p
     if base in ("varchar", "char", "text", "citext", "bpchar"):
         if base == "char" and col.length and col.length <= 4 and "last4" in col.name:
-            return f"{rng.randint(0, 9999):04d}"
-        s = values.string_for(col.name, rng, clock, n, col.length)
-        if base == "char" and col.length and len(s) != col.length:
-            s = (s.upper() + "X" * col.length)[: col.length]
+            return lambda r, c, n: f"{r.randint(0, 9999):04d}"
+        gen = values.string_gen(col.name, col.length)
+        if base == "char" and col.length:
+            width = col.length
+            inner = gen
+            gen = lambda r, n: s if len(s := inner(r, n)) == width else (  # noqa: E731
+                s.upper() + "X" * width)[:width]
         if rule.case == "lower":
-            s = s.lower()
-        elif rule.case == "upper":
-            s = s.upper()
-        return s
-    if base == "jsonb" or base == "json":
-        return values.json_for(col.name, rng)
+            return lambda r, c, n: gen(r, n).lower()
+        if rule.case == "upper":
+            return lambda r, c, n: gen(r, n).upper()
+        return lambda r, c, n: gen(r, n)
+    if base in ("jsonb", "json"):
+        name = col.name
+        return lambda r, c, n: values.json_for(name, r)
     if base == "date":
-        return values.date_for(col.name, rng, clock)
+        name = col.name
+        return lambda r, c, n: values.date_for(name, r, c)
     if base == "time":
-        return dt.time(rng.choice([21, 22, 23]), 0) if "start" in col.name else dt.time(7, 0)
+        if "start" in col.name:
+            return lambda r, c, n: dt.time(r.choice([21, 22, 23]), 0)
+        return lambda r, c, n: dt.time(7, 0)
     if base == "inet":
-        return f"198.51.100.{rng.randint(1, 254)}"
+        return lambda r, c, n: f"198.51.100.{r.randint(1, 254)}"
     if base == "bytea":
-        return rng.getrandbits(256).to_bytes(32, "big")
+        return lambda r, c, n: r.getrandbits(256).to_bytes(32, "big")
     raise SeedError(f"no generator for column {col.name} of type {base}")
+
+
+def column_value(col: ColumnSpec, rng: random.Random, clock: Clock, n: int) -> Any:
+    return column_gen(col)(rng, clock, n)
 
 
 _ALWAYS_TIMES = ("created_at", "updated_at", "requested_at", "received_at", "issued_at",
@@ -187,6 +207,18 @@ class TableGenerator:
         self.seen: list[set[tuple[Any, ...]]] = [set() for _ in spec.uniques]
         self.rows: list[Row] = []
         self.dropped = 0
+        # per column, decided once: (name, kind, generator, may be NULL)
+        self.plan: list[tuple[str, str, ValueGen | None, bool]] = []
+        for c, col in spec.columns.items():
+            if col.identity:
+                self.plan.append((c, "identity", None, False))
+            elif col.base == "timestamptz":
+                self.plan.append((c, "time", None, col.nullable))
+            else:
+                nullable = col.nullable and c not in self.frozen_base
+                self.plan.append((c, "value", column_gen(col), nullable))
+        self.inherit = [c for c, col in spec.columns.items()
+                        if c != "id" and (col.base == "uuid" or c.endswith("_id"))]  # fmt: skip
 
     # -- parents ------------------------------------------------------------------------
     def _parent(self, p: Parent, row: Row, chosen: dict[TableKey, Row]) -> None:
@@ -228,42 +260,43 @@ class TableGenerator:
             self._parent(p, row, chosen)
         # a row that names a parent carries that parent's other ids
         for parent in chosen.values():
-            for c, col in self.spec.columns.items():
-                if c not in row and c != "id" and c in parent and (
-                        col.base == "uuid" or c.endswith("_id")):  # fmt: skip
+            for c in self.inherit:
+                if c not in row and c in parent:
                     row[c] = parent[c]
         rng, clock = self.rng, self.clock
-        later: list[ColumnSpec] = []
-        for c, col in self.spec.columns.items():
+        later: list[tuple[str, bool]] = []
+        for c, kind, gen, nullable in self.plan:
             if c in row:
                 continue
-            if col.identity:
+            if kind == "identity":
                 row[c] = n + 1
-            elif col.base == "timestamptz":
-                later.append(col)
-            elif col.nullable and c not in self.frozen_base and rng.random() < 0.15:
+            elif kind == "time":
+                later.append((c, nullable))
+            elif nullable and rng.random() < 0.15:
                 row[c] = None
             else:
-                row[c] = column_value(col, rng, clock, n)
+                row[c] = gen(rng, clock, n)  # type: ignore[misc]
         anchor = row.get(self.anchor) if self.anchor else None
         if self.anchor and anchor is None:
             anchor = row[self.anchor] = _pick_time(self.spec, clock, rng)
-        for col in later:
-            if col.name in row:
+        for c, nullable in later:
+            if c in row:
                 continue
-            if col.nullable and not col.name.endswith(_ALWAYS_TIMES) and rng.random() < 0.6:
-                row[col.name] = None
+            if nullable and not c.endswith(_ALWAYS_TIMES) and rng.random() < 0.6:
+                row[c] = None
             elif anchor is not None:
-                row[col.name] = clock.after(rng, anchor, 45)
+                row[c] = clock.after(rng, anchor, 45)
             else:
-                row[col.name] = clock.past(rng)
+                row[c] = clock.past(rng)
         return row if self._checks(row) else None
 
     def _checks(self, row: Row) -> bool:
         frozen = self.frozen_base
+        repaired = False
         for chk in self.spec.checks:
             if chk.predicate(row) is not False:
                 continue
+            repaired = True
             for cmp in chk.comparisons:
                 if chk.predicate(row) is False:
                     satisfy(cmp, row, frozen)
@@ -273,7 +306,8 @@ class TableGenerator:
                         row[c] = None
             if chk.predicate(row) is False:
                 return False
-        return all(chk.predicate(row) is not False for chk in self.spec.checks)
+        # a repair may have broken a check that passed before it
+        return not repaired or all(chk.predicate(row) is not False for chk in self.spec.checks)
 
     def _unique_ok(self, row: Row) -> bool:
         keys = []

@@ -109,6 +109,8 @@ def build_plan(system: System, seed: int = DEFAULT_SEED, scale: int = 1,
         spec = plan.specs[key]
         partials = domain.partial_rows(*key)
         count = domain.count(*key)
+        if partials is None and count is None:
+            partials = _one_per_parent(plan, spec)
         if count is None:
             count = _generic_count(plan, spec)
         rng = stream(seed, system.name, *key)
@@ -138,12 +140,19 @@ def build_plan(system: System, seed: int = DEFAULT_SEED, scale: int = 1,
     return plan
 
 
-def _generic_count(plan: Plan, spec: TableSpec) -> int:
-    # a child unique on its parent's columns (a profile per user) has one row per parent
+def _one_per_parent(plan: Plan, spec: TableSpec) -> list[Row] | None:
+    """A child unique on its parent's columns (preferences per user) gets one row per
+    parent row, in order — random picks would collide and drop rows."""
     for p in spec.parents:
-        if p.target != spec.key and p.target in plan.tables and any(
-                set(u.columns) <= set(p.columns) and u.where is None for u in spec.uniques):  # fmt: skip
-            return len(plan.tables[p.target])
+        if p.target == spec.key or p.target not in plan.tables:
+            continue
+        if any(set(u.columns) <= set(p.columns) and u.where is None for u in spec.uniques):
+            return [dict(zip(p.columns, (r[c] for c in p.target_columns), strict=True))
+                    for r in plan.tables[p.target]]  # fmt: skip
+    return None
+
+
+def _generic_count(plan: Plan, spec: TableSpec) -> int:
     for p in spec.parents:
         if p.target != spec.key and p.target in plan.tables and p.kind == "fk":
             return CHILD_RATIO * len(plan.tables[p.target])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -62,63 +63,85 @@ def hexstr(rng: random.Random, n: int) -> str:
     return f"{rng.getrandbits(n * 4):0{n}x}"
 
 
-def string_for(name: str, rng: random.Random, clock: Clock, n: int, length: int | None) -> str:
-    """A string whose content suits a field named ``name`` (``n`` = row number)."""
+StrGen = Callable[[random.Random, int], str]
+
+
+def string_gen(name: str, length: int | None) -> StrGen:
+    """A generator of strings whose content suits a field named ``name`` (decided once
+    per column: the name tests are not repeated per value)."""
     low = name.lower()
+    fn: StrGen
     if "email" in low:
-        value = email(rng, *person(rng), n)
-    elif low.endswith(("url", "_uri")) or low == "url":
-        value = f"https://example.com/{slugify(words(rng, 2))}/{n}"
-    elif low.endswith("slug") or low == "slug":
-        value = f"{slugify(words(rng, 3))}-{n}"
+        fn = lambda r, n: email(r, *person(r), n)  # noqa: E731
+    elif low.endswith(("url", "_uri")):
+        fn = lambda r, n: f"https://example.com/{slugify(words(r, 2))}/{n}"  # noqa: E731
+    elif low.endswith("slug"):
+        fn = lambda r, n: f"{slugify(words(r, 3))}-{n}"  # noqa: E731
     elif "phone" in low:
-        value = phone(rng)
-    elif low.endswith(("currency",)):
-        value = "USD"
+        fn = lambda r, n: phone(r)  # noqa: E731
+    elif low.endswith("currency"):
+        fn = lambda r, n: "USD"  # noqa: E731
     elif low.endswith(("country_code", "country")):
-        value = place(rng).country
+        fn = lambda r, n: place(r).country  # noqa: E731
     elif low in ("city", "home_city"):
-        value = place(rng).city
+        fn = lambda r, n: place(r).city  # noqa: E731
     elif low in ("region", "state"):
-        value = rng.choice(vocab.US_STATES)
+        fn = lambda r, n: r.choice(vocab.US_STATES)  # noqa: E731
     elif "postal" in low or low.endswith("zip"):
-        value = f"{rng.randint(10000, 99999)}"
+        fn = lambda r, n: f"{r.randint(10000, 99999)}"  # noqa: E731
+    elif low.endswith("line2"):
+        fn = lambda r, n: f"{r.choice(_UNITS)} {r.randint(1, 40)}"  # noqa: E731
     elif low.endswith(("line1", "address")):
-        value = street(rng)
+        fn = lambda r, n: street(r)  # noqa: E731
     elif "timezone" in low:
-        value = place(rng).timezone
-    elif "hash" in low or "token" in low or "fingerprint" in low or "signature" in low:
-        value = hexstr(rng, 64)
-    elif low in ("first_name",):
-        value = person(rng)[0]
-    elif low in ("last_name",):
-        value = person(rng)[1]
-    elif low.endswith("name") and ("recipient" in low or "display" in low or "user" in low):
-        value = " ".join(person(rng))
+        fn = lambda r, n: place(r).timezone  # noqa: E731
+    elif any(k in low for k in ("hash", "token", "fingerprint", "signature")):
+        fn = lambda r, n: hexstr(r, 64)  # noqa: E731
+    elif low == "first_name":
+        fn = lambda r, n: r.choice(vocab.FIRST_NAMES)  # noqa: E731
+    elif low == "last_name":
+        fn = lambda r, n: r.choice(vocab.LAST_NAMES)  # noqa: E731
+    elif low.endswith("name") and any(k in low for k in ("recipient", "display", "user")):
+        fn = lambda r, n: " ".join(person(r))  # noqa: E731
     elif low == "username":
-        first, last = person(rng)
-        value = f"{slugify(first)}_{slugify(last)}{n}".replace("-", "_")
-    elif low.endswith(("code", "number", "sku", "key", "_ref")) or low.endswith("_id"):
-        value = f"{slugify(words(rng, 1)).upper()}-{n:06d}"
-    elif low in ("locale",):
-        value = "en-US"
-    elif low in ("language",):
-        value = "en"
-    elif low in ("description", "body", "notes", "note", "reason", "message", "instructions",
-                 "customer_notes", "body_text", "body_html", "failure_message",
-                 "error_message", "last_error", "subject", "title"):  # fmt: skip
-        value = sentence(rng)
+        fn = lambda r, n: f"{slugify(r.choice(vocab.FIRST_NAMES))}_{n}"  # noqa: E731
+    elif low.endswith(("code", "number", "sku", "key", "_ref", "_id")):
+        fn = lambda r, n: f"{r.choice(vocab.WORDS).upper()}-{n:06d}"  # noqa: E731
+    elif low == "locale":
+        fn = lambda r, n: "en-US"  # noqa: E731
+    elif low == "language":
+        fn = lambda r, n: "en"  # noqa: E731
+    elif low in _PROSE:
+        fn = lambda r, n: sentence(r)  # noqa: E731
     elif low.endswith("name") or low in ("label", "brand", "company", "provider", "location"):
-        value = words(rng, 2).title()
+        fn = lambda r, n: words(r, 2).title()  # noqa: E731
     elif low.endswith(("_by", "author_id")):
-        value = "system"
+        fn = lambda r, n: "system"  # noqa: E731
     elif "user_agent" in low:
-        value = rng.choice(vocab.USER_AGENTS)
+        fn = lambda r, n: r.choice(vocab.USER_AGENTS)  # noqa: E731
     else:
-        value = words(rng, 2)
-    if length is not None and len(value) > length:
-        value = value[-length:] if low.endswith(("code", "number", "sku")) else value[:length]
-    return value
+        fn = lambda r, n: words(r, 2)  # noqa: E731
+    if length is None:
+        return fn
+    keep_tail = low.endswith(("code", "number", "sku"))
+    return lambda r, n: _fit(fn(r, n), length, keep_tail)
+
+
+def _fit(value: str, length: int, keep_tail: bool) -> str:
+    if len(value) <= length:
+        return value
+    return value[-length:] if keep_tail else value[:length]
+
+
+_UNITS = ["Suite", "Apt", "Unit", "Floor"]
+_PROSE = {"description", "body", "notes", "note", "reason", "message", "instructions",
+          "customer_notes", "body_text", "body_html", "failure_message", "error_message",
+          "last_error", "subject", "title"}  # fmt: skip
+
+
+def string_for(name: str, rng: random.Random, clock: Clock, n: int, length: int | None) -> str:
+    """One string for a field named ``name`` (see ``string_gen``)."""
+    return string_gen(name, length)(rng, n)
 
 
 def json_for(name: str, rng: random.Random) -> Any:

@@ -80,8 +80,8 @@ def check(plan: Plan, target: Target, wait_s: float = 10.0) -> Iterator[str]:
         if missing:
             yield (f"{system.name}: reference {ref.source} -> {ref.target}: "
                    f"{len(missing)} values have no target (e.g. {sorted(missing)[0]})")  # fmt: skip
-    yield from _links(plan, reader, wait_s)
     yield from domain_for(system.name)(plan).check(reader)
+    yield from _links(plan, reader, wait_s)
 
 
 def _links(plan: Plan, reader: Reader, wait_s: float) -> Iterator[str]:

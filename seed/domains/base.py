@@ -26,6 +26,18 @@ class Domain:
         self.plan = plan
         self.scale = plan.scale
 
+    def fit(self, store: str, table: str, rows: list[Row]) -> list[Row] | None:
+        """``rows`` keeping only columns the table has; None when the table is gone.
+
+        Domain code names the tables and columns it knows; the topology decides what is
+        written, so a renamed column falls back to generic values instead of failing.
+        """
+        spec = self.plan.spec(store, table)
+        if spec is None:
+            return None
+        cols = set(spec.columns)
+        return [{k: v for k, v in r.items() if k in cols} for r in rows]
+
     def count(self, store: str, table: str) -> int | None:
         """How many rows a table gets (None: the generic rule)."""
         return None

@@ -9,6 +9,7 @@ Item shapes follow the declared item types (``store.items``); values follow seed
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -176,6 +177,13 @@ class OrderProcessor(Domain):
         self._events = events
         return out
 
+    def check(self, reader: Any) -> Iterator[str]:
+        names = self._stores()
+        if names is None:
+            return
+        orders = {str(o["order_id"]) for o in reader.scan(names[1]) if "order_id" in o}
+        yield from check_users(reader.scan(names[0]), orders)
+
     def events(self, store: str) -> list[Row] | None:
         names = self._stores()
         if names is None:
@@ -184,6 +192,50 @@ class OrderProcessor(Domain):
         producer_topics = {link.topic for link in self.plan.system.links.values()
                            if link.kind == "event"}  # fmt: skip
         return self._events if store in producer_topics else None
+
+
+def check_users(items: list[Row], order_ids: set[str]) -> Iterator[str]:
+    """Balances = the sum of their TRANS# items and never negative; asset quantities =
+    BUY - SELL; every trade names an order of the order service."""
+    trans: dict[str, list[Row]] = {}
+    trades: dict[tuple[str, str], Decimal] = {}
+    balances: dict[str, Row] = {}
+    holdings: dict[tuple[str, str], Decimal] = {}
+    for it in items:
+        pk, sk = str(it["PK"]), str(it["SK"])
+        if sk == "BALANCE":
+            balances[pk] = it
+        elif sk.startswith("TRANS#"):
+            trans.setdefault(pk, []).append(it)
+        elif sk.startswith("ASSET#"):
+            holdings[(pk, str(it["asset_id"]))] = Decimal(it["quantity"])
+        elif pk.startswith("TRANS#"):
+            sign = 1 if it["transaction_type"] == "BUY" else -1
+            key = (str(it["username"]), str(it["asset_id"]))
+            trades[key] = trades.get(key, Decimal(0)) + sign * Decimal(it["quantity"])
+            if it.get("order_id") and it["order_id"] not in order_ids:
+                yield f"order-processor: trade {pk} {sk} names unknown order {it['order_id']}"
+                return
+    for user, bal in sorted(balances.items()):
+        running = Decimal(0)
+        for t in sorted(trans.get(user, []), key=lambda i: (i["created_at"], i["SK"])):
+            if Decimal(t["previous_balance"]) != running:
+                yield (f"order-processor: {user} {t['SK']}: previous_balance "
+                       f"{t['previous_balance']} but the transactions before it sum to {running}")
+                return
+            running += signed(t)
+            if running < 0:
+                yield f"order-processor: {user}'s balance goes negative at {t['SK']}"
+                return
+        if Decimal(bal["current_balance"]) != running:
+            yield (f"order-processor: {user} BALANCE current_balance {bal['current_balance']} "
+                   f"!= sum of its TRANS# items {running}")
+            return
+    for key, qty in sorted(holdings.items()):
+        if trades.get(key, Decimal(0)) != qty:
+            yield (f"order-processor: {key[0]} ASSET#{key[1]} quantity {qty} != BUY - SELL "
+                   f"{trades.get(key, Decimal(0))}")
+            return
 
 
 def _qty(q: Decimal) -> str:
