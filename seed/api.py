@@ -9,6 +9,7 @@ Kafka is reachable — stores in parallel, and reports per store what was writte
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -79,6 +80,7 @@ class Summary:
     seconds: float = 0.0
     violations: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # system -> why not seeded
+    checked: list[str] = field(default_factory=list)  # verify phases that passed
 
 
 def manifest_path(target: Target) -> Path:
@@ -154,7 +156,8 @@ def _load(plan: Plan, target: Target, r: StoreResult, reporter: Reporter) -> Non
         reporter.finish(label)
 
 
-def _delete(plan: Plan, target: Target) -> None:
+def delete_plan(plan: Plan, target: Target) -> None:
+    """Delete a plan's rows and items (by key) from every store the seeder writes."""
     system = plan.system
     for name, store in system.stores.items():
         if name in plan.fed_by:
@@ -189,9 +192,9 @@ def seed(systems: list[System], target: Target, *, seed: int = DEFAULT_SEED, sca
         for p in summary.plans:
             old = previous.get(p.system.name)
             if old and (old["seed"], old["scale"]) != (p.seed, p.scale):
-                _delete(build_plan(p.system, old["seed"], old["scale"],
+                delete_plan(build_plan(p.system, old["seed"], old["scale"],
                                    datetime.fromisoformat(old["now"])), target)  # fmt: skip
-            _delete(p, target)
+            delete_plan(p, target)
     by_plan = {p.system.name: p for p in summary.plans}
     with ThreadPoolExecutor(max_workers=PARALLEL_STORES) as pool:
         futures = [pool.submit(_load, by_plan[r.system], target, r, reporter) for r in results]
@@ -199,12 +202,16 @@ def seed(systems: list[System], target: Target, *, seed: int = DEFAULT_SEED, sca
             f.result()
     _write_manifest(target, summary.plans)
     if check:
-        for p in summary.plans:
-            for violation in verify.check(p, target, verify_wait_s):
-                summary.violations.append(violation)
-                break
+        # data invariants of every system first, then link convergence (which waits)
+        for phase in (lambda p: verify.check_data(p, target),
+                      lambda p: verify.check_links(p, target, verify_wait_s)):  # fmt: skip
+            for p in summary.plans:
+                summary.violations.extend(itertools.islice(phase(p), 1))
+                if summary.violations:
+                    break
             if summary.violations:
                 break
+            summary.checked.append("data" if not summary.checked else "links")
     summary.seconds = time.perf_counter() - started
     return summary
 

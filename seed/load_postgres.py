@@ -15,12 +15,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from seed.pg_copy import encode
 from seed.pg_model import TableKey, TableSpec
 
 Progress = Callable[[int], None]
+
+
+class LoadError(Exception):
+    """Rows could not be loaded; the transaction was rolled back (nothing half-written)."""
 
 
 def connect(env: dict[str, str]) -> Any:

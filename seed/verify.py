@@ -63,6 +63,12 @@ def _values(reader: Reader, ref: str) -> set[Any]:
 
 def check(plan: Plan, target: Target, wait_s: float = 10.0) -> Iterator[str]:
     """Violations, in a stable order (the CLI stops at the first)."""
+    yield from check_data(plan, target)
+    yield from check_links(plan, target, wait_s)
+
+
+def check_data(plan: Plan, target: Target) -> Iterator[str]:
+    """Rows and items present, references resolve, the domain's invariants hold."""
     reader = Reader(plan, target)
     system = plan.system
     for (store, table), rows in plan.tables.items():
@@ -81,10 +87,11 @@ def check(plan: Plan, target: Target, wait_s: float = 10.0) -> Iterator[str]:
             yield (f"{system.name}: reference {ref.source} -> {ref.target}: "
                    f"{len(missing)} values have no target (e.g. {sorted(missing)[0]})")  # fmt: skip
     yield from domain_for(system.name)(plan).check(reader)
-    yield from _links(plan, reader, wait_s)
 
 
-def _links(plan: Plan, reader: Reader, wait_s: float) -> Iterator[str]:
+def check_links(plan: Plan, target: Target, wait_s: float) -> Iterator[str]:
+    """Every store a link feeds has converged with the link's source."""
+    reader = Reader(plan, target)
     system = plan.system
     for name, link in system.stream_links().items():
         source = system.stores[link.source]

@@ -179,6 +179,7 @@ def seed(
     Running twice adds nothing.
     """
     from seed import api
+    from seed.load_postgres import LoadError
     from seed.targets import DeployedTarget, LocalTarget, TargetError
 
     if stack and target:
@@ -210,12 +211,14 @@ def seed(
             summary = api.seed(selected, tgt, seed=seed_value, scale=scale, now=now,
                                reset=reset, check=check, reporter=RichReporter(progress),
                                verify_wait_s=verify_wait)  # fmt: skip
-    except TargetError as exc:
+    except (TargetError, LoadError) as exc:
         click.echo(f"polystore seed: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
     console.print(_summary_table(summary))
     if check:
         if summary.violations:
+            if "data" in summary.checked:
+                click.echo("verify: rows, references and domain invariants hold", err=True)
             click.echo(f"verify: FAILED: {summary.violations[0]}", err=True)
             sys.exit(EXIT_PROBLEMS)
         click.echo("verify: every invariant holds", err=True)
