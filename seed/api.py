@@ -101,8 +101,7 @@ def _read_manifest(target: Target) -> dict[str, Any]:
 def _write_manifest(target: Target, plans: list[Plan]) -> None:
     doc = _read_manifest(target)
     for p in plans:
-        doc[p.system.name] = {"seed": p.seed, "scale": p.scale,
-                              "now": p.clock.now.isoformat()}  # fmt: skip
+        doc[p.system.name] = {"seed": p.seed, "scale": p.scale, "now": p.clock.now.isoformat()}
     path = manifest_path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -167,15 +166,25 @@ def delete_plan(plan: Plan, target: Target) -> None:
             specs = [plan.specs[k] for k in plan.order if k[0] == name]
             load_postgres.delete_store(env, specs, plan.tables)
         elif isinstance(store, DynamoStore) and plan.items.get(name):
-            keys = [{k: i[k] for k in (store.key.hash, store.key.range) if k}
-                    for i in plan.items[name]]  # fmt: skip
+            keys = [
+                {k: i[k] for k in (store.key.hash, store.key.range) if k} for i in plan.items[name]
+            ]
             load_dynamodb.delete_items(env, physical(system, name, env), keys)
 
 
-def seed(systems: list[System], target: Target, *, seed: int = DEFAULT_SEED, scale: int = 1,
-         now: datetime | None = None, reset: bool = False, dry_run: bool = False,
-         check: bool = False, reporter: Reporter | None = None,
-         verify_wait_s: float = 10.0) -> Summary:  # fmt: skip
+def seed(
+    systems: list[System],
+    target: Target,
+    *,
+    seed: int = DEFAULT_SEED,
+    scale: int = 1,
+    now: datetime | None = None,
+    reset: bool = False,
+    dry_run: bool = False,
+    check: bool = False,
+    reporter: Reporter | None = None,
+    verify_wait_s: float = 10.0,
+) -> Summary:
     """Plan, (reset,) load and (verify) the given systems; see the module docstring."""
     reporter = reporter or NullReporter()
     started = time.perf_counter()
@@ -192,8 +201,12 @@ def seed(systems: list[System], target: Target, *, seed: int = DEFAULT_SEED, sca
         for p in summary.plans:
             old = previous.get(p.system.name)
             if old and (old["seed"], old["scale"]) != (p.seed, p.scale):
-                delete_plan(build_plan(p.system, old["seed"], old["scale"],
-                                   datetime.fromisoformat(old["now"])), target)  # fmt: skip
+                delete_plan(
+                    build_plan(
+                        p.system, old["seed"], old["scale"], datetime.fromisoformat(old["now"])
+                    ),
+                    target,
+                )
             delete_plan(p, target)
     by_plan = {p.system.name: p for p in summary.plans}
     with ThreadPoolExecutor(max_workers=PARALLEL_STORES) as pool:
@@ -203,8 +216,10 @@ def seed(systems: list[System], target: Target, *, seed: int = DEFAULT_SEED, sca
     _write_manifest(target, summary.plans)
     if check:
         # data invariants of every system first, then link convergence (which waits)
-        for phase in (lambda p: verify.check_data(p, target),
-                      lambda p: verify.check_links(p, target, verify_wait_s)):  # fmt: skip
+        for phase in (
+            lambda p: verify.check_data(p, target),
+            lambda p: verify.check_links(p, target, verify_wait_s),
+        ):
             for p in summary.plans:
                 summary.violations.extend(itertools.islice(phase(p), 1))
                 if summary.violations:
@@ -238,8 +253,9 @@ def _is_empty(system: System, target: Target) -> bool:
     return True
 
 
-def seed_if_empty(state_dir: Path | None, systems: list[System],
-                  progress: Callable[[str], None] | None = None) -> Summary:  # fmt: skip
+def seed_if_empty(
+    state_dir: Path | None, systems: list[System], progress: Callable[[str], None] | None = None
+) -> Summary:
     """Seed the default demo into every system whose stores are all empty (``polystore up``).
 
     A system that already holds data is left alone (``summary.skipped`` says so).

@@ -58,8 +58,9 @@ def key_of(store: DynamoStore, item: Item) -> tuple[Any, ...]:
     return (item[store.key.hash], item.get(store.key.range) if store.key.range else None)
 
 
-def generic_items(store: DynamoStore, rng: random.Random, clock: Clock,
-                  count_per_type: int) -> list[Item]:  # fmt: skip
+def generic_items(
+    store: DynamoStore, rng: random.Random, clock: Clock, count_per_type: int
+) -> list[Item]:
     """``count_per_type`` items of every declared item type, keys unique."""
     out: list[Item] = []
     seen: set[tuple[Any, ...]] = set()
@@ -72,8 +73,11 @@ def generic_items(store: DynamoStore, rng: random.Random, clock: Clock,
                 for attr, template in itype.key.items():
                     for ph in _PLACEHOLDER.findall(template):
                         if ph not in item:
-                            item[ph] = f"{name}-{n}" if ph not in store.attributes or \
-                                store.attributes[ph] == "S" else n + 1  # fmt: skip
+                            item[ph] = (
+                                f"{name}-{n}"
+                                if ph not in store.attributes or store.attributes[ph] == "S"
+                                else n + 1
+                            )
                     del attr
                 render_keys(store, itype, item)
                 k = key_of(store, item)

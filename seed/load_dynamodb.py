@@ -29,9 +29,12 @@ def client(env: dict[str, str]) -> Any:
     import boto3
     from botocore.config import Config
 
-    kw: dict[str, Any] = {"region_name": env.get("AWS_REGION") or None,
-                          "config": Config(max_pool_connections=THREADS * 2,
-                                           retries={"max_attempts": 8, "mode": "adaptive"})}  # fmt: skip
+    kw: dict[str, Any] = {
+        "region_name": env.get("AWS_REGION") or None,
+        "config": Config(
+            max_pool_connections=THREADS * 2, retries={"max_attempts": 8, "mode": "adaptive"}
+        ),
+    }
     if env.get("AWS_ENDPOINT_URL_DYNAMODB"):
         kw["endpoint_url"] = env["AWS_ENDPOINT_URL_DYNAMODB"]
     if env.get("AWS_ACCESS_KEY_ID"):  # local engines; a deployed stack uses the AWS chain
@@ -40,8 +43,13 @@ def client(env: dict[str, str]) -> Any:
     return boto3.client("dynamodb", **kw)
 
 
-def _write(ddb: Any, table: str, requests: list[dict[str, Any]], advance: Callable[[int], None],
-           rng: random.Random) -> None:  # fmt: skip
+def _write(
+    ddb: Any,
+    table: str,
+    requests: list[dict[str, Any]],
+    advance: Callable[[int], None],
+    rng: random.Random,
+) -> None:
     pending = {table: requests}
     delay = 0.05
     deadline = time.monotonic() + DEADLINE_S
@@ -53,8 +61,9 @@ def _write(ddb: Any, table: str, requests: list[dict[str, Any]], advance: Callab
         advance(sent - left)
         if pending:
             if time.monotonic() > deadline:
-                raise Unprocessed(f"{table}: {left} items still unprocessed after "
-                                  f"{DEADLINE_S:.0f}s of retries")  # fmt: skip
+                raise Unprocessed(
+                    f"{table}: {left} items still unprocessed after {DEADLINE_S:.0f}s of retries"
+                )
             time.sleep(delay * (1 + rng.random()))
             delay = min(delay * 2, 2.0)
 
@@ -63,28 +72,37 @@ def _batches(requests: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [requests[i : i + BATCH] for i in range(0, len(requests), BATCH)]
 
 
-def put_items(env: dict[str, str], table: str, items: list[dict[str, Any]],
-              advance: Callable[[int], None], threads: int = THREADS) -> int:  # fmt: skip
+def put_items(
+    env: dict[str, str],
+    table: str,
+    items: list[dict[str, Any]],
+    advance: Callable[[int], None],
+    threads: int = THREADS,
+) -> int:
     ddb = client(env)
     reqs = [{"PutRequest": {"Item": item_to_wire(i)}} for i in items]
     _run(ddb, table, reqs, advance, threads)
     return len(items)
 
 
-def delete_items(env: dict[str, str], table: str, keys: list[dict[str, Any]],
-                 threads: int = THREADS) -> int:  # fmt: skip
+def delete_items(
+    env: dict[str, str], table: str, keys: list[dict[str, Any]], threads: int = THREADS
+) -> int:
     ddb = client(env)
     reqs = [{"DeleteRequest": {"Key": item_to_wire(k)}} for k in keys]
     _run(ddb, table, reqs, lambda n: None, threads)
     return len(keys)
 
 
-def _run(ddb: Any, table: str, reqs: list[dict[str, Any]], advance: Callable[[int], None],
-         threads: int) -> None:  # fmt: skip
+def _run(
+    ddb: Any, table: str, reqs: list[dict[str, Any]], advance: Callable[[int], None], threads: int
+) -> None:
     batches = _batches(reqs)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(_write, ddb, table, b, advance, random.Random(i))
-                   for i, b in enumerate(batches)]  # fmt: skip
+        futures = [
+            pool.submit(_write, ddb, table, b, advance, random.Random(i))
+            for i, b in enumerate(batches)
+        ]
         for f in futures:
             f.result()
 

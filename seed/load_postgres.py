@@ -29,15 +29,25 @@ class LoadError(Exception):
 
 
 def connect(env: dict[str, str]) -> Any:
-    import psycopg
+    return psycopg.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        dbname=env["PGDATABASE"],
+        user=env["PGUSER"],
+        password=env.get("PGPASSWORD", ""),
+        sslmode=env.get("PGSSLMODE", "prefer"),
+        connect_timeout=10,
+    )
 
-    return psycopg.connect(host=env["PGHOST"], port=env["PGPORT"], dbname=env["PGDATABASE"],
-                           user=env["PGUSER"], password=env.get("PGPASSWORD", ""),
-                           sslmode=env.get("PGSSLMODE", "prefer"), connect_timeout=10)  # fmt: skip
 
-
-def _copy(cur: Any, target: sql.Composable, cols: list[str], spec: TableSpec,
-          rows: list[dict[str, Any]], advance: Progress) -> None:  # fmt: skip
+def _copy(
+    cur: Any,
+    target: sql.Composable,
+    cols: list[str],
+    spec: TableSpec,
+    rows: list[dict[str, Any]],
+    advance: Progress,
+) -> None:
     stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
         target, sql.SQL(", ").join(map(sql.Identifier, cols))
     )
@@ -50,8 +60,12 @@ def _copy(cur: Any, target: sql.Composable, cols: list[str], spec: TableSpec,
             advance(n)
 
 
-def load_store(env: dict[str, str], specs: list[TableSpec], tables: dict[TableKey, list[Any]],
-               advance: Progress) -> dict[str, int]:  # fmt: skip
+def load_store(
+    env: dict[str, str],
+    specs: list[TableSpec],
+    tables: dict[TableKey, list[Any]],
+    advance: Progress,
+) -> dict[str, int]:
     """COPY every table of one database (``specs`` in load order); rows written per table."""
     written: dict[str, int] = {}
     with connect(env) as conn, conn.cursor() as cur:
@@ -95,8 +109,9 @@ def load_store(env: dict[str, str], specs: list[TableSpec], tables: dict[TableKe
     return written
 
 
-def delete_store(env: dict[str, str], specs: list[TableSpec],
-                 tables: dict[TableKey, list[Any]]) -> dict[str, int]:  # fmt: skip
+def delete_store(
+    env: dict[str, str], specs: list[TableSpec], tables: dict[TableKey, list[Any]]
+) -> dict[str, int]:
     """Delete the plan's rows by primary key, children before parents."""
     deleted: dict[str, int] = {}
     with connect(env) as conn, conn.cursor() as cur:

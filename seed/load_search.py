@@ -13,8 +13,9 @@ from typing import Any
 CHUNK = 1000
 
 
-def bulk(env: dict[str, str], index: str, docs: list[dict[str, Any]],
-         advance: Callable[[int], None]) -> int:  # fmt: skip
+def bulk(
+    env: dict[str, str], index: str, docs: list[dict[str, Any]], advance: Callable[[int], None]
+) -> int:
     import httpx
 
     url = env["OPENSEARCH_URL"].rstrip("/")
@@ -25,8 +26,11 @@ def bulk(env: dict[str, str], index: str, docs: list[dict[str, Any]],
                 body = {k: v for k, v in doc.items() if k != "_id"}
                 lines.append(json.dumps({"index": {"_index": index, "_id": doc["_id"]}}))
                 lines.append(json.dumps(body, sort_keys=True))
-            resp = http.post(f"{url}/_bulk", content="\n".join(lines) + "\n",
-                             headers={"Content-Type": "application/x-ndjson"})  # fmt: skip
+            resp = http.post(
+                f"{url}/_bulk",
+                content="\n".join(lines) + "\n",
+                headers={"Content-Type": "application/x-ndjson"},
+            )
             resp.raise_for_status()
             result = resp.json()
             if result.get("errors"):
@@ -43,8 +47,10 @@ def count_and_ids(env: dict[str, str], index: str, limit: int = 10000) -> tuple[
     url = env["OPENSEARCH_URL"].rstrip("/")
     with httpx.Client(timeout=30) as http:
         http.post(f"{url}/{index}/_refresh")
-        resp = http.post(f"{url}/{index}/_search", json={
-            "size": limit, "_source": False, "query": {"match_all": {}}})  # fmt: skip
+        resp = http.post(
+            f"{url}/{index}/_search",
+            json={"size": limit, "_source": False, "query": {"match_all": {}}},
+        )
         if resp.status_code == 404:
             return 0, set()
         resp.raise_for_status()

@@ -14,8 +14,9 @@ from typing import Any
 NOT_LOADED = "not loaded: no local Kafka yet"
 
 
-def produce(env: dict[str, str], topic: str, events: list[dict[str, Any]],
-            advance: Callable[[int], None]) -> tuple[int, str]:  # fmt: skip
+def produce(
+    env: dict[str, str], topic: str, events: list[dict[str, Any]], advance: Callable[[int], None]
+) -> tuple[int, str]:
     """(events written, status)."""
     servers = env.get("KAFKA_BOOTSTRAP_SERVERS")
     if not servers:

@@ -310,8 +310,13 @@ def satisfy(cmp: Comparison, row: Row, frozen: set[str]) -> bool:
     step = _step(right)
     if isinstance(left, dt.datetime) and isinstance(right, dt.datetime):
         step = dt.timedelta(hours=1)
-    want: dict[str, Any] = {">": right + step, ">=": right, "<": right - step, "<=": right,
-                            "=": right}  # fmt: skip
+    want: dict[str, Any] = {
+        ">": right + step,
+        ">=": right,
+        "<": right - step,
+        "<=": right,
+        "=": right,
+    }
     if cmp.left not in frozen and op in want:
         row[cmp.left] = type(left)(want[op]) if isinstance(left, int | Decimal) else want[op]
         return True

@@ -58,8 +58,12 @@ def formatter(col: ColumnSpec) -> Callable[[Any], str]:
     return _text
 
 
-def encode(spec: TableSpec, rows: Iterable[dict[str, Any]], columns: list[str] | None = None,
-           chunk_rows: int = 5000) -> Iterator[bytes]:  # fmt: skip
+def encode(
+    spec: TableSpec,
+    rows: Iterable[dict[str, Any]],
+    columns: list[str] | None = None,
+    chunk_rows: int = 5000,
+) -> Iterator[bytes]:
     """COPY text of ``rows`` (the table's columns, in ``columns`` order), in chunks."""
     cols = columns or list(spec.columns)
     fmts = [(c, formatter(spec.columns[c])) for c in cols]

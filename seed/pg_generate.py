@@ -45,20 +45,15 @@ class Pools:
         return ix.get(vals)
 
 
-def _pick_time(spec: TableSpec, clock: Clock, rng: random.Random) -> dt.datetime:
-    """A time in the seeded history that also falls in one of the table's partitions."""
-    if not spec.ranges:
-        return clock.past(rng)
-    windows = []
+def _windows(spec: TableSpec, clock: Clock) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The parts of the seeded history that fall in one of the table's range partitions."""
+    out = []
     for lo, hi in spec.ranges:
         a = max(dt.datetime.fromisoformat(lo), clock.start)
         b = min(dt.datetime.fromisoformat(hi), clock.now)
         if b > a:
-            windows.append((a, b))
-    if not windows:
-        return clock.past(rng)
-    a, b = rng.choice(windows)  # spread over the partitions, not only the busiest
-    return clock.between(rng, a, b)
+            out.append((a, b))
+    return out
 
 
 def _clamp(v: Any, rule: Rule, one: Any) -> Any:
@@ -118,7 +113,7 @@ def _numeric_for(col: ColumnSpec, rng: random.Random) -> Decimal:
 ValueGen = Callable[[random.Random, Clock, int], Any]
 
 
-def column_gen(col: ColumnSpec) -> ValueGen:  # noqa: C901 (one branch per type)
+def column_gen(col: ColumnSpec) -> ValueGen:
     """A generator of values of ``col``'s type and CHECK rules, decided once per column
     (times are handled by the row filler, relative to the row's anchor time)."""
     rule = col.rule
@@ -129,8 +124,9 @@ def column_gen(col: ColumnSpec) -> ValueGen:  # noqa: C901 (one branch per type)
     if col.array:
         if base == "char" and col.length == 2:
             return lambda r, c, n: sorted({values.place(r).country for _ in range(r.randint(1, 3))})
-        return lambda r, c, n: [values.slugify(w) for w in r.sample(values.vocab.WORDS,
-                                                                     r.randint(1, 3))]  # fmt: skip
+        return lambda r, c, n: [
+            values.slugify(w) for w in r.sample(values.vocab.WORDS, r.randint(1, 3))
+        ]
     if base == "uuid":
         return lambda r, c, n: values.new_uuid(r)
     if base in ("integer", "smallint", "bigint"):
@@ -153,8 +149,11 @@ def column_gen(col: ColumnSpec) -> ValueGen:  # noqa: C901 (one branch per type)
         if base == "char" and col.length:
             width = col.length
             inner = gen
-            gen = lambda r, n: s if len(s := inner(r, n)) == width else (  # noqa: E731
-                s.upper() + "X" * width)[:width]
+
+            def gen(r: random.Random, n: int) -> str:
+                s = inner(r, n)
+                return s if len(s) == width else (s.upper() + "X" * width)[:width]
+
         if rule.case == "lower":
             return lambda r, c, n: gen(r, n).lower()
         if rule.case == "upper":
@@ -181,8 +180,18 @@ def column_value(col: ColumnSpec, rng: random.Random, clock: Clock, n: int) -> A
     return column_gen(col)(rng, clock, n)
 
 
-_ALWAYS_TIMES = ("created_at", "updated_at", "requested_at", "received_at", "issued_at",
-                 "recorded_at", "occurred_at", "granted_at", "used_at", "starts_at")  # fmt: skip
+_ALWAYS_TIMES = (
+    "created_at",
+    "updated_at",
+    "requested_at",
+    "received_at",
+    "issued_at",
+    "recorded_at",
+    "occurred_at",
+    "granted_at",
+    "used_at",
+    "starts_at",
+)
 
 
 def _anchor_column(spec: TableSpec) -> str | None:
@@ -204,7 +213,15 @@ class TableGenerator:
         self.spec, self.pools, self.rng, self.clock = spec, pools, rng, clock
         self.anchor = _anchor_column(spec)
         self.frozen_base = set(spec.primary_key) | {c for p in spec.parents for c in p.columns}
-        self.seen: list[set[tuple[Any, ...]]] = [set() for _ in spec.uniques]
+        self.windows = _windows(spec, clock)
+        # a unique constraint over a freshly drawn uuid cannot collide: not tracked
+        # (domain-provided ids are stable_uuid of distinct names: unique as well)
+        from_parents = {c for p in spec.parents for c in p.columns}
+        fresh = {
+            c for c, col in spec.columns.items() if col.base == "uuid" and c not in from_parents
+        }
+        self.uniques = [u for u in spec.uniques if not (set(u.columns) & fresh)]
+        self.seen: list[set[tuple[Any, ...]]] = [set() for _ in self.uniques]
         self.rows: list[Row] = []
         self.dropped = 0
         # per column, decided once: (name, kind, generator, may be NULL)
@@ -217,8 +234,11 @@ class TableGenerator:
             else:
                 nullable = col.nullable and c not in self.frozen_base
                 self.plan.append((c, "value", column_gen(col), nullable))
-        self.inherit = [c for c, col in spec.columns.items()
-                        if c != "id" and (col.base == "uuid" or c.endswith("_id"))]  # fmt: skip
+        self.inherit = [
+            c
+            for c, col in spec.columns.items()
+            if c != "id" and (col.base == "uuid" or c.endswith("_id"))
+        ]
 
     # -- parents ------------------------------------------------------------------------
     def _parent(self, p: Parent, row: Row, chosen: dict[TableKey, Row]) -> None:
@@ -244,8 +264,10 @@ class TableGenerator:
             return
         if not pool:
             if p.kind == "fk":
-                raise SeedError(f"{'.'.join(self.spec.key)}: parent table {'.'.join(p.target)} "
-                                "has no rows to reference")  # fmt: skip
+                raise SeedError(
+                    f"{'.'.join(self.spec.key)}: parent table {'.'.join(p.target)} "
+                    "has no rows to reference"
+                )
             return  # an unresolvable ID reference: the column gets a fresh value
         parent = chosen.get(p.target) or self.rng.choice(pool)
         chosen[p.target] = parent
@@ -278,7 +300,12 @@ class TableGenerator:
                 row[c] = gen(rng, clock, n)  # type: ignore[misc]
         anchor = row.get(self.anchor) if self.anchor else None
         if self.anchor and anchor is None:
-            anchor = row[self.anchor] = _pick_time(self.spec, clock, rng)
+            if self.windows:  # spread over the partitions, not only the busiest
+                a, b = self.windows[int(rng.random() * len(self.windows))]
+                anchor = clock.between(rng, a, b)
+            else:
+                anchor = clock.past(rng)
+            row[self.anchor] = anchor
         for c, nullable in later:
             if c in row:
                 continue
@@ -311,7 +338,7 @@ class TableGenerator:
 
     def _unique_ok(self, row: Row) -> bool:
         keys = []
-        for u, seen in zip(self.spec.uniques, self.seen, strict=True):
+        for u, seen in zip(self.uniques, self.seen, strict=True):
             if u.where is not None and not u.where(row):
                 keys.append(None)
                 continue

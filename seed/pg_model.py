@@ -78,19 +78,37 @@ class TableSpec:
         return (self.store, self.name)
 
 
-def _column(name: str, type_text: str, nullable: bool, default: str | None,
-            generated: str | None) -> ColumnSpec:  # fmt: skip
+def _column(
+    name: str, type_text: str, nullable: bool, default: str | None, generated: str | None
+) -> ColumnSpec:
     m = _TYPE_RE.match(type_text.lower())
     if not m:
-        return ColumnSpec(name, type_text.lower(), None, None, False, nullable, default,
-                          generated == "identity")  # fmt: skip
+        return ColumnSpec(
+            name, type_text.lower(), None, None, False, nullable, default, generated == "identity"
+        )
     base, a, b, arr = m.groups()
-    base = {"character varying": "varchar", "character": "char", "int": "integer",
-            "int4": "integer", "int8": "bigint", "int2": "smallint", "bool": "boolean",
-            "decimal": "numeric", "timestamp with time zone": "timestamptz",
-            "float8": "double precision"}.get(base, base)  # fmt: skip
-    return ColumnSpec(name, base, int(a) if a else None, int(b) if b else None, bool(arr),
-                      nullable, default, generated == "identity")  # fmt: skip
+    base = {
+        "character varying": "varchar",
+        "character": "char",
+        "int": "integer",
+        "int4": "integer",
+        "int8": "bigint",
+        "int2": "smallint",
+        "bool": "boolean",
+        "decimal": "numeric",
+        "timestamp with time zone": "timestamptz",
+        "float8": "double precision",
+    }.get(base, base)
+    return ColumnSpec(
+        name,
+        base,
+        int(a) if a else None,
+        int(b) if b else None,
+        bool(arr),
+        nullable,
+        default,
+        generated == "identity",
+    )
 
 
 def _strip_literal(text: str) -> str:
@@ -115,8 +133,14 @@ def table_specs(system: System, store: str) -> dict[str, TableSpec]:
             for col, rule in pg_checks.rules_of(chk.expression).items():
                 if col in cols:
                     _merge(cols[col].rule, rule)
-            checks.append(CheckSpec(chk.name, chk.expression, pg_checks.compile_check(
-                chk.expression), pg_checks.comparisons(chk.expression)))  # fmt: skip
+            checks.append(
+                CheckSpec(
+                    chk.name,
+                    chk.expression,
+                    pg_checks.compile_check(chk.expression),
+                    pg_checks.comparisons(chk.expression),
+                )
+            )
         uniques = [
             Unique(ix.columns, pg_checks.compile_check(ix.where) if ix.where else None, ix.name)
             for ix in schema.indexes.values()
@@ -171,8 +195,12 @@ def system_tables(system: System) -> dict[TableKey, TableSpec]:
         taken = {c for p in spec.parents for c in p.columns}
         for col, cs in spec.columns.items():
             target = declared.get(col)
-            if target and col not in taken and target != spec.key and cs.base == _base(
-                    specs, target, target_col[col]):  # fmt: skip
+            if (
+                target
+                and col not in taken
+                and target != spec.key
+                and cs.base == _base(specs, target, target_col[col])
+            ):
                 spec.parents.append(Parent((col,), target, (target_col[col],), "inferred"))
     return specs
 

@@ -59,8 +59,9 @@ class Plan:
         for store, items in self.items.items():
             per_type: dict[str, int] = {}
             for item in items:
-                per_type[_item_type(self.system, store, item)] = per_type.get(
-                    _item_type(self.system, store, item), 0) + 1  # fmt: skip
+                per_type[_item_type(self.system, store, item)] = (
+                    per_type.get(_item_type(self.system, store, item), 0) + 1
+                )
             for t, n in sorted(per_type.items()):
                 out.append((store, "dynamodb", t, n))
         for store, docs in self.docs.items():
@@ -96,8 +97,9 @@ def fed_stores(system: System) -> dict[str, str]:
     return out
 
 
-def build_plan(system: System, seed: int = DEFAULT_SEED, scale: int = 1,
-               now: datetime | None = None) -> Plan:  # fmt: skip
+def build_plan(
+    system: System, seed: int = DEFAULT_SEED, scale: int = 1, now: datetime | None = None
+) -> Plan:
     started = time.perf_counter()
     plan = Plan(system, seed, scale, Clock(now))
     plan.fed_by = fed_stores(system)
@@ -147,8 +149,10 @@ def _one_per_parent(plan: Plan, spec: TableSpec) -> list[Row] | None:
         if p.target == spec.key or p.target not in plan.tables:
             continue
         if any(set(u.columns) <= set(p.columns) and u.where is None for u in spec.uniques):
-            return [dict(zip(p.columns, (r[c] for c in p.target_columns), strict=True))
-                    for r in plan.tables[p.target]]  # fmt: skip
+            return [
+                dict(zip(p.columns, (r[c] for c in p.target_columns), strict=True))
+                for r in plan.tables[p.target]
+            ]
     return None
 
 

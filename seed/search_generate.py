@@ -26,8 +26,9 @@ def doc_value(name: str, ftype: str, rng: random.Random, clock: Clock, n: int) -
     raise ValueError(f"no generator for search field type {ftype}")
 
 
-def generic_docs(store: SearchStore, rng: random.Random, clock: Clock, count: int
-                 ) -> list[dict[str, Any]]:  # fmt: skip
+def generic_docs(
+    store: SearchStore, rng: random.Random, clock: Clock, count: int
+) -> list[dict[str, Any]]:
     """``count`` documents with every mapped top-level field; ``_id`` is the document id."""
     docs = []
     for n in range(count):

@@ -43,8 +43,10 @@ def physical(system: System, store: str, env: Env) -> str:
     var = store_env_var(store, spec)
     assert var is not None
     if var not in env:
-        raise TargetError(f"{system.name}: the variables of service {spec.owner} do not name "
-                          f"store {store} ({var})")  # fmt: skip
+        raise TargetError(
+            f"{system.name}: the variables of service {spec.owner} do not name "
+            f"store {store} ({var})"
+        )
     return env[var]
 
 
@@ -70,8 +72,10 @@ class LocalTarget:
             raise TargetError(f"no local stack in {self.dir.root}: run `polystore up` first")
         missing = [s.name for s in systems if s.name not in state.provisioned]
         if missing:
-            raise TargetError(f"not provisioned in {self.dir.root}: {', '.join(missing)} "
-                              f"(run `polystore up {' '.join(missing)}`)")  # fmt: skip
+            raise TargetError(
+                f"not provisioned in {self.dir.root}: {', '.join(missing)} "
+                f"(run `polystore up {' '.join(missing)}`)"
+            )
 
     def env(self, system: System, service: str) -> Env:
         from emulation import report

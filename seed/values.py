@@ -51,7 +51,8 @@ def place(rng: random.Random) -> vocab.Place:
 
 
 def street(rng: random.Random) -> str:
-    return f"{rng.randint(1, 9999)} {rng.choice(vocab.STREET_NAMES)} {rng.choice(vocab.STREET_SUFFIXES)}"
+    name, suffix = rng.choice(vocab.STREET_NAMES), rng.choice(vocab.STREET_SUFFIXES)
+    return f"{rng.randint(1, 9999)} {name} {suffix}"
 
 
 def money(rng: random.Random, lo: float = 1.0, hi: float = 500.0) -> Decimal:
@@ -134,9 +135,23 @@ def _fit(value: str, length: int, keep_tail: bool) -> str:
 
 
 _UNITS = ["Suite", "Apt", "Unit", "Floor"]
-_PROSE = {"description", "body", "notes", "note", "reason", "message", "instructions",
-          "customer_notes", "body_text", "body_html", "failure_message", "error_message",
-          "last_error", "subject", "title"}  # fmt: skip
+_PROSE = {
+    "description",
+    "body",
+    "notes",
+    "note",
+    "reason",
+    "message",
+    "instructions",
+    "customer_notes",
+    "body_text",
+    "body_html",
+    "failure_message",
+    "error_message",
+    "last_error",
+    "subject",
+    "title",
+}
 
 
 def string_for(name: str, rng: random.Random, clock: Clock, n: int, length: int | None) -> str:

@@ -74,8 +74,7 @@ def check_data(plan: Plan, target: Target) -> Iterator[str]:
     for (store, table), rows in plan.tables.items():
         n = reader.sql(store, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
         if n[0][0] < len(rows):
-            yield (f"{system.name}: {store}.{table} holds {n[0][0]} rows, "
-                   f"{len(rows)} were seeded")  # fmt: skip
+            yield (f"{system.name}: {store}.{table} holds {n[0][0]} rows, {len(rows)} were seeded")
     for store, items in plan.items.items():
         have = len(reader.scan(store))
         if have < len(items):
@@ -84,8 +83,10 @@ def check_data(plan: Plan, target: Target) -> Iterator[str]:
         src, dst = _values(reader, ref.source), _values(reader, ref.target)
         missing = src - dst
         if missing:
-            yield (f"{system.name}: reference {ref.source} -> {ref.target}: "
-                   f"{len(missing)} values have no target (e.g. {sorted(missing)[0]})")  # fmt: skip
+            yield (
+                f"{system.name}: reference {ref.source} -> {ref.target}: "
+                f"{len(missing)} values have no target (e.g. {sorted(missing)[0]})"
+            )
     yield from domain_for(system.name)(plan).check(reader)
 
 

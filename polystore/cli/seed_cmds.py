@@ -42,8 +42,14 @@ def _progress() -> Any:
             speed = task.finished_speed or task.speed
             return Text(f"{speed:,.0f} rows/s" if speed else "", style="cyan")
 
-    return Progress(TextColumn("{task.description:<36}"), BarColumn(), MofNCompleteColumn(),
-                    RowsPerSecond(), console=_console(), transient=False)  # fmt: skip
+    return Progress(
+        TextColumn("{task.description:<36}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RowsPerSecond(),
+        console=_console(),
+        transient=False,
+    )
 
 
 def _console(stderr: bool = True) -> Any:
@@ -64,11 +70,18 @@ def _plan_table(summary: Any) -> Any:
         table.add_column(col, justify="right" if col == "count" else "left")
     for plan in summary.plans:
         for store, kind, what, count in plan.counts():
-            table.add_row(plan.system.name, store, kind, plan.system.stores[store].owner, what,
-                          f"{count:,}")  # fmt: skip
+            table.add_row(
+                plan.system.name, store, kind, plan.system.stores[store].owner, what, f"{count:,}"
+            )
         for store, link in sorted(plan.fed_by.items()):
-            table.add_row(plan.system.name, store, plan.system.stores[store].kind,
-                          plan.system.stores[store].owner, f"fed by link {link}", "-")  # fmt: skip
+            table.add_row(
+                plan.system.name,
+                store,
+                plan.system.stores[store].kind,
+                plan.system.stores[store].owner,
+                f"fed by link {link}",
+                "-",
+            )
     return table
 
 
@@ -77,12 +90,14 @@ def _summary_table(summary: Any) -> Any:
 
     table = Table(title=f"seeded in {summary.seconds:.2f}s", title_justify="left")
     for col in ("system", "store", "kind", "service", "planned", "written", "rows/s", "status"):
-        table.add_column(col, justify="right" if col in ("planned", "written", "rows/s")
-                         else "left")  # fmt: skip
+        table.add_column(
+            col, justify="right" if col in ("planned", "written", "rows/s") else "left"
+        )
     for r in summary.results:
         rate = f"{r.written / r.seconds:,.0f}" if r.seconds and r.written else "-"
-        table.add_row(r.system, r.store, r.kind, r.service, f"{r.planned:,}", f"{r.written:,}",
-                      rate, r.status)  # fmt: skip
+        table.add_row(
+            r.system, r.store, r.kind, r.service, f"{r.planned:,}", f"{r.written:,}", rate, r.status
+        )
     return table
 
 
@@ -194,8 +209,11 @@ def seed(
         sys.exit(EXIT_BAD_INPUT)
     selected = select_or_exit(load_or_exit(), systems)
     try:
-        tgt = (DeployedTarget(stack, outputs, allow_prod) if stack and outputs
-               else LocalTarget(state_dir))  # fmt: skip
+        tgt = (
+            DeployedTarget(stack, outputs, allow_prod)
+            if stack and outputs
+            else LocalTarget(state_dir)
+        )
     except TargetError as exc:
         click.echo(f"polystore seed: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -203,14 +221,21 @@ def seed(
     console = _console(stderr=False)
     try:
         if dry_run:
-            summary = api.seed(selected, tgt, seed=seed_value, scale=scale, now=now,
-                               dry_run=True)  # fmt: skip
+            summary = api.seed(selected, tgt, seed=seed_value, scale=scale, now=now, dry_run=True)
             console.print(_plan_table(summary))
             return
         with _progress() as progress:
-            summary = api.seed(selected, tgt, seed=seed_value, scale=scale, now=now,
-                               reset=reset, check=check, reporter=RichReporter(progress),
-                               verify_wait_s=verify_wait)  # fmt: skip
+            summary = api.seed(
+                selected,
+                tgt,
+                seed=seed_value,
+                scale=scale,
+                now=now,
+                reset=reset,
+                check=check,
+                reporter=RichReporter(progress),
+                verify_wait_s=verify_wait,
+            )
     except (TargetError, LoadError) as exc:
         click.echo(f"polystore seed: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)

@@ -56,9 +56,15 @@ class Bellyfed(Domain):
         for kind, names in [("cuisine", list(F.CUISINES)), *F.CATEGORY_KINDS.items()]:
             for name in names:
                 cid = stable_uuid(seed, "category", kind, name)
-                cats.append({"category_id": cid, "kind": kind, "name": name,
-                             "slug": values.slugify(name),
-                             "description": f"{name} ({kind})"})  # fmt: skip
+                cats.append(
+                    {
+                        "category_id": cid,
+                        "kind": kind,
+                        "name": name,
+                        "slug": values.slugify(name),
+                        "description": f"{name} ({kind})",
+                    }
+                )
                 if kind == "cuisine":
                     cuisine_cat[name] = cid
         restaurants: list[Row] = []
@@ -76,28 +82,46 @@ class Bellyfed(Domain):
                 slug = f"{slug}-{n}"
             slugs.add(slug)
             rid = stable_uuid(seed, "restaurant", n)
-            restaurants.append({
-                "restaurant_id": rid, "name": name, "slug": slug, "cuisine": cuisine,
-                "description": f"{cuisine} cooking in {city}: {', '.join(d for d, _ in rng.sample(sections['Mains'], 2))}.",
-                "city": city, "region": region, "country_code": "US",
-                "address_line1": values.street(rng),
-                "latitude": Decimal(str(round(lat + rng.uniform(-0.08, 0.08), 6))),
-                "longitude": Decimal(str(round(lon + rng.uniform(-0.08, 0.08), 6))),
-                "phone": values.phone(rng), "website_url": f"https://{slug}.example.com",
-                "price_range": rng.choices([1, 2, 3, 4], [20, 45, 25, 10])[0],
-                "is_active": True, "created_at": clock.start})  # fmt: skip
+            signature = ", ".join(d for d, _ in rng.sample(sections["Mains"], 2))
+            restaurants.append(
+                {
+                    "restaurant_id": rid,
+                    "name": name,
+                    "slug": slug,
+                    "cuisine": cuisine,
+                    "description": f"{cuisine} cooking in {city}: {signature}.",
+                    "city": city,
+                    "region": region,
+                    "country_code": "US",
+                    "address_line1": values.street(rng),
+                    "latitude": Decimal(str(round(lat + rng.uniform(-0.08, 0.08), 6))),
+                    "longitude": Decimal(str(round(lon + rng.uniform(-0.08, 0.08), 6))),
+                    "phone": values.phone(rng),
+                    "website_url": f"https://{slug}.example.com",
+                    "price_range": rng.choices([1, 2, 3, 4], [20, 45, 25, 10])[0],
+                    "is_active": True,
+                    "created_at": clock.start,
+                }
+            )
             pos = 0
             for section, dishes in sections.items():
                 for dish, price in dishes:
                     if rng.random() < 0.85:
                         pos += 1
-                        menus.append({
-                            "item_id": stable_uuid(seed, "menu", n, dish), "restaurant_id": rid,
-                            "name": dish, "section": section, "position": pos,
-                            "description": f"House {dish.lower()}.",
-                            "price": Decimal(str(round(price * rng.uniform(0.85, 1.3), 2))),
-                            "currency": "USD", "is_available": rng.random() < 0.95,
-                            "dietary_tags": sorted(rng.sample(F.DIETARY, rng.randint(0, 2)))})  # fmt: skip
+                        menus.append(
+                            {
+                                "item_id": stable_uuid(seed, "menu", n, dish),
+                                "restaurant_id": rid,
+                                "name": dish,
+                                "section": section,
+                                "position": pos,
+                                "description": f"House {dish.lower()}.",
+                                "price": Decimal(str(round(price * rng.uniform(0.85, 1.3), 2))),
+                                "currency": "USD",
+                                "is_available": rng.random() < 0.95,
+                                "dietary_tags": sorted(rng.sample(F.DIETARY, rng.randint(0, 2))),
+                            }
+                        )
             rcats.append({"restaurant_id": rid, "category_id": cuisine_cat[cuisine]})
             for c in rng.sample([c for c in cats if c["kind"] != "cuisine"], 2):
                 rcats.append({"restaurant_id": rid, "category_id": c["category_id"]})
@@ -105,13 +129,18 @@ class Bellyfed(Domain):
         for n in range(USERS_PER_SCALE * scale):
             first, last = values.person(rng)
             handle = f"{values.slugify(first)}{values.slugify(last)[:1]}{n}"
-            users.append({"user_id": stable_uuid(seed, "user", n),
-                          "email": values.email(rng, first, last, n).lower(),
-                          "username": handle[:50], "display_name": f"{first} {last[0]}.",
-                          "home_city": F.CITIES[rng.randrange(len(F.CITIES))],
-                          "preferences": {"cuisines": rng.sample(sorted(F.CUISINES), 2)},
-                          "is_active": True,
-                          "created_at": clock.between(rng, clock.start, clock.now)})  # fmt: skip
+            users.append(
+                {
+                    "user_id": stable_uuid(seed, "user", n),
+                    "email": values.email(rng, first, last, n).lower(),
+                    "username": handle[:50],
+                    "display_name": f"{first} {last[0]}.",
+                    "home_city": F.CITIES[rng.randrange(len(F.CITIES))],
+                    "preferences": {"cuisines": rng.sample(sorted(F.CUISINES), 2)},
+                    "is_active": True,
+                    "created_at": clock.between(rng, clock.start, clock.now),
+                }
+            )
         reviews: list[Row] = []
         rankings: list[Row] = []
         favorites: list[Row] = []
@@ -125,19 +154,34 @@ class Bellyfed(Domain):
                 rating = rng.choices([5, 4, 3, 2, 1], [35, 35, 15, 10, 5])[0]
                 at = clock.after(rng, max(u["created_at"], r["created_at"]), 300)
                 dish = rng.choice(menu_of.get(r["restaurant_id"], ["food"]))
-                reviews.append({
-                    "review_id": stable_uuid(seed, "review", str(u["user_id"]),
-                                             str(r["restaurant_id"])),
-                    "restaurant_id": r["restaurant_id"], "user_id": u["user_id"],
-                    "rating": rating, "title": rng.choice(F.REVIEW_OPENERS[rating]),
-                    "body": rng.choice(F.REVIEW_OPENERS[rating]) + " " +
-                            rng.choice(F.REVIEW_DETAILS).format(dish=dish),
-                    "visited_on": at.date(), "created_at": at, "updated_at": at})  # fmt: skip
+                reviews.append(
+                    {
+                        "review_id": stable_uuid(
+                            seed, "review", str(u["user_id"]), str(r["restaurant_id"])
+                        ),
+                        "restaurant_id": r["restaurant_id"],
+                        "user_id": u["user_id"],
+                        "rating": rating,
+                        "title": rng.choice(F.REVIEW_OPENERS[rating]),
+                        "body": rng.choice(F.REVIEW_OPENERS[rating])
+                        + " "
+                        + rng.choice(F.REVIEW_DETAILS).format(dish=dish),
+                        "visited_on": at.date(),
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                )
             for rank, r in enumerate(sorted(visited, key=lambda x: str(x["restaurant_id"])), 1):
-                rankings.append({"user_id": u["user_id"],
-                                 "ranking_id": stable_uuid(seed, "rank", str(u["user_id"]), rank),
-                                 "restaurant_id": r["restaurant_id"], "rank": rank,
-                                 "category_id": None, "notes": None})  # fmt: skip
+                rankings.append(
+                    {
+                        "user_id": u["user_id"],
+                        "ranking_id": stable_uuid(seed, "rank", str(u["user_id"]), rank),
+                        "restaurant_id": r["restaurant_id"],
+                        "rank": rank,
+                        "category_id": None,
+                        "notes": None,
+                    }
+                )
             for r in visited[: rng.randint(0, 2)]:
                 favorites.append({"user_id": u["user_id"], "restaurant_id": r["restaurant_id"]})
         by_r: dict[Any, list[int]] = {}
@@ -146,12 +190,22 @@ class Bellyfed(Domain):
         for r in restaurants:
             ratings = by_r.get(r["restaurant_id"], [])
             r["review_count"] = len(ratings)
-            r["avg_rating"] = (Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01")) \
-                if ratings else None  # fmt: skip
+            r["avg_rating"] = (
+                (Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01"))
+                if ratings
+                else None
+            )
             r["updated_at"] = clock.now
-        self._w = {"restaurants": restaurants, "menu": menus, "categories": cats,
-                   "restaurant_categories": rcats, "users": users, "reviews": reviews,
-                   "rankings": rankings, "favorites": favorites}  # fmt: skip
+        self._w = {
+            "restaurants": restaurants,
+            "menu": menus,
+            "categories": cats,
+            "restaurant_categories": rcats,
+            "users": users,
+            "reviews": reviews,
+            "rankings": rankings,
+            "favorites": favorites,
+        }
         return self._w
 
     def partial_rows(self, store: str, table: str) -> list[Row] | None:
@@ -165,13 +219,18 @@ class Bellyfed(Domain):
         if "restaurants" not in roles or "reviews" not in roles:
             return
         (store, rest), (_, rev) = roles["restaurants"], roles["reviews"]
-        rows = reader.sql(store, f"SELECT r.restaurant_id, r.review_count, r.avg_rating, "
-                                 f"count(v.review_id), round(avg(v.rating), 2) FROM {rest} r "
-                                 f"LEFT JOIN {rev} v USING (restaurant_id) GROUP BY 1, 2, 3")  # fmt: skip
+        rows = reader.sql(
+            store,
+            f"SELECT r.restaurant_id, r.review_count, r.avg_rating, "
+            f"count(v.review_id), round(avg(v.rating), 2) FROM {rest} r "
+            f"LEFT JOIN {rev} v USING (restaurant_id) GROUP BY 1, 2, 3",
+        )
         for rid, count, avg, real_count, real_avg in rows:
             if count != real_count or avg != real_avg:
-                yield (f"bellyfed: restaurant {rid}: review_count/avg_rating {count}/{avg} != "
-                       f"its reviews {real_count}/{real_avg}")
+                yield (
+                    f"bellyfed: restaurant {rid}: review_count/avg_rating {count}/{avg} != "
+                    f"its reviews {real_count}/{real_avg}"
+                )
                 return
 
 

@@ -21,8 +21,16 @@ from seed.rng import stream
 
 USERS_PER_SCALE = 50
 # asset -> (low, high) USD price over the seeded history
-ASSETS = {"BTC": (38000, 72000), "ETH": (1900, 4100), "SOL": (20, 210), "ADA": (0.25, 1.2),
-          "DOT": (4, 11), "LINK": (6, 22), "XRP": (0.4, 0.9), "AVAX": (12, 55)}  # fmt: skip
+ASSETS = {
+    "BTC": (38000, 72000),
+    "ETH": (1900, 4100),
+    "SOL": (20, 210),
+    "ADA": (0.25, 1.2),
+    "DOT": (4, 11),
+    "LINK": (6, 22),
+    "XRP": (0.4, 0.9),
+    "AVAX": (12, 55),
+}
 CENT = Decimal("0.01")
 QTY = Decimal("0.0001")
 DEPOSIT_NOTES = ["Bank transfer", "Wire transfer", "Card top-up", "ACH deposit"]
@@ -68,9 +76,14 @@ class OrderProcessor(Domain):
             username = f"{values.slugify(first)}_{values.slugify(last)}{n}".replace("-", "_")
             joined = clock.between(rng, clock.start, clock.start + (clock.now - clock.start) / 3)
             t = joined
-            user = {"username": username, "email": values.email(rng, first, last, n),
-                    "password_hash": "$2b$12$" + values.hexstr(rng, 53), "status": "ACTIVE",
-                    "created_at": clock.iso(joined), "updated_at": clock.iso(joined)}  # fmt: skip
+            user = {
+                "username": username,
+                "email": values.email(rng, first, last, n),
+                "password_hash": "$2b$12$" + values.hexstr(rng, 53),
+                "status": "ACTIVE",
+                "created_at": clock.iso(joined),
+                "updated_at": clock.iso(joined),
+            }
             out[users_store].append(render_keys(us, us.items["user"], user))
             balance = Decimal(0)
             deposits = withdrawals = Decimal(0)
@@ -79,17 +92,31 @@ class OrderProcessor(Domain):
             last_trade: dict[str, str] = {}
             trans: list[Row] = []
 
-            def balance_tx(kind: str, amount: Decimal, note: str, at: Any,
-                           order_id: str | None = None) -> None:  # fmt: skip
+            def balance_tx(
+                kind: str,
+                amount: Decimal,
+                note: str,
+                at: Any,
+                order_id: str | None = None,
+                rng: Any = rng,
+                username: str = username,
+                trans: list[Row] = trans,
+            ) -> None:
                 nonlocal balance
                 prev = balance
                 balance = prev + amount * CREDIT.get(kind, 1)
                 tid = f"{kind.lower().replace('_', '-')}-{values.hexstr(rng, 10)}"
-                item = {"username": username, "transaction_id": tid, "transaction_type": kind,
-                        "amount": str(abs(amount).quantize(CENT)),
-                        "previous_balance": str(prev.quantize(CENT)),
-                        "new_balance": str(balance.quantize(CENT)), "status": "COMPLETED",
-                        "description": note, "created_at": clock.iso(at)}  # fmt: skip
+                item = {
+                    "username": username,
+                    "transaction_id": tid,
+                    "transaction_type": kind,
+                    "amount": str(abs(amount).quantize(CENT)),
+                    "previous_balance": str(prev.quantize(CENT)),
+                    "new_balance": str(balance.quantize(CENT)),
+                    "status": "COMPLETED",
+                    "description": note,
+                    "created_at": clock.iso(at),
+                }
                 if order_id:
                     item["order_id"] = order_id
                 trans.append(render_keys(us, us.items["balance_transaction"], item))
@@ -124,15 +151,29 @@ class OrderProcessor(Domain):
                     order_id = f"order-{values.hexstr(rng, 12)}"
                     cancelled = not sell and rng.random() < 0.1
                     status = "CANCELLED" if cancelled else "COMPLETED"
-                    order = {"order_id": order_id, "username": username, "asset_id": asset,
-                             "order_type": "SELL" if sell else "BUY", "quantity": _qty(qty),
-                             "order_price": str(price), "total_amount": str(total),
-                             "status": status, "expires_at": clock.iso(clock.after(rng, t, 1)),
-                             "created_at": clock.iso(t), "updated_at": clock.iso(t),
-                             "entity_type": "order"}  # fmt: skip
+                    order = {
+                        "order_id": order_id,
+                        "username": username,
+                        "asset_id": asset,
+                        "order_type": "SELL" if sell else "BUY",
+                        "quantity": _qty(qty),
+                        "order_price": str(price),
+                        "total_amount": str(total),
+                        "status": status,
+                        "expires_at": clock.iso(clock.after(rng, t, 1)),
+                        "created_at": clock.iso(t),
+                        "updated_at": clock.iso(t),
+                        "entity_type": "order",
+                    }
                     out[orders_store].append(render_keys(os_, os_.items["order"], order))
-                    events.append({"event": "order.created", "order_id": order_id,
-                                   "username": username, "asset_id": asset})  # fmt: skip
+                    events.append(
+                        {
+                            "event": "order.created",
+                            "order_id": order_id,
+                            "username": username,
+                            "asset_id": asset,
+                        }
+                    )
                     if sell:
                         balance_tx(
                             "SYSTEM_ADJUSTMENT",
@@ -151,29 +192,66 @@ class OrderProcessor(Domain):
                             balance_tx(
                                 "ORDER_REFUND", total, f"Order #{order_id} cancelled", t, order_id
                             )
-                            events.append({"event": "order.cancelled", "order_id": order_id,
-                                           "username": username})  # fmt: skip
+                            events.append(
+                                {
+                                    "event": "order.cancelled",
+                                    "order_id": order_id,
+                                    "username": username,
+                                }
+                            )
                             continue
                         holdings[asset] = held + qty
-                    events.append({"event": "order.executed", "order_id": order_id,
-                                   "username": username, "asset_id": asset})  # fmt: skip
+                    events.append(
+                        {
+                            "event": "order.executed",
+                            "order_id": order_id,
+                            "username": username,
+                            "asset_id": asset,
+                        }
+                    )
                     first_held.setdefault(asset, clock.iso(t))
                     last_trade[asset] = clock.iso(t)
-                    at = {"username": username, "asset_id": asset,
-                          "transaction_type": "SELL" if sell else "BUY", "quantity": _qty(qty),
-                          "price": str(price), "total_amount": str(total), "order_id": order_id,
-                          "status": "COMPLETED", "created_at": clock.iso(t)}  # fmt: skip
+                    at = {
+                        "username": username,
+                        "asset_id": asset,
+                        "transaction_type": "SELL" if sell else "BUY",
+                        "quantity": _qty(qty),
+                        "price": str(price),
+                        "total_amount": str(total),
+                        "order_id": order_id,
+                        "status": "COMPLETED",
+                        "created_at": clock.iso(t),
+                    }
                     trans.append(render_keys(us, us.items["asset_transaction"], at))
             out[users_store].extend(trans)
-            out[users_store].append(render_keys(us, us.items["balance"], {
-                "username": username, "current_balance": str(balance.quantize(CENT)),
-                "total_deposits": str(deposits.quantize(CENT)),
-                "total_withdrawals": str(withdrawals.quantize(CENT)),
-                "created_at": clock.iso(joined), "updated_at": clock.iso(t)}))  # fmt: skip
+            out[users_store].append(
+                render_keys(
+                    us,
+                    us.items["balance"],
+                    {
+                        "username": username,
+                        "current_balance": str(balance.quantize(CENT)),
+                        "total_deposits": str(deposits.quantize(CENT)),
+                        "total_withdrawals": str(withdrawals.quantize(CENT)),
+                        "created_at": clock.iso(joined),
+                        "updated_at": clock.iso(t),
+                    },
+                )
+            )
             for asset, qty in sorted(holdings.items()):
-                out[users_store].append(render_keys(us, us.items["asset_balance"], {
-                    "username": username, "asset_id": asset, "quantity": _qty(qty),
-                    "created_at": first_held[asset], "updated_at": last_trade[asset]}))  # fmt: skip
+                out[users_store].append(
+                    render_keys(
+                        us,
+                        us.items["asset_balance"],
+                        {
+                            "username": username,
+                            "asset_id": asset,
+                            "quantity": _qty(qty),
+                            "created_at": first_held[asset],
+                            "updated_at": last_trade[asset],
+                        },
+                    )
+                )
         self._events = events
         return out
 
@@ -189,8 +267,9 @@ class OrderProcessor(Domain):
         if names is None:
             return None
         self.items(names[0])
-        producer_topics = {link.topic for link in self.plan.system.links.values()
-                           if link.kind == "event"}  # fmt: skip
+        producer_topics = {
+            link.topic for link in self.plan.system.links.values() if link.kind == "event"
+        }
         return self._events if store in producer_topics else None
 
 
@@ -220,21 +299,27 @@ def check_users(items: list[Row], order_ids: set[str]) -> Iterator[str]:
         running = Decimal(0)
         for t in sorted(trans.get(user, []), key=lambda i: (i["created_at"], i["SK"])):
             if Decimal(t["previous_balance"]) != running:
-                yield (f"order-processor: {user} {t['SK']}: previous_balance "
-                       f"{t['previous_balance']} but the transactions before it sum to {running}")
+                yield (
+                    f"order-processor: {user} {t['SK']}: previous_balance "
+                    f"{t['previous_balance']} but the transactions before it sum to {running}"
+                )
                 return
             running += signed(t)
             if running < 0:
                 yield f"order-processor: {user}'s balance goes negative at {t['SK']}"
                 return
         if Decimal(bal["current_balance"]) != running:
-            yield (f"order-processor: {user} BALANCE current_balance {bal['current_balance']} "
-                   f"!= sum of its TRANS# items {running}")
+            yield (
+                f"order-processor: {user} BALANCE current_balance {bal['current_balance']} "
+                f"!= sum of its TRANS# items {running}"
+            )
             return
     for key, qty in sorted(holdings.items()):
         if trades.get(key, Decimal(0)) != qty:
-            yield (f"order-processor: {key[0]} ASSET#{key[1]} quantity {qty} != BUY - SELL "
-                   f"{trades.get(key, Decimal(0))}")
+            yield (
+                f"order-processor: {key[0]} ASSET#{key[1]} quantity {qty} != BUY - SELL "
+                f"{trades.get(key, Decimal(0))}"
+            )
             return
 
 

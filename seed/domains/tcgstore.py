@@ -34,7 +34,7 @@ class TcgStore(Domain):
     def _world(self) -> dict[str, Any]:
         if hasattr(self, "_w"):
             return self._w
-        plan, clock, seed = self.plan, self.plan.clock, self.plan.seed
+        clock, seed = self.plan.clock, self.plan.seed
         rng = stream(seed, "tcgstore", "cards")
         cards: list[Row] = []
         names: set[str] = set()
@@ -57,14 +57,21 @@ class TcgStore(Domain):
             price = values.money(rng, lo, hi) * (3 if foil else 1)
             per_set[set_name] = per_set.get(set_name, 0) + 1
             released_at = dt.datetime.fromisoformat(released).replace(tzinfo=dt.UTC)
-            cards.append({
-                "Id": str(stable_uuid(seed, "card", n)), "name": name,
-                "description": _rules_text(rng, name, ctype), "set": set_name,
-                "rarity": rarity, "type": ctype, "number": per_set[set_name],
-                "price": str(price.quantize(CENT)), "foil": foil,
-                "released_at": clock.iso(released_at),
-                "updated_at": clock.iso(clock.after(rng, max(released_at, clock.start), 90)),
-            })  # fmt: skip
+            cards.append(
+                {
+                    "Id": str(stable_uuid(seed, "card", n)),
+                    "name": name,
+                    "description": _rules_text(rng, name, ctype),
+                    "set": set_name,
+                    "rarity": rarity,
+                    "type": ctype,
+                    "number": per_set[set_name],
+                    "price": str(price.quantize(CENT)),
+                    "foil": foil,
+                    "released_at": clock.iso(released_at),
+                    "updated_at": clock.iso(clock.after(rng, max(released_at, clock.start), 90)),
+                }
+            )
         orders: list[Row] = []
         lines: list[Row] = []
         sales: list[Row] = []
@@ -82,26 +89,59 @@ class TcgStore(Domain):
                 unit = Decimal(card["price"])
                 line_total = (unit * qty).quantize(CENT)
                 total += line_total
-                lines.append({"OrderId": order_id, "LineNumber": line_no, "CardId": card["Id"],
-                              "Quantity": qty, "UnitPrice": str(unit),
-                              "LineTotal": str(line_total)})  # fmt: skip
-                sales.append({"SaleId": str(stable_uuid(seed, "sale", n, line_no)),
-                              "OrderId": order_id, "CardId": card["Id"], "Quantity": qty,
-                              "Amount": str(line_total), "SoldAt": clock.iso(created)})  # fmt: skip
+                lines.append(
+                    {
+                        "OrderId": order_id,
+                        "LineNumber": line_no,
+                        "CardId": card["Id"],
+                        "Quantity": qty,
+                        "UnitPrice": str(unit),
+                        "LineTotal": str(line_total),
+                    }
+                )
+                sales.append(
+                    {
+                        "SaleId": str(stable_uuid(seed, "sale", n, line_no)),
+                        "OrderId": order_id,
+                        "CardId": card["Id"],
+                        "Quantity": qty,
+                        "Amount": str(line_total),
+                        "SoldAt": clock.iso(created),
+                    }
+                )
                 sold.append((card["Id"], location, qty, order_id, created))
             status = orng.choices(["COMPLETED", "SHIPPED", "PAID"], [70, 20, 10])[0]
-            orders.append({"OrderId": order_id, "CustomerId": orng.choice(customers),
-                           "Status": status, "Total": str(total.quantize(CENT)),
-                           "Currency": "USD", "CreatedAt": clock.iso(created),
-                           "UpdatedAt": clock.iso(clock.after(orng, created, 5))})  # fmt: skip
-            payments.append({"PaymentId": str(stable_uuid(seed, "payment", n)),
-                             "OrderId": order_id, "Amount": str(total.quantize(CENT)),
-                             "Currency": "USD", "Method": orng.choice(V.PAYMENT_METHODS),
-                             "Status": "CAPTURED",
-                             "ProviderRef": f"pi_{values.hexstr(orng, 24)}",
-                             "CreatedAt": clock.iso(created)})  # fmt: skip
-        self._w = {"cards": cards, "orders": orders, "lines": lines, "sales": sales,
-                   "payments": payments, "sold": sold}  # fmt: skip
+            orders.append(
+                {
+                    "OrderId": order_id,
+                    "CustomerId": orng.choice(customers),
+                    "Status": status,
+                    "Total": str(total.quantize(CENT)),
+                    "Currency": "USD",
+                    "CreatedAt": clock.iso(created),
+                    "UpdatedAt": clock.iso(clock.after(orng, created, 5)),
+                }
+            )
+            payments.append(
+                {
+                    "PaymentId": str(stable_uuid(seed, "payment", n)),
+                    "OrderId": order_id,
+                    "Amount": str(total.quantize(CENT)),
+                    "Currency": "USD",
+                    "Method": orng.choice(V.PAYMENT_METHODS),
+                    "Status": "CAPTURED",
+                    "ProviderRef": f"pi_{values.hexstr(orng, 24)}",
+                    "CreatedAt": clock.iso(created),
+                }
+            )
+        self._w = {
+            "cards": cards,
+            "orders": orders,
+            "lines": lines,
+            "sales": sales,
+            "payments": payments,
+            "sold": sold,
+        }
         return self._w
 
     # -- DynamoDB -------------------------------------------------------------------------
@@ -110,8 +150,13 @@ class TcgStore(Domain):
         if not isinstance(spec, DynamoStore) or len(spec.items) != 1:
             return None
         ((type_name, itype),) = spec.items.items()
-        source = {"card": "cards", "order": "orders", "line_item": "lines", "sale": "sales",
-                  "payment": "payments"}.get(type_name)  # fmt: skip
+        source = {
+            "card": "cards",
+            "order": "orders",
+            "line_item": "lines",
+            "sale": "sales",
+            "payment": "payments",
+        }.get(type_name)
         if source is None:
             return None
         rows = self._world()[source]
@@ -132,8 +177,7 @@ class TcgStore(Domain):
         levels: list[Row] = []
         moves: list[Row] = []
         for card in w["cards"]:
-            locs = {loc for (c, loc) in sold_by if c == card["Id"]} if False else set()
-            locs |= {loc for (c, loc) in sold_by if c == card["Id"]}
+            locs = {loc for (c, loc) in sold_by if c == card["Id"]}
             locs.add(rng.choice(V.LOCATIONS))
             for loc in sorted(locs):
                 sales = sorted(sold_by.get((card["Id"], loc), []), key=lambda s: s[2])
@@ -143,28 +187,57 @@ class TcgStore(Domain):
                 for batch in range(rng.randint(1, 3)):
                     q = need + rng.randint(4, 40) if batch == 0 else rng.randint(4, 24)
                     on_hand += q
-                    moves.append({"card_id": card["Id"], "location": loc, "quantity_delta": q,
-                                  "movement_type": "receipt", "reason": "Distributor shipment",
-                                  "reference_id": f"PO-{values.hexstr(rng, 8).upper()}",
-                                  "created_by": "receiving",
-                                  "created_at": received + dt.timedelta(days=20 * batch)})  # fmt: skip
+                    moves.append(
+                        {
+                            "card_id": card["Id"],
+                            "location": loc,
+                            "quantity_delta": q,
+                            "movement_type": "receipt",
+                            "reason": "Distributor shipment",
+                            "reference_id": f"PO-{values.hexstr(rng, 8).upper()}",
+                            "created_by": "receiving",
+                            "created_at": received + dt.timedelta(days=20 * batch),
+                        }
+                    )
                 for q, order, at in sales:
                     on_hand -= q
-                    moves.append({"card_id": card["Id"], "location": loc, "quantity_delta": -q,
-                                  "movement_type": "sale", "reason": "Order fulfilment",
-                                  "reference_id": order, "created_by": "order-service",
-                                  "created_at": max(at, received)})  # fmt: skip
+                    moves.append(
+                        {
+                            "card_id": card["Id"],
+                            "location": loc,
+                            "quantity_delta": -q,
+                            "movement_type": "sale",
+                            "reason": "Order fulfilment",
+                            "reference_id": order,
+                            "created_by": "order-service",
+                            "created_at": max(at, received),
+                        }
+                    )
                 if on_hand > 2 and rng.random() < 0.1:
                     on_hand -= 1
-                    moves.append({"card_id": card["Id"], "location": loc, "quantity_delta": -1,
-                                  "movement_type": "damaged", "reason": "Bent corner",
-                                  "reference_id": None, "created_by": "stock-audit",
-                                  "created_at": clock.after(rng, received, 200)})  # fmt: skip
-                levels.append({"card_id": card["Id"], "location": loc,
-                               "quantity_on_hand": on_hand,
-                               "quantity_reserved": rng.randint(0, min(on_hand, 2)),
-                               "version": 1 + len(sales), "created_at": received,
-                               "updated_at": clock.now})  # fmt: skip
+                    moves.append(
+                        {
+                            "card_id": card["Id"],
+                            "location": loc,
+                            "quantity_delta": -1,
+                            "movement_type": "damaged",
+                            "reason": "Bent corner",
+                            "reference_id": None,
+                            "created_by": "stock-audit",
+                            "created_at": clock.after(rng, received, 200),
+                        }
+                    )
+                levels.append(
+                    {
+                        "card_id": card["Id"],
+                        "location": loc,
+                        "quantity_on_hand": on_hand,
+                        "quantity_reserved": rng.randint(0, min(on_hand, 2)),
+                        "version": 1 + len(sales),
+                        "created_at": received,
+                        "updated_at": clock.now,
+                    }
+                )
         self._lv = (levels, moves)
         return self._lv
 
@@ -174,7 +247,8 @@ class TcgStore(Domain):
             return None
         levels, moves = self._levels()
         if {"card_id", "location", "quantity_on_hand"} <= set(spec.columns) and (
-                "quantity_reserved" in spec.columns):  # fmt: skip
+            "quantity_reserved" in spec.columns
+        ):
             return levels if table == _level_table(self.plan, store) else None
         if {"card_id", "location", "quantity_delta"} <= set(spec.columns):
             return moves
@@ -183,10 +257,16 @@ class TcgStore(Domain):
             out = []
             for lv in levels:
                 t = rng.randint(2, 8)
-                out.append({"card_id": lv["card_id"], "location": lv["location"],
-                            "reorder_threshold": t, "reorder_quantity": rng.randint(8, 36),
-                            "max_stock": t + rng.randint(20, 80),
-                            "lead_time_days": rng.randint(3, 21)})  # fmt: skip
+                out.append(
+                    {
+                        "card_id": lv["card_id"],
+                        "location": lv["location"],
+                        "reorder_threshold": t,
+                        "reorder_quantity": rng.randint(8, 36),
+                        "max_stock": t + rng.randint(20, 80),
+                        "lead_time_days": rng.randint(3, 21),
+                    }
+                )
             return out
         return None
 
@@ -201,7 +281,10 @@ class TcgStore(Domain):
         totals: dict[str, Decimal] = {}
         for line in reader.scan(by_type["line_item"]):
             if line["CardId"] not in cards:
-                yield f"tcgstore: line item of order {line['OrderId']} names unknown card {line['CardId']}"
+                yield (
+                    f"tcgstore: line item of order {line['OrderId']} names unknown card "
+                    f"{line['CardId']}"
+                )
                 return
             totals[line["OrderId"]] = totals.get(line["OrderId"], Decimal(0)) + Decimal(
                 line["LineTotal"]
@@ -217,15 +300,24 @@ class TcgStore(Domain):
                 return
         for store in system.postgres_stores():
             level = _level_table(self.plan, store)
-            moves = next((t for (s, t) in self.plan.order if s == store and "quantity_delta" in
-                          self.plan.specs[(s, t)].columns), None)  # fmt: skip
+            moves = next(
+                (
+                    t
+                    for (s, t) in self.plan.order
+                    if s == store and "quantity_delta" in self.plan.specs[(s, t)].columns
+                ),
+                None,
+            )
             if not level or not moves:
                 continue
-            rows = reader.sql(store, f"SELECT l.card_id, l.location, l.quantity_on_hand, "
-                                     f"coalesce(sum(m.quantity_delta), 0) FROM {level} l LEFT JOIN "
-                                     f"{moves} m USING (card_id, location) GROUP BY 1, 2, 3 "
-                                     "HAVING l.quantity_on_hand <> coalesce(sum(m.quantity_delta), 0)"
-                                     " LIMIT 1")  # fmt: skip
+            rows = reader.sql(
+                store,
+                f"SELECT l.card_id, l.location, l.quantity_on_hand, "
+                f"coalesce(sum(m.quantity_delta), 0) FROM {level} l LEFT JOIN "
+                f"{moves} m USING (card_id, location) GROUP BY 1, 2, 3 "
+                "HAVING l.quantity_on_hand <> coalesce(sum(m.quantity_delta), 0)"
+                " LIMIT 1",
+            )
             for card, loc, on_hand, total in rows:
                 yield (
                     f"tcgstore: {store}.{level} {card}@{loc}: quantity_on_hand {on_hand} != "

@@ -36,8 +36,9 @@ def plan_digest(plan: Plan) -> str:
 
 
 @pytest.fixture(scope="module")
-def up_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-             topology: Topology) -> Iterator[Any]:  # fmt: skip
+def up_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, topology: Topology
+) -> Iterator[Any]:
     """The embedded stack of the module's ``SYSTEMS``, reset at the end."""
     from emulation.stack import LocalStack
 

@@ -45,8 +45,9 @@ def test_every_row_satisfies_the_schema(topology: Topology, name: str) -> None:
             for chk in spec.checks:
                 assert chk.predicate(row) is not False, f"{key}: {chk.name} fails on {row}"
         for u in spec.uniques:
-            keys = [tuple(r.get(c) for c in u.columns) for r in rows
-                    if u.where is None or u.where(r)]  # fmt: skip
+            keys = [
+                tuple(r.get(c) for c in u.columns) for r in rows if u.where is None or u.where(r)
+            ]
             dup = [k for k, n in Counter(keys).items() if n > 1]
             assert not dup, f"{key}: {u.name} duplicated {dup[:1]}"
         for p in spec.parents:
@@ -88,16 +89,18 @@ def test_order_processor_balances_and_holdings_add_up(topology: Topology) -> Non
     # the same check catches a tampered balance and a trade without its order
     balance = next(i for i in users if i["SK"] == "BALANCE")
     tampered = [dict(i) for i in users]
-    next(i for i in tampered if i is not balance and i["SK"] == "BALANCE" and
-         i["PK"] == balance["PK"])["current_balance"] = str(
-             Decimal(balance["current_balance"]) + 1)  # fmt: skip
+    next(
+        i
+        for i in tampered
+        if i is not balance and i["SK"] == "BALANCE" and i["PK"] == balance["PK"]
+    )["current_balance"] = str(Decimal(balance["current_balance"]) + 1)
     assert "current_balance" in next(iter(check_users(tampered, order_ids)))
     assert "unknown order" in next(iter(check_users(users, set())))
 
 
 def test_inventory_events_replay_to_stock(topology: Topology) -> None:
     plan = build_plan(topology.system("inventory"))
-    (store, inv), = [k for k in plan.order if "quantity_allocated" in plan.specs[k].columns]
+    ((store, inv),) = [k for k in plan.order if "quantity_allocated" in plan.specs[k].columns]
     replay: dict[str, list[int]] = {}
     for e in plan.items["event-store"]:
         st = replay.setdefault(e["entity_id"], [0, 0])
@@ -169,8 +172,12 @@ links:
     assert len({c["email"] for c in customers}) == len(customers)
     ids = {c["id"] for c in customers}
     assert all(v["customer_id"] in ids and v["pages"] > 0 for v in visits)
-    assert all(dt.datetime(2025, 1, 1, tzinfo=dt.UTC) <= v["created_at"] <
-               dt.datetime(2026, 1, 1, tzinfo=dt.UTC) for v in visits)  # fmt: skip
+    assert all(
+        dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        <= v["created_at"]
+        < dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        for v in visits
+    )
     assert plan.order.index(("shop-db", "customers")) < plan.order.index(("shop-db", "visits"))
     items = plan.items["sessions"]
     assert len(items) == 40

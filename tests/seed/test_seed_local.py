@@ -40,7 +40,8 @@ def _dump(stack: Any, topology: Topology) -> str:
                 with load_postgres.connect(env) as conn, conn.cursor() as cur:
                     for table in sorted(system.schema(name).base_tables()):
                         q = sql.SQL("COPY (SELECT * FROM {} ORDER BY 1, 2) TO STDOUT").format(
-                            sql.Identifier(table))
+                            sql.Identifier(table)
+                        )
                         with cur.copy(q) as copy:
                             for chunk in copy:
                                 h.update(bytes(chunk))
@@ -70,8 +71,9 @@ def test_up_seeds_an_empty_stack_once(up_stack: Any, topology: Topology) -> None
     assert not again.results
 
 
-def test_loaders_use_each_services_own_login(up_stack: Any, topology: Topology,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_loaders_use_each_services_own_login(
+    up_stack: Any, topology: Topology, monkeypatch: pytest.MonkeyPatch
+) -> None:
     used: list[tuple[str, str]] = []
     real = load_postgres.connect
 
@@ -82,8 +84,11 @@ def test_loaders_use_each_services_own_login(up_stack: Any, topology: Topology,
     monkeypatch.setattr(load_postgres, "connect", spy)
     systems = topology.select(["ecommerce", "tcgstore"])
     api.seed(systems, LocalTarget(up_stack.dir.root))
-    owners = {s.database: service_role_name(system, s.owner)  # type: ignore[union-attr]
-              for system in systems for s in system.postgres_stores().values()}  # fmt: skip
+    owners = {
+        s.database: service_role_name(system, s.owner)  # type: ignore[union-attr]
+        for system in systems
+        for s in system.postgres_stores().values()
+    }
     assert {db for db, _ in used} == set(owners)
     assert all(owners[db] == user for db, user in used), used
     # ... and that login is a service's, not a superuser: it cannot open another database
@@ -92,8 +97,9 @@ def test_loaders_use_each_services_own_login(up_stack: Any, topology: Topology,
     with pytest.raises(psycopg.OperationalError, match="permission denied"):
         load_postgres.connect({**env, "PGDATABASE": "payment_db"}).close()
     with load_postgres.connect(env) as conn:
-        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-                            ).fetchone() == (False,)  # fmt: skip
+        assert conn.execute(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone() == (False,)
 
 
 def test_same_seed_gives_identical_data_and_a_rerun_adds_nothing(
@@ -114,18 +120,27 @@ def test_verify_passes_then_catches_a_tampered_balance(up_stack: Any, topology: 
     assert "every invariant holds" in out.output
     system = topology.system("order-processor")
     env = report.env(up_stack.dir, system, "user")
-    ddb = boto3.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"],
-                       region_name=env["AWS_REGION"], aws_access_key_id="local",
-                       aws_secret_access_key="local")  # fmt: skip
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     table = local_name(system, "users")
     user = build_plan(system).items["users"][0]["PK"]
     key = {"PK": {"S": user}, "SK": {"S": "BALANCE"}}
     old = ddb.get_item(TableName=table, Key=key)["Item"]
     try:
-        ddb.update_item(TableName=table, Key=key, UpdateExpression="SET current_balance = :b",
-                        ExpressionAttributeValues={":b": {"S": "999999.99"}})  # fmt: skip
-        out = _run(["--state-dir", str(up_stack.dir.root), "--verify", "--dry-run",
-                    "order-processor"])  # fmt: skip
+        ddb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET current_balance = :b",
+            ExpressionAttributeValues={":b": {"S": "999999.99"}},
+        )
+        out = _run(
+            ["--state-dir", str(up_stack.dir.root), "--verify", "--dry-run", "order-processor"]
+        )
         assert out.exit_code == 0  # a dry run writes and checks nothing
         from seed import verify
 
@@ -134,8 +149,12 @@ def test_verify_passes_then_catches_a_tampered_balance(up_stack: Any, topology: 
         # seeding again restores the item (PutItem of the same plan), and verify says so
         out = _run(["--state-dir", str(up_stack.dir.root), "--verify", "order-processor"])
         assert out.exit_code == 0, out.output
-        ddb.update_item(TableName=table, Key=key, UpdateExpression="SET current_balance = :b",
-                        ExpressionAttributeValues={":b": {"S": "999999.99"}})  # fmt: skip
+        ddb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET current_balance = :b",
+            ExpressionAttributeValues={":b": {"S": "999999.99"}},
+        )
         r = ddb.get_item(TableName=table, Key=key)["Item"]
         assert r["current_balance"]["S"] == "999999.99"
     finally:
@@ -146,11 +165,14 @@ def test_verify_exits_1_with_the_first_violation(up_stack: Any, topology: Topolo
     system = topology.system("inventory")
     env = report.env(up_stack.dir, system, "inventory")
     with load_postgres.connect(env) as conn:
-        conn.execute("UPDATE inventory SET quantity_on_hand = quantity_on_hand + 5 "
-                     "WHERE id = (SELECT id FROM inventory ORDER BY id LIMIT 1)")  # fmt: skip
+        conn.execute(
+            "UPDATE inventory SET quantity_on_hand = quantity_on_hand + 5 "
+            "WHERE id = (SELECT id FROM inventory ORDER BY id LIMIT 1)"
+        )
         conn.commit()
-    out = _run(["--state-dir", str(up_stack.dir.root), "--verify", "--verify-wait", "0",
-                "inventory"])  # fmt: skip
+    out = _run(
+        ["--state-dir", str(up_stack.dir.root), "--verify", "--verify-wait", "0", "inventory"]
+    )
     assert out.exit_code == 1, out.output
     assert "FAILED: inventory" in out.output and "quantity_on_hand" in out.output
     out = _run(["--state-dir", str(up_stack.dir.root), "--reset", "--verify", "inventory"])
@@ -158,35 +180,59 @@ def test_verify_exits_1_with_the_first_violation(up_stack: Any, topology: Topolo
 
 
 def test_verify_names_the_link_that_has_not_converged(up_stack: Any) -> None:
-    out = _run(["--state-dir", str(up_stack.dir.root), "--verify", "--verify-wait", "0.5",
-                "tcgstore"])  # fmt: skip
+    out = _run(
+        ["--state-dir", str(up_stack.dir.root), "--verify", "--verify-wait", "0.5", "tcgstore"]
+    )
     assert out.exit_code == 1, out.output
     assert "rows, references and domain invariants hold" in out.output
     assert "fed by link cards-to-search" in out.output
 
 
-def test_a_deployed_stack_from_its_outputs_file(up_stack: Any, topology: Topology,
-                                                tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_deployed_stack_from_its_outputs_file(
+    up_stack: Any, topology: Topology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The --stack path, against the local engines: same outputs shape as infra exports,
     database passwords from Secrets Manager (the local moto serves it)."""
     system = topology.system("inventory")
     local = report.env(up_stack.dir, system, "inventory")
     endpoint = local["AWS_ENDPOINT_URL_DYNAMODB"]
-    for var, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local",
-                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1"}.items():
+    for var, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(var, value)
     sm = boto3.client("secretsmanager", region_name="us-east-1")
-    arn = sm.create_secret(Name=f"seed-test-{tmp_path.name}", SecretString=json.dumps(
-        {"username": local["PGUSER"], "password": local["PGPASSWORD"]}))["ARN"]
+    arn = sm.create_secret(
+        Name=f"seed-test-{tmp_path.name}",
+        SecretString=json.dumps({"username": local["PGUSER"], "password": local["PGPASSWORD"]}),
+    )["ARN"]
     env = {k: v for k, v in local.items() if k not in ("PGUSER", "PGPASSWORD")}
-    outputs = {"environment": "dev", "profile": "dev", "region": "us-east-1", "systems": {
-        "inventory": {"services": {"inventory": {
-            "environment": env, "secrets": {"PGUSER": f"{arn}:username::"},
-            "secret_arns": [arn], "tables": {"event-store": env["DYNAMODB_TABLE_EVENT_STORE"]},
-            "database": {"store": "inventory-db", "name": env["PGDATABASE"],
-                         "endpoint": env["PGHOST"], "port": int(env["PGPORT"]),
-                         "secret_arn": arn}}}}}}  # fmt: skip
+    outputs = {
+        "environment": "dev",
+        "profile": "dev",
+        "region": "us-east-1",
+        "systems": {
+            "inventory": {
+                "services": {
+                    "inventory": {
+                        "environment": env,
+                        "secrets": {"PGUSER": f"{arn}:username::"},
+                        "secret_arns": [arn],
+                        "tables": {"event-store": env["DYNAMODB_TABLE_EVENT_STORE"]},
+                        "database": {
+                            "store": "inventory-db",
+                            "name": env["PGDATABASE"],
+                            "endpoint": env["PGHOST"],
+                            "port": int(env["PGPORT"]),
+                            "secret_arn": arn,
+                        },
+                    }
+                }
+            }
+        },
+    }
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the run's manifest
     path = tmp_path / "dev-outputs.json"
     path.write_text(json.dumps(outputs))
@@ -196,8 +242,10 @@ def test_a_deployed_stack_from_its_outputs_file(up_stack: Any, topology: Topolog
         assert conn.execute("SELECT count(*) FROM warehouses").fetchone() == (0,)
     summary = api.seed([system], DeployedTarget("dev", path))
     written = {r.store: r.written for r in summary.results}
-    assert written == {"inventory-db": sum(len(r) for r in plan.tables.values()),
-                       "event-store": len(plan.items["event-store"])}  # fmt: skip
+    assert written == {
+        "inventory-db": sum(len(r) for r in plan.tables.values()),
+        "event-store": len(plan.items["event-store"]),
+    }
     codes = {w["code"] for w in plan.rows("inventory-db", "warehouses")}
     with load_postgres.connect(local) as conn:
         assert {r[0] for r in conn.execute("SELECT code FROM warehouses")} == codes
