@@ -18,7 +18,6 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from seed.pg_copy import encode
 from seed.pg_model import TableKey, TableSpec
 
 Progress = Callable[[int], None]
@@ -48,16 +47,23 @@ def _copy(
     rows: list[dict[str, Any]],
     advance: Progress,
 ) -> None:
+    """COPY ``rows`` with psycopg's C dumpers (``write_row``); JSON values wrapped."""
+    from psycopg.types.json import Jsonb
+
     stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
         target, sql.SQL(", ").join(map(sql.Identifier, cols))
     )
-    done = 0
+    json_at = [i for i, c in enumerate(cols) if spec.columns[c].base in ("json", "jsonb")]
     with cur.copy(stmt) as copy:
-        for chunk in encode(spec, rows, cols):
-            copy.write(chunk)
-            n = chunk.count(b"\n")
-            done += n
-            advance(n)
+        for n, row in enumerate(rows, start=1):
+            values = [row.get(c) for c in cols]
+            for i in json_at:
+                if values[i] is not None:
+                    values[i] = Jsonb(values[i])
+            copy.write_row(values)
+            if n % 5000 == 0:
+                advance(5000)
+    advance(len(rows) % 5000)
 
 
 def load_store(

@@ -1,8 +1,9 @@
-"""Rows as PostgreSQL COPY text: one formatter per column, chosen once per table.
+"""Rows as PostgreSQL COPY text: the canonical bytes of a plan's rows.
 
-Building the COPY stream ourselves (instead of ``write_row`` per row) keeps encoding off
-the hot path's per-value type dispatch and makes the bytes sent for a plan a pure
-function of the plan — the same seed sends the same bytes.
+``Plan.digest()`` hashes this text (with the items and documents) so that two runs, or
+two machines, can compare what they would write with one line of ``--dry-run`` output.
+The loader itself sends rows with psycopg's C dumpers (``write_row``), which measured
+faster than formatting the text in Python.
 """
 
 from __future__ import annotations

@@ -9,13 +9,15 @@ records which link feeds it so loaders skip it and ``--verify`` checks convergen
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from polystore.topology.model import System
-from seed import dynamo_generate, pg_generate, search_generate
+from seed import dynamo_generate, pg_copy, pg_generate, search_generate
 from seed.domains import domain_for
 from seed.pg_model import TableKey, TableSpec, load_order, system_tables
 from seed.rng import Clock, stream
@@ -41,6 +43,19 @@ class Plan:
     events: dict[str, list[Row]] = field(default_factory=dict)  # topic store -> events
     fed_by: dict[str, str] = field(default_factory=dict)  # store -> link that writes it
     seconds: float = 0.0
+
+    def digest(self) -> str:
+        """A hash of every byte this plan would write (rows as COPY text, items, docs)."""
+        h = hashlib.sha256()
+        for key in self.order:
+            h.update(repr(key).encode())
+            for chunk in pg_copy.encode(self.specs[key], self.tables[key]):
+                h.update(chunk)
+        for kind in (self.items, self.docs, self.events):
+            for store in sorted(kind):
+                for entry in kind[store]:
+                    h.update(json.dumps(entry, sort_keys=True, default=str).encode())
+        return h.hexdigest()
 
     def spec(self, store: str, table: str) -> TableSpec | None:
         return self.specs.get((store, table))

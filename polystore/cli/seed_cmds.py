@@ -223,6 +223,11 @@ def seed(
         if dry_run:
             summary = api.seed(selected, tgt, seed=seed_value, scale=scale, now=now, dry_run=True)
             console.print(_plan_table(summary))
+            for plan in summary.plans:
+                console.print(
+                    f"{plan.system.name}: seed {plan.seed}, scale {plan.scale}, "
+                    f"plan digest {plan.digest()[:16]}"
+                )
             return
         with _progress() as progress:
             summary = api.seed(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +9,6 @@ import pytest
 
 from polystore import load_topology
 from polystore.topology.model import Topology
-from seed.pg_copy import encode
 from seed.plan import Plan
 
 
@@ -21,18 +18,7 @@ def topology() -> Topology:
 
 
 def plan_digest(plan: Plan) -> str:
-    """A hash of every byte a plan would write (COPY text, items, documents, events)."""
-    h = hashlib.sha256()
-    for key in plan.order:
-        h.update(repr(key).encode())
-        for chunk in encode(plan.specs[key], plan.tables[key]):
-            h.update(chunk)
-    for store in sorted(plan.items):
-        for item in plan.items[store]:
-            h.update(json.dumps(item, sort_keys=True, default=str).encode())
-    for store in sorted(plan.docs):
-        h.update(json.dumps(plan.docs[store], sort_keys=True, default=str).encode())
-    return h.hexdigest()
+    return plan.digest()
 
 
 @pytest.fixture(scope="module")

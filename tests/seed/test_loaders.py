@@ -46,7 +46,7 @@ class FlakyTable:
         self.fail_forever = fail_forever
         self.written: list[Any] = []
 
-    def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:  # noqa: N803
+    def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
         self.calls += 1
         ((table, reqs),) = RequestItems.items()
         if self.fail_forever or self.calls == 1:
