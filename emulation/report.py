@@ -1,27 +1,27 @@
-"""What ``status`` and ``env`` print: engines, stores and a service's variables.
+"""What ``status`` and ``env`` print: engines, workers, stores and a service's variables.
 
 ``env`` prints the variables of DESIGN.md with the names the ECS task definitions use
-(polystore.naming), filled with the local stack's values and the service's own login.
+(polystore.naming), filled with the local stack's values and the service's own login:
+each engine plug-in adds the standard variables of its clients (``PG*``, ``AWS_*``,
+``OPENSEARCH_URL``, ``KAFKA_BOOTSTRAP_SERVERS``), the naming module the store names.
 """
 
 from __future__ import annotations
 
-import os
+import json
+import shlex
 from typing import Any
 
+from emulation import engines as registry
+from emulation import workers
+from emulation.engines.base import endpoints_of
 from emulation.errors import NotRunning
 from emulation.runtimes import factory
-from emulation.runtimes.base import ENGINE_NAMES, endpoints_of
 from emulation.state import State, StateDir
-from polystore.naming import local_name, service_role_name, store_env_var
-from polystore.topology.model import DynamoStore, PostgresStore, SearchStore, System
+from polystore.naming import local_name, store_env_var
+from polystore.topology.model import System
 
-# moto and DynamoDB Local accept any credentials; boto3 only needs some to sign with.
-LOCAL_AWS_KEY = "local"
-
-
-def region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+ENV_FORMATS = ("shell", "dotenv", "json")
 
 
 def _state(state_dir: StateDir) -> State:
@@ -31,12 +31,22 @@ def _state(state_dir: StateDir) -> State:
 
 
 def status(state_dir: StateDir, systems: list[System]) -> dict[str, Any]:
-    """The ``status --json`` document (``systems``: the topology's, filtered to provisioned)."""
+    """The ``status --json`` document.
+
+    Only the engines the stack needs are listed (those of the systems it provisioned).
+    Each has a ``state``: ``running`` (answers), ``stopped`` (after a deliberate
+    ``down``) or ``unhealthy`` (should run and does not answer); ``problems`` counts the
+    unhealthy ones, which is what makes ``status`` exit non-zero.
+    """
     state = _state(state_dir)
     engines: dict[str, Any] = {}
-    if state.runtime:
-        live = factory.make(state.runtime, state_dir, state).status()
-        engines = {e: live[e].as_json() for e in ENGINE_NAMES}
+    if state.runtime and state.engines:
+        live = factory.make(state.runtime, state_dir, state).status(state.engines)
+        for name in state.engines:
+            entry = live[name].as_json()
+            entry["state"] = ("running" if entry["healthy"] else
+                              "stopped" if state.stopped else "unhealthy")  # fmt: skip
+            engines[name] = entry
     ep = endpoints_of(state)
     stores: list[dict[str, Any]] = []
     for system in systems:
@@ -45,24 +55,21 @@ def status(state_dir: StateDir, systems: list[System]) -> dict[str, Any]:
         for name, store in system.stores.items():
             entry: dict[str, Any] = {"system": system.name, "service": store.owner,
                                      "store": name, "kind": store.kind}  # fmt: skip
-            if isinstance(store, PostgresStore):
-                role = service_role_name(system, store.owner)
-                entry |= {"database": store.database, "host": ep.host,
-                          "port": ep.postgres_port, "user": role,
-                          "url": f"postgresql://{role}@{ep.host}:{ep.postgres_port}/"
-                                 f"{store.database}"}  # fmt: skip
-            elif isinstance(store, DynamoStore):
-                entry |= {"table": local_name(system, name), "endpoint": ep.dynamodb_url,
-                          "region": region(), "stream": bool(store.stream)}  # fmt: skip
-            elif isinstance(store, SearchStore):
-                entry |= {"index": local_name(system, name), "endpoint": ep.search_url}
+            engine = registry.serving(store.kind)
+            if engine is None:
+                entry |= {"endpoint": None, "note": f"{store.kind} stores are not emulated "
+                          "locally yet", "name": local_name(system, name)}  # fmt: skip
             else:
-                entry |= {"topic": local_name(system, name),
-                          "endpoint": None,
-                          "note": "topics are not emulated locally yet"}  # fmt: skip
+                entry |= engine.store_status(system, name, store, ep)
             stores.append(entry)
+    procs = workers.status(state_dir)
+    for entry in procs.values():
+        entry["state"] = ("running" if entry["alive"] else
+                          "stopped" if state.stopped else "unhealthy")  # fmt: skip
+    problems = sum(1 for e in [*engines.values(), *procs.values()] if e["state"] == "unhealthy")
     return {"runtime": state.runtime or None, "state_dir": str(state_dir.root),
-            "engines": engines, "stores": stores}  # fmt: skip
+            "stopped": state.stopped, "engines": engines, "workers": procs,
+            "stores": stores, "problems": problems}  # fmt: skip
 
 
 def env(state_dir: StateDir, system: System, service: str) -> dict[str, str]:
@@ -72,23 +79,32 @@ def env(state_dir: StateDir, system: System, service: str) -> dict[str, str]:
         raise NotRunning(f"{system.name} is not provisioned in {state_dir.root}",
                          f"run `polystore up {system.name}`")  # fmt: skip
     ep = endpoints_of(state)
-    own = system.stores_of(service)
     out: dict[str, str] = {}
-    pg = [s for s in own.values() if isinstance(s, PostgresStore)]
-    if pg:
-        role = service_role_name(system, service)
-        out |= {"PGHOST": ep.host, "PGPORT": str(ep.postgres_port),
-                "PGDATABASE": pg[0].database, "PGUSER": role,
-                "PGPASSWORD": state.passwords.get(role, ""), "PGSSLMODE": "disable"}  # fmt: skip
-    if any(isinstance(s, DynamoStore) for s in own.values()):
-        out |= {"AWS_REGION": region(), "AWS_ENDPOINT_URL_DYNAMODB": ep.dynamodb_url,
-                "AWS_ACCESS_KEY_ID": LOCAL_AWS_KEY,
-                "AWS_SECRET_ACCESS_KEY": LOCAL_AWS_KEY}  # fmt: skip
-    if any(isinstance(s, SearchStore) for s in own.values()):
-        out["OPENSEARCH_URL"] = ep.search_url
-    for name, store in sorted(own.items()):
+    for name in registry.needed([system]):
+        out |= registry.get(name).service_env(system, service, ep)
+    for name, store in sorted(system.stores_of(service).items()):
         var = store_env_var(name, store)
-        if var is None:
-            continue
-        out[var] = local_name(system, name)
+        if var is not None:
+            out[var] = local_name(system, name)
+    for topic in system.consumed_topics(service):  # as the ECS task: consumed topics too
+        var = store_env_var(topic, system.stores[topic])
+        if var is not None:
+            out[var] = local_name(system, topic)
     return out
+
+
+def render_env(values: dict[str, str], fmt: str) -> str:
+    """``shell``: ``export NAME='value'`` lines for eval; ``dotenv``: NAME=value; json."""
+    if fmt == "json":
+        return json.dumps(values, indent=2, sort_keys=True)
+    if fmt == "dotenv":
+        return "\n".join(f"{k}={_dotenv_quote(v)}" for k, v in values.items())
+    if fmt == "shell":
+        return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in values.items())
+    raise ValueError(f"unknown format {fmt!r} (use one of {', '.join(ENV_FORMATS)})")
+
+
+def _dotenv_quote(value: str) -> str:
+    if value and all(c.isalnum() or c in "-_.:/@+=," for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'

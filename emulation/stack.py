@@ -13,14 +13,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from emulation import fingerprint
+from emulation import engines as registry
+from emulation import fingerprint, links, workers
+from emulation.engines.base import Endpoints, Progress, endpoints_of
 from emulation.errors import EmulationError, StaleState
 from emulation.ports import free_port
 from emulation.runtimes import factory
-from emulation.runtimes.base import ENGINE_NAMES, Endpoints, Progress, endpoints_of
-from emulation.state import StateDir
+from emulation.state import State, StateDir
 from polystore.topology.model import System
 
 
@@ -29,8 +29,7 @@ def _quiet(_: str) -> None:
 
 
 def needed_engines(systems: list[System]) -> list[str]:
-    kinds = {store.kind for system in systems for store in system.stores.values()}
-    return [e for e in ENGINE_NAMES if e in kinds]
+    return registry.needed(systems)
 
 
 @dataclass
@@ -41,6 +40,7 @@ class UpResult:
     endpoints: Endpoints
     seconds: float
     engines: list[str] = field(default_factory=list)
+    workers: list[str] = field(default_factory=list)
 
 
 class LocalStack:
@@ -57,7 +57,7 @@ class LocalStack:
             name = factory.resolve(runtime, state)
             if state.runtime and state.runtime != name:
                 old = factory.make(state.runtime, self.dir, state)
-                if any(old.running(e) for e in ENGINE_NAMES):
+                if any(old.running(e) for e in registry.ENGINE_NAMES):
                     raise StaleState(
                         f"the stack in {self.dir.root} runs on the {state.runtime} runtime, "
                         f"not {name}",
@@ -65,12 +65,15 @@ class LocalStack:
                     )
                 state.provisioned = {}
             state.runtime = name
-            for engine in ENGINE_NAMES:
+            engines = needed_engines(systems)
+            for engine in engines:
                 if new_ports or engine not in state.ports:
                     state.ports[engine] = free_port()
+            state.engines = [e for e in registry.ENGINE_NAMES
+                             if e in engines or e in state.engines]
+            state.stopped = False
             self.dir.save(state)
             rt = factory.make(name, self.dir, state)
-            engines = needed_engines(systems)
             started = rt.start(engines, progress)
             ep = endpoints_of(state)
             # hashed once: the fingerprint reads every migration file
@@ -85,32 +88,36 @@ class LocalStack:
             for system in stale:
                 state.provisioned[system.name] = prints[system.name]
             self.dir.save(state)
+            running = self._start_workers(systems, state, ep, progress)
         return UpResult(name, started, [s.name for s in stale], ep, time.monotonic() - t0,
-                        engines)  # fmt: skip
+                        engines, running)  # fmt: skip
 
-    def _provision(self, systems: list[System], state: Any, ep: Endpoints,
+    def _start_workers(self, systems: list[System], state: State, ep: Endpoints,
+                       progress: Progress) -> list[str]:  # fmt: skip
+        """Start the workers of ``systems``: their engines' helpers and their links'."""
+        from emulation.runtimes.embedded import process_env
+
+        wanted = [w for e in needed_engines(systems)
+                  for w in registry.get(e).workers(state.runtime, ep)]  # fmt: skip
+        wanted += links.workers(systems, ep, self.dir)
+        if not wanted:
+            return []
+        workers.start(self.dir, wanted, process_env(), progress)
+        return [w.name for w in wanted]
+
+    def _provision(self, systems: list[System], state: State, ep: Endpoints,
                    progress: Progress) -> None:  # fmt: skip
-        # Imported here: provisioning pulls in the engines' clients (httpx, psycopg,
-        # boto3), which a warm `up` with nothing to provision should not pay for.
-        from emulation.provision import dynamodb as dyn_prov
-        from emulation.provision import postgres as pg_prov
-        from emulation.provision import search as search_prov
-
-        for system in systems:
-            pg_prov.targets([system], state)  # create passwords before threads share state
-        jobs = []
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            if any(s.postgres_stores() for s in systems):
-                jobs.append(pool.submit(pg_prov.provision, systems, state, ep, progress))
-            if any(s.dynamodb_stores() for s in systems):
-                jobs.append(pool.submit(dyn_prov.provision, systems, ep, progress))
-            if any(s.search_stores() for s in systems):
-                jobs.append(pool.submit(search_prov.provision, systems, ep, progress))
+        # Each engine provisions what it serves; the plug-ins import their clients
+        # (httpx, psycopg, boto3) only here, which a warm `up` does not pay for.
+        names = needed_engines(systems)
+        with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
+            jobs = [pool.submit(registry.get(n).provision, systems, ep, progress) for n in names]
         errors = [j.exception() for j in jobs if j.exception() is not None]
         if errors:
             if len(errors) == 1:
                 raise errors[0]  # type: ignore[misc]
             raise EmulationError("provisioning failed:\n" + "\n".join(map(str, errors)))
+        links.provision(systems, ep, progress)  # after the stores the links connect
 
     def down(self, progress: Progress = _quiet) -> bool:
         """Stop every engine; return False when there was no stack here."""
@@ -118,8 +125,11 @@ class LocalStack:
             return False
         with self.dir.locked():
             state = self.dir.load()
+            workers.stop(self.dir, progress)
             if state.runtime:
                 factory.make(state.runtime, self.dir, state).stop(progress)
+            state.stopped = True
+            self.dir.save(state)
         return True
 
     def reset(self, progress: Progress = _quiet) -> None:
@@ -131,8 +141,13 @@ class LocalStack:
                 state = self.dir.load()
             except StaleState:
                 state = None
+            workers.stop(self.dir, progress)
             if state and state.runtime:
                 rt = factory.make(state.runtime, self.dir, state)
+                if all(rt.running(e) for e in state.engines):
+                    ep = endpoints_of(state)
+                    for e in state.engines:  # what lives outside the data dirs
+                        registry.get(e).reset(ep, progress)
                 rt.stop(progress)
                 rt.wipe()
             for child in self.dir.root.iterdir():

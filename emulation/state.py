@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -23,7 +24,7 @@ from emulation.errors import EmulationError, StaleState
 STATE_ENV = "POLYSTORE_STATE_DIR"
 DEFAULT_DIR = ".polystore"
 STATE_VERSION = 1
-ENGINES = ("postgres", "dynamodb", "search")
+_PASSWORDS_LOCK = threading.Lock()
 
 
 def default_state_dir() -> Path:
@@ -41,11 +42,17 @@ class State:
     # system -> fingerprint of the declaration + migrations it was last provisioned from
     provisioned: dict[str, str] = field(default_factory=dict)
     containers: dict[str, str] = field(default_factory=dict)  # docker runtime: engine -> id
+    # The engines the provisioned systems need: what `status` expects to find running.
+    engines: list[str] = field(default_factory=list)
+    # True after a deliberate `down` (status says "stopped", not "unhealthy").
+    stopped: bool = False
 
     def password_for(self, role: str) -> str:
-        if role not in self.passwords:
-            self.passwords[role] = secrets.token_urlsafe(18)
-        return self.passwords[role]
+        # Engines provision in parallel threads, each may create passwords.
+        with _PASSWORDS_LOCK:
+            if role not in self.passwords:
+                self.passwords[role] = secrets.token_urlsafe(18)
+            return self.passwords[role]
 
 
 class StateDir:

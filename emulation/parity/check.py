@@ -1,12 +1,11 @@
-"""Run every kind's parity check against the running stack; return the drift lines."""
+"""Run every engine's parity check against the running stack; return the drift lines."""
 
 from __future__ import annotations
 
+from emulation import engines as registry
+from emulation.engines.base import endpoints_of
 from emulation.errors import NotRunning
-from emulation.parity import dynamodb, postgres, search
 from emulation.runtimes import factory
-from emulation.runtimes.base import endpoints_of
-from emulation.stack import needed_engines
 from emulation.state import StateDir
 from polystore.topology.model import System
 
@@ -23,16 +22,12 @@ def check(state_dir: StateDir, systems: list[System], named: bool = True) -> lis
         drift.append(f"not provisioned locally: {', '.join(missing)} "
                      f"(run `polystore up {' '.join(missing)}`)")  # fmt: skip
     present = [s for s in systems if s.name in state.provisioned]
-    engines = needed_engines(present)
+    engines = registry.needed(present)
     rt = factory.make(state.runtime, state_dir, state)
     down = [e for e in engines if not rt.running(e) or not ep.healthy(e)]
     if down:
         raise NotRunning(f"engines not answering: {', '.join(down)}",
                          "run `polystore up` (it restarts them)")  # fmt: skip
-    if "postgres" in engines:
-        drift += postgres.check(present, ep)
-    if "dynamodb" in engines:
-        drift += dynamodb.check(present, ep)
-    if "search" in engines:
-        drift += search.check(present, ep)
+    for name in engines:
+        drift += registry.get(name).parity(present, ep)
     return drift

@@ -7,10 +7,9 @@ from typing import Any
 
 import yaml
 
+from emulation.engines import needed as needed_engines
 from emulation.ports import free_port
-from emulation.runtimes.base import ENGINE_NAMES
 from emulation.runtimes.containers import specs, stack_id
-from emulation.stack import needed_engines
 from emulation.state import StateDir
 from polystore.topology.model import System
 
@@ -19,13 +18,14 @@ def compose_document(state_dir: StateDir, systems: list[System]) -> dict[str, An
     """The compose document; ports and passwords come from (and are kept in) the state."""
     with state_dir.locked():
         state = state_dir.load()
-        for engine in ENGINE_NAMES:
+        engines = needed_engines(systems)
+        for engine in engines:
             state.ports.setdefault(engine, free_port())
         state_dir.save(state)
-    all_specs = specs(state_dir, state)
+    all_specs = specs(state_dir, state, engines)
     services: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
-    for engine in needed_engines(systems):
+    for engine in engines:
         s = all_specs[engine]
         service: dict[str, Any] = {
             "image": s.image,

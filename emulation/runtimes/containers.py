@@ -1,6 +1,7 @@
 """Container specs of the docker runtime (and of the compose export), images pinned here.
 
-One ``ContainerSpec`` per engine, built from the state (ports, admin password); the
+One ``ContainerSpec`` per engine, built by the engine's plug-in from the state (ports,
+admin password) with ``spec`` below; the
 docker runtime creates containers from it and ``polystore compose`` writes the same
 thing as compose services, with the same names and labels, so a stack started with
 ``docker compose up`` is adopted by ``polystore up --runtime docker``.
@@ -23,7 +24,6 @@ IMAGES = {
 }
 LABEL_STACK = "dev.polystore.stack"
 LABEL_ENGINE = "dev.polystore.engine"
-CONTAINER_PORT = {"postgres": 5432, "dynamodb": 8000, "search": 9200}
 
 
 @dataclass(frozen=True)
@@ -63,39 +63,21 @@ def stack_id(state_dir: StateDir) -> str:
     return hashlib.sha256(str(state_dir.root).encode()).hexdigest()[:10]
 
 
-def specs(state_dir: StateDir, state: State) -> dict[str, ContainerSpec]:
+def spec(state_dir: StateDir, state: State, engine: str, *, container_port: int,
+         volume_path: str, **kw: Any) -> ContainerSpec:
+    """The spec of ``engine``'s container: name, labels, volume and port from the state."""
     sid = stack_id(state_dir)
-    labels = {LABEL_STACK: sid}
+    return ContainerSpec(
+        engine=engine, name=f"polystore-{sid}-{engine}", image=IMAGES[engine],
+        host_port=state.ports[engine], container_port=container_port,
+        volume=f"polystore-{sid}-{engine}", volume_path=volume_path,
+        labels={LABEL_STACK: sid, LABEL_ENGINE: engine}, **kw,
+    )  # fmt: skip
 
-    def spec(engine: str, **kw: Any) -> ContainerSpec:
-        return ContainerSpec(
-            engine=engine, name=f"polystore-{sid}-{engine}", image=IMAGES[engine],
-            host_port=state.ports[engine], container_port=CONTAINER_PORT[engine],
-            volume=f"polystore-{sid}-{engine}", labels={**labels, LABEL_ENGINE: engine}, **kw,
-        )  # fmt: skip
 
-    return {
-        "postgres": spec(
-            "postgres", volume_path="/var/lib/postgresql/data",
-            environment={"POSTGRES_PASSWORD": state.admin_password, "POSTGRES_USER": "postgres"},
-            command=["postgres", "-c", "wal_level=logical", "-c", "synchronous_commit=off",
-                     "-c", "max_connections=200"],
-            healthcheck=HealthCheck(["CMD-SHELL", "pg_isready -U postgres -h 127.0.0.1"]),
-        ),
-        "dynamodb": spec(
-            "dynamodb", volume_path="/home/dynamodblocal/data",
-            command=["-jar", "DynamoDBLocal.jar", "-sharedDb", "-dbPath",
-                     "/home/dynamodblocal/data"],
-            # The image has no curl; bash's /dev/tcp proves the port, the host-side
-            # readiness probe (a real ListTables) proves the API.
-            healthcheck=HealthCheck(["CMD-SHELL", "bash -c '</dev/tcp/127.0.0.1/8000'"]),
-        ),
-        "search": spec(
-            "search", volume_path="/usr/share/opensearch/data",
-            environment={"discovery.type": "single-node", "DISABLE_SECURITY_PLUGIN": "true",
-                         "DISABLE_INSTALL_DEMO_CONFIG": "true",
-                         "OPENSEARCH_JAVA_OPTS": "-Xms512m -Xmx512m"},
-            healthcheck=HealthCheck(["CMD-SHELL",
-                                     "curl -fs http://127.0.0.1:9200/_cluster/health"]),
-        ),
-    }  # fmt: skip
+def specs(state_dir: StateDir, state: State,
+          engines: list[str] | None = None) -> dict[str, ContainerSpec]:  # fmt: skip
+    """Every engine's container spec (or those of ``engines``), from its plug-in."""
+    from emulation.engines import ENGINE_NAMES, get
+
+    return {name: get(name).container(state_dir, state) for name in engines or ENGINE_NAMES}

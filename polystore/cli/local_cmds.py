@@ -64,6 +64,8 @@ def up(systems: tuple[str, ...], runtime: str, new_ports: bool, state_dir: Path 
     click.echo(f"ready in {result.seconds:.2f}s on the {result.runtime} runtime ({what})")
     for engine in result.engines:
         click.echo(f"  {engine:<9} {ep.url(engine)}")
+    for worker in result.workers:
+        click.echo(f"  {worker} (worker)")
     click.echo("variables for a service: polystore env SYSTEM.SERVICE; all: polystore status")
 
 
@@ -103,26 +105,40 @@ def status(as_json: bool, state_dir: Path | None) -> None:
     doc = _guard(lambda: report.status(stack.dir, topology.select(None)))
     if as_json:
         click.echo(json.dumps(doc, indent=2))
-        return
-    click.echo(f"runtime: {doc['runtime']}   state: {doc['state_dir']}")
-    for name, engine in doc["engines"].items():
-        ident = engine.get("container") or engine.get("pid") or "-"
-        health = "healthy" if engine["healthy"] else "NOT RUNNING / UNHEALTHY"
-        click.echo(f"  {name:<9} {engine['endpoint']:<28} {ident!s:<12} {health}")
-    for store in doc["stores"]:
-        where = store.get("database") or store.get("table") or store.get("index") or \
-            store.get("topic")  # fmt: skip
-        click.echo(f"  {store['system']}.{store['service']}: {store['store']} "
-                   f"({store['kind']}) {where}")  # fmt: skip
-    if any(not e["healthy"] for e in doc["engines"].values()) and doc["engines"]:
+    else:
+        click.echo(f"runtime: {doc['runtime']}   state: {doc['state_dir']}")
+        for name, engine in doc["engines"].items():
+            ident = engine.get("container") or engine.get("pid") or "-"
+            click.echo(f"  {name:<9} {engine['endpoint']:<28} {ident!s:<12} {engine['state']}")
+        for name, worker in doc["workers"].items():
+            click.echo(f"  {name:<9} {'(worker)':<28} {worker['pid'] or '-'!s:<12} "
+                       f"{worker['state']}")  # fmt: skip
+        for store in doc["stores"]:
+            where = (store.get("database") or store.get("table") or store.get("index")
+                     or store.get("topic") or store.get("name"))  # fmt: skip
+            click.echo(f"  {store['system']}.{store['service']}: {store['store']} "
+                       f"({store['kind']}) {where}")  # fmt: skip
+        if doc["stopped"]:
+            click.echo("stopped with `polystore down`; `polystore up` starts it again")
+    if doc["problems"]:
         sys.exit(EXIT_PROBLEMS)
 
 
 @click.command()
 @click.argument("target", metavar="SYSTEM.SERVICE")
+@click.option("--format", "fmt", type=click.Choice(["shell", "dotenv", "json"]),
+              default="shell", show_default=True,
+              help="shell: `export NAME='value'` lines for eval; dotenv: NAME=value lines "
+              "(docker --env-file, python-dotenv); json: one object.")
 @state_dir_option
-def env(target: str, state_dir: Path | None) -> None:
-    """NAME=value lines for one service (eval "$(polystore env tcgstore.catalog)")."""
+def env(target: str, fmt: str, state_dir: Path | None) -> None:
+    """A service's variables, as its ECS task has them: eval "$(polystore env tcgstore.catalog)".
+
+    Everything the service's clients need to reach its own stores and nothing else:
+    libpq's PG* (its own login), boto3's AWS_* (region, DynamoDB and Streams endpoints),
+    OPENSEARCH_URL, KAFKA_BOOTSTRAP_SERVERS, and the physical names of its tables,
+    indexes and topics.
+    """
     from emulation import report
 
     system_name, dot, service = target.partition(".")
@@ -138,8 +154,7 @@ def env(target: str, state_dir: Path | None) -> None:
                    err=True)  # fmt: skip
         sys.exit(EXIT_BAD_INPUT)
     values = _guard(lambda: report.env(_stack(state_dir).dir, system, service))
-    for name, value in values.items():
-        click.echo(f"{name}={value}")
+    click.echo(report.render_env(values, fmt))
 
 
 @click.command()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from emulation.runtimes.base import ENGINE_NAMES
+from emulation.engines import ENGINE_NAMES
 from emulation.stack import LocalStack, UpResult
 from polystore import load_topology
 from polystore.topology.model import Topology

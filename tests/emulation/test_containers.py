@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from emulation.runtimes.base import ENGINE_NAMES
+from emulation.engines import ENGINE_NAMES
 from emulation.runtimes.compose import compose_document
 from emulation.runtimes.containers import IMAGES, LABEL_ENGINE, LABEL_STACK, specs
 from emulation.runtimes.factory import docker_available

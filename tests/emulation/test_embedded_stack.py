@@ -37,10 +37,11 @@ Stack = tuple[LocalStack, UpResult]
 
 def service_env(stack: LocalStack, system: System, service: str) -> dict[str, str]:
     """The variables, parsed from the CLI's own output."""
-    out = CliRunner().invoke(env_cmd, [f"{system.name}.{service}",
+    out = CliRunner().invoke(env_cmd, [f"{system.name}.{service}", "--format", "json",
                                        "--state-dir", str(stack.dir.root)])  # fmt: skip
     assert out.exit_code == 0, out.output
-    return dict(line.split("=", 1) for line in out.output.strip().splitlines())
+    values: dict[str, str] = json.loads(out.output)
+    return values
 
 
 def dynamo(env: dict[str, str]) -> Any:
@@ -71,6 +72,66 @@ def test_status_json_reports_every_engine_and_store(up_stack: Stack, topology: T
     assert {(e["system"], e["store"]) for e in doc["stores"]} == declared
     for entry in doc["stores"]:
         assert entry["service"] == topology.systems[entry["system"]].stores[entry["store"]].owner
+
+
+# A child process that gets nothing but what `eval "$(polystore env ...)"` exported must
+# reach every store of the service with its clients' defaults: no endpoint, region or
+# credential passed in code.
+_CHILD = """
+import json, os, boto3, psycopg
+from opensearchpy import OpenSearch
+out = {}
+for var, table in os.environ.items():
+    if var.startswith("DYNAMODB_TABLE_"):
+        out[var] = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["TableName"]
+        desc = boto3.client("dynamodb").describe_table(TableName=table)["Table"]
+        if desc.get("LatestStreamArn"):
+            streams = boto3.client("dynamodbstreams").list_streams(TableName=table)["Streams"]
+            out[var + ":streams"] = len(streams)
+    if var.startswith("OPENSEARCH_INDEX_"):
+        out[var] = OpenSearch(os.environ["OPENSEARCH_URL"]).indices.exists(index=table)
+if "PGDATABASE" in os.environ:
+    with psycopg.connect() as conn:
+        out["pg"] = list(conn.execute("SELECT current_user, current_database()").fetchone())
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("service", ["catalog", "inventory"])
+def test_eval_of_env_exports_everything_a_child_process_needs(
+    up_stack: Stack, topology: Topology, tmp_path: Any, service: str
+) -> None:
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    stack, _ = up_stack
+    system = topology.system("tcgstore")
+    script = tmp_path / "child.py"
+    script.write_text(_CHILD)
+    polystore = Path(sys.executable).parent / "polystore"
+    shell = (f'eval "$({polystore} env tcgstore.{service} --state-dir {stack.dir.root})" '
+             f"&& exec {sys.executable} {script}")
+    # Only PATH and HOME: no AWS_*, PG* or proxy settings leak in from this process.
+    clean = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    clean |= {k: v for k, v in os.environ.items() if k in ("PYTHONPATH", "POLYSTORE_STACKS")}
+    done = subprocess.run([shutil.which("bash") or "/bin/bash", "-c", shell], env=clean,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    expected: dict[str, Any] = {}
+    for name, store in system.stores_of(service).items():
+        var = store_env_var(name, store)
+        if store.kind == "dynamodb":
+            expected[var] = f"tcgstore-local-{store.table}"  # type: ignore[union-attr]
+            if store.stream:  # type: ignore[union-attr]
+                expected[f"{var}:streams"] = 1
+        elif store.kind == "search":
+            expected[var] = True
+        elif store.kind == "postgres":
+            expected["pg"] = [f"tcgstore_{service}", store.database]  # type: ignore[union-attr]
+    assert out == expected and expected
 
 
 def test_every_postgres_store_is_migrated_and_reachable_by_its_service(

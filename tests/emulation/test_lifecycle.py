@@ -10,8 +10,8 @@ import pytest
 from opensearchpy import OpenSearch
 
 from emulation import procs, report
+from emulation.engines import ENGINE_NAMES
 from emulation.ports import listening
-from emulation.runtimes.base import ENGINE_NAMES
 from emulation.stack import LocalStack, UpResult
 from polystore.naming import store_env_var
 from polystore.topology.model import Topology
@@ -65,6 +65,9 @@ def test_down_leaves_nothing_and_up_brings_every_kind_of_data_back(
         assert t is not None and not t.is_alive(), f"{engine} still running after down"
         assert not listening(ports[engine]), f"port {ports[engine]} ({engine}) still open"
     assert not list(stack.dir.pids.glob("*.json"))
+    stopped = report.status(stack.dir, topology.select(["tcgstore"]))
+    assert {e["state"] for e in stopped["engines"].values()} == {"stopped"}
+    assert set(stopped["engines"]) == set(result.engines) and stopped["problems"] == 0
 
     again = stack.up(topology.select(["tcgstore"]), runtime="embedded")
     assert sorted(again.started) == sorted(result.engines)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from emulation import procs
-from emulation.engines import dynamo_snapshot
-from emulation.engines import postgres as pg_engine
+from emulation.engines.dynamodb import snapshot as dynamo_snapshot
+from emulation.engines.dynamodb.provision import STREAM_VIEW, create_args, expected
+from emulation.engines.postgres import server as pg_engine
 from emulation.errors import EngineNotReady, MissingBinary, PortTaken, StaleState
-from emulation.provision.dynamodb import STREAM_VIEW, create_args, expected
 from emulation.runtimes import factory
 from emulation.runtimes.embedded import EmbeddedRuntime
 from emulation.state import State, StateDir

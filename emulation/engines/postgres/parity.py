@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from emulation.provision.postgres import MAINTENANCE_DATABASES
-from emulation.runtimes.base import Endpoints
+from emulation.engines.base import Endpoints
+from emulation.engines.postgres.provision import MAINTENANCE_DATABASES
 from polystore.naming import service_role_name
 from polystore.topology.model import System
 
@@ -26,7 +26,7 @@ BOOKKEEPING_TABLES = {"schema_migrations"}  # dbmate's own
 def check(systems: list[System], ep: Endpoints) -> list[str]:
     import psycopg
 
-    admin = {"host": ep.host, "port": ep.postgres_port, "user": ep.admin_user,
+    admin = {"host": ep.host, "port": ep.port("postgres"), "user": ep.admin_user,
              "password": ep.admin_password, "sslmode": "disable", "autocommit": True}  # fmt: skip
     drift: list[str] = []
     with psycopg.connect(dbname="postgres", **admin) as conn:
@@ -46,8 +46,13 @@ def check(systems: list[System], ep: Endpoints) -> list[str]:
                 if not roles.get(role):
                     drift.append(f"{where}: login role {role} is missing or cannot log in")
                     continue
-                reach = {d for d in dbs if conn.execute(
-                    "SELECT has_database_privilege(%s, %s, 'CONNECT')", (role, d)).fetchone()[0]}
+                reach = {
+                    d
+                    for d in dbs
+                    if conn.execute(
+                        "SELECT has_database_privilege(%s, %s, 'CONNECT')", (role, d)
+                    ).fetchone()[0]
+                }
                 own = {s.database for s in system.stores_of(store.owner).values()
                        if s.kind == "postgres"}  # fmt: skip
                 if store.database not in reach:

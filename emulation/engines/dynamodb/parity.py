@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulation.provision import dynamodb as dyn
-from emulation.runtimes.base import Endpoints
+from emulation.engines.base import Endpoints
+from emulation.engines.dynamodb import provision as dyn
 from polystore.naming import LOCAL_ENVIRONMENT, local_name, physical_name
 from polystore.topology.model import System
 

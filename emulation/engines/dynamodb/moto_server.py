@@ -21,8 +21,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from emulation.engines import dynamo_snapshot
-from emulation.engines.ttl_sweeper import make_client, sweep_once
+from emulation.engines.dynamodb import snapshot as dynamo_snapshot
+from emulation.engines.dynamodb.ttl_sweeper import make_client, sweep_once
 
 
 class _WriteTracker:

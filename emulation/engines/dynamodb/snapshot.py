@@ -95,9 +95,12 @@ def take(client: Any) -> dict[str, Any]:
             desc = client.describe_table(TableName=name)["Table"]
             ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
             backups = client.describe_continuous_backups(TableName=name)
-            pitr = backups["ContinuousBackupsDescription"].get(
-                "PointInTimeRecoveryDescription", {}
-            ).get("PointInTimeRecoveryStatus") == "ENABLED"
+            pitr = (
+                backups["ContinuousBackupsDescription"]
+                .get("PointInTimeRecoveryDescription", {})
+                .get("PointInTimeRecoveryStatus")
+                == "ENABLED"
+            )
             items: list[dict[str, Any]] = []
             for scanned in client.get_paginator("scan").paginate(TableName=name):
                 items.extend(scanned["Items"])
@@ -143,9 +146,9 @@ def restore(client: Any, snapshot: dict[str, Any]) -> int:
             batch = [{"PutRequest": {"Item": it}} for it in items[start : start + 25]]
             pending: dict[str, Any] = {name: batch}
             while pending:
-                pending = client.batch_write_item(RequestItems=pending).get(
-                    "UnprocessedItems"
-                ) or {}
+                pending = (
+                    client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                )
         count += len(items)
         if table.get("stream") and table["stream"].get("StreamEnabled"):
             client.update_table(TableName=name, StreamSpecification=table["stream"])
