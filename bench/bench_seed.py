@@ -7,8 +7,8 @@
 2. DynamoDB: items/s of the seeder's parallel BatchWriteItem (today's engine: moto).
 3. Wall time of ``seed`` for all five systems at the default scale on emptied stores
    (generation + load, stores in parallel). Target <= 10 s.
-4. ecommerce at BENCH_USERS users (default 10,000: 100,000 needs ~8 GB of RAM for the
-   in-memory plan); generation and load, with a linear extrapolation to 100k users.
+4. ecommerce at BENCH_USERS users (default 100,000) through ``seed`` in streaming mode
+   (tables loaded as generated, the plan keeps keys only): wall time and peak RSS.
 
 Run: ``.venv/bin/python bench/bench_seed.py`` (BENCH_STATE_DIR reuses a running stack).
 """
@@ -36,7 +36,7 @@ from seed.domains.ecommerce import USERS_PER_SCALE  # noqa: E402
 from seed.plan import build_plan  # noqa: E402
 from seed.targets import LocalTarget, physical  # noqa: E402
 
-USERS = int(os.environ.get("BENCH_USERS", "10000"))
+USERS = int(os.environ.get("BENCH_USERS", "100000"))
 PG_SCALE = int(os.environ.get("BENCH_PG_SCALE", "5"))
 
 
@@ -137,31 +137,24 @@ def bench_all(target: Any, topology: Any) -> None:
 
 
 def bench_users(target: Any, topology: Any) -> None:
+    """ecommerce at USERS users through ``seed`` in streaming mode (each table loaded as
+    it is generated; the plan keeps keys only)."""
     system = topology.system("ecommerce")
     scale = max(1, USERS // USERS_PER_SCALE)
     t = time.perf_counter()
-    plan = build_plan(system, scale=scale)
-    gen = time.perf_counter() - t
-    rows = sum(len(r) for r in plan.tables.values())
-    _empty(plan, target)
-    t = time.perf_counter()
-    for s in sorted({s for s, _ in plan.order}):
-        specs = [plan.specs[k] for k in plan.order if k[0] == s]
-        load_postgres.load_store(target.env(system, system.stores[s].owner), specs,
-                                 plan.tables, lambda n: None)  # fmt: skip
-    load = time.perf_counter() - t
-    _empty(plan, target)
+    summary = api.seed([system], target, scale=scale, stream=True)
+    wall = time.perf_counter() - t
+    rows = sum(r.written for r in summary.results)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    factor = 100_000 / (scale * USERS_PER_SCALE)
+    api.delete_plan(summary.plans[0], target)
+    users = scale * USERS_PER_SCALE
     print(
-        f"ecommerce {scale * USERS_PER_SCALE:,} users: {rows:,} rows, generation {gen:.1f}s, "
-        f"load {load:.1f}s, total {gen + load:.1f}s, peak RSS {rss:,.0f} MB"
+        f"ecommerce {users:,} users (scale {scale}, streaming): {rows:,} rows in {wall:.1f}s "
+        f"({rows / wall:,.0f} rows/s, generation included), peak RSS {rss:,.0f} MB"
     )
-    if factor > 1:
-        print(
-            f"  100k users, extrapolated linearly (not measured): ~{(gen + load) * factor:,.0f}s,"
-            f" ~{rss * factor / 1024:,.1f} GB"
-        )
+    if users < 100_000:
+        factor = 100_000 / users
+        print(f"  100k users, extrapolated linearly (not measured): ~{wall * factor:,.0f}s")
 
 
 def main() -> None:

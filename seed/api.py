@@ -172,6 +172,44 @@ def delete_plan(plan: Plan, target: Target) -> None:
             load_dynamodb.delete_items(env, physical(system, name, env), keys)
 
 
+STREAM_FROM_SCALE = 20  # from this scale on, tables are loaded as they are generated
+
+
+def _keys_only(system: System, seed: int, scale: int, now: datetime | None) -> Plan:
+    """A plan holding only keys and ids of its rows: enough to delete them."""
+    return build_plan(system, seed, scale, now, sink=lambda spec, rows: None)
+
+
+def _streaming_plans(systems: list[System], target: Target, seed: int, scale: int,
+                     now: datetime | None, reporter: Reporter,
+                     results: list[StoreResult]) -> list[Plan]:  # fmt: skip
+    """Build each plan loading every PostgreSQL table as soon as it exists (one
+    transaction per table), so the whole plan never sits in memory."""
+    plans = []
+    for system in systems:
+        by_store: dict[str, StoreResult] = {}
+
+        def sink(spec: Any, rows: list[Any], system: System = system,
+                 by_store: dict[str, StoreResult] = by_store) -> None:  # fmt: skip
+            owner = system.stores[spec.store].owner
+            r = by_store.get(spec.store)
+            if r is None:
+                r = by_store[spec.store] = StoreResult(system.name, spec.store, "postgres",
+                                                       owner, 0)  # fmt: skip
+            t0 = time.perf_counter()
+            advance = reporter.start(f"{system.name}/{spec.store}.{spec.name}", len(rows))
+            n = load_postgres.load_store(target.env(system, owner), [spec],
+                                         {spec.key: rows}, advance)  # fmt: skip
+            reporter.finish(f"{system.name}/{spec.store}.{spec.name}")
+            r.planned += len(rows)
+            r.written += sum(n.values())
+            r.seconds += time.perf_counter() - t0
+
+        plans.append(build_plan(system, seed, scale, now, sink=sink))
+        results += sorted(by_store.values(), key=lambda r: r.store)
+    return plans
+
+
 def seed(
     systems: list[System],
     target: Target,
@@ -184,33 +222,38 @@ def seed(
     check: bool = False,
     reporter: Reporter | None = None,
     verify_wait_s: float = 10.0,
+    stream: bool | None = None,
 ) -> Summary:
     """Plan, (reset,) load and (verify) the given systems; see the module docstring."""
     reporter = reporter or NullReporter()
     started = time.perf_counter()
     summary = Summary()
-    summary.plans = [build_plan(s, seed, scale, now) for s in systems]
-    results = [r for p in summary.plans for r in plan_results(p)]
-    summary.results = results
+    streaming = scale >= STREAM_FROM_SCALE and not dry_run if stream is None else stream
+    if not streaming:
+        summary.plans = [build_plan(s, seed, scale, now) for s in systems]
+        summary.results = [r for p in summary.plans for r in plan_results(p)]
     if dry_run:
         summary.seconds = time.perf_counter() - started
         return summary
     target.check(systems)
     if reset:
         previous = _read_manifest(target)
-        for p in summary.plans:
-            old = previous.get(p.system.name)
-            if old and (old["seed"], old["scale"]) != (p.seed, p.scale):
-                delete_plan(
-                    build_plan(
-                        p.system, old["seed"], old["scale"], datetime.fromisoformat(old["now"])
-                    ),
-                    target,
-                )
-            delete_plan(p, target)
+        for system in systems:
+            old = previous.get(system.name)
+            if old and (old["seed"], old["scale"]) != (seed, scale):
+                when = datetime.fromisoformat(old["now"])
+                delete_plan(_keys_only(system, old["seed"], old["scale"], when), target)
+            current = [p for p in summary.plans if p.system.name == system.name]
+            delete_plan(current[0] if current else _keys_only(system, seed, scale, now), target)
+    if streaming:
+        summary.plans = _streaming_plans(systems, target, seed, scale, now, reporter,
+                                         summary.results)  # fmt: skip
+        summary.results += [r for p in summary.plans for r in plan_results(p)
+                            if r.kind != "postgres"]  # fmt: skip
     by_plan = {p.system.name: p for p in summary.plans}
+    todo = [r for r in summary.results if not (streaming and r.kind == "postgres")]
     with ThreadPoolExecutor(max_workers=PARALLEL_STORES) as pool:
-        futures = [pool.submit(_load, by_plan[r.system], target, r, reporter) for r in results]
+        futures = [pool.submit(_load, by_plan[r.system], target, r, reporter) for r in todo]
         for f in futures:
             f.result()
     _write_manifest(target, summary.plans)
