@@ -146,8 +146,6 @@ def build_plan(
         rows, dropped = pg_generate.generate(spec, pools, rng, plan.clock, count, partials)
         if sink is not None:
             sink(spec, rows)
-            if partials is not None:
-                partials.clear()  # the domain's copy is no longer needed either
             rows = _trim(plan, spec, rows)
             pools.rows[key] = rows
         plan.tables[key] = rows

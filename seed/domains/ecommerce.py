@@ -97,6 +97,10 @@ STATUS_PATH = ["pending", "confirmed", "paid", "processing", "shipped", "deliver
 
 
 class Ecommerce(Domain):
+    def __init__(self, plan: Any) -> None:
+        super().__init__(plan)
+        self._handed: set[tuple[str, str]] = set()
+
     def _world(self) -> dict[tuple[str, str], list[Row]]:
         if hasattr(self, "_w"):
             return self._w
@@ -610,12 +614,15 @@ class Ecommerce(Domain):
         return W
 
     def partial_rows(self, store: str, table: str) -> list[Row] | None:
-        rows = self._world().get((store, table))
+        # taken out of the story once handed over: a streaming run keeps no copy
+        rows = self._world().pop((store, table), None)
+        if rows is not None:
+            self._handed.add((store, table))
         return self.fit(store, table, rows) if rows is not None else None
 
     def count(self, store: str, table: str) -> int | None:
         spec = self.plan.spec(store, table)
-        if spec is None or (store, table) in self._world():
+        if spec is None or (store, table) in self._world() or (store, table) in self._handed:
             return None
         # tables no story shapes: proportional to the users (generic rows)
         per_user = {"auth-db": 1, "notification-db": 2, "user-db": 1}.get(store)
