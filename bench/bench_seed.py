@@ -10,7 +10,8 @@
 4. ecommerce at BENCH_USERS users (default 100,000) through ``seed`` in streaming mode
    (tables loaded as generated, the plan keeps keys only): wall time and peak RSS.
 
-Run: ``.venv/bin/python bench/bench_seed.py`` (BENCH_STATE_DIR reuses a running stack).
+Run: ``.venv/bin/python bench/bench_seed.py`` (BENCH_STATE_DIR reuses a running stack,
+BENCH_PHASES=postgres,dynamodb,all,users picks phases).
 """
 
 from __future__ import annotations
@@ -167,10 +168,10 @@ def main() -> None:
         stack.up(topology.select(None), runtime="embedded")
         target = LocalTarget(root)
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        bench_postgres(target, topology)
-        bench_dynamodb(target, topology)
-        bench_all(target, topology)
-        bench_users(target, topology)
+        phases = {"postgres": bench_postgres, "dynamodb": bench_dynamodb, "all": bench_all,
+                  "users": bench_users}  # fmt: skip
+        for name in os.environ.get("BENCH_PHASES", ",".join(phases)).split(","):
+            phases[name](target, topology)
     finally:
         if not state:
             stack.reset()
