@@ -328,8 +328,8 @@ class TableGenerator:
                 if chk.predicate(row) is False:
                     satisfy(cmp, row, frozen)
             if chk.predicate(row) is False:
-                for c in sorted(chk_columns(chk.sql, self.spec)):
-                    if self.spec.columns[c].nullable and c not in frozen:
+                for c in chk.columns:
+                    if c in self.spec.columns and self.spec.columns[c].nullable and c not in frozen:
                         row[c] = None
             if chk.predicate(row) is False:
                 return False
@@ -353,7 +353,7 @@ class TableGenerator:
 
     def add(self, base: Row, n: int) -> Row | None:
         for attempt in range(ATTEMPTS):
-            row = self._fill(base if attempt < ATTEMPTS - 5 else _keep_keys(base), n)
+            row = self._fill(base, n)
             if row is None:
                 continue
             if attempt:
@@ -376,14 +376,6 @@ class TableGenerator:
                     row[c] = v[: limit - len(suffix)] + suffix
                     if col.rule.case == "upper":
                         row[c] = row[c].upper()
-
-
-def _keep_keys(base: Row) -> Row:
-    return base
-
-
-def chk_columns(sql: str, spec: TableSpec) -> set[str]:
-    return {c for c in spec.columns if c in sql}
 
 
 def generate(

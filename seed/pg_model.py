@@ -59,6 +59,7 @@ class CheckSpec:
     sql: str
     predicate: Predicate
     comparisons: list[pg_checks.Comparison]
+    columns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -139,6 +140,7 @@ def table_specs(system: System, store: str) -> dict[str, TableSpec]:
                     chk.expression,
                     pg_checks.compile_check(chk.expression),
                     pg_checks.comparisons(chk.expression),
+                    chk.columns,
                 )
             )
         uniques = [
