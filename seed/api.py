@@ -233,6 +233,9 @@ def seed(
         summary.plans = [build_plan(s, seed, scale, now) for s in systems]
         summary.results = [r for p in summary.plans for r in plan_results(p)]
     if dry_run:
+        if check:  # nothing written: check the stores as they are against the plan
+            target.check(systems)
+            _verify(summary, target, verify_wait_s)
         summary.seconds = time.perf_counter() - started
         return summary
     target.check(systems)
@@ -258,20 +261,22 @@ def seed(
             f.result()
     _write_manifest(target, summary.plans)
     if check:
-        # data invariants of every system first, then link convergence (which waits)
-        for phase in (
-            lambda p: verify.check_data(p, target),
-            lambda p: verify.check_links(p, target, verify_wait_s),
-        ):
-            for p in summary.plans:
-                summary.violations.extend(itertools.islice(phase(p), 1))
-                if summary.violations:
-                    break
-            if summary.violations:
-                break
-            summary.checked.append("data" if not summary.checked else "links")
+        _verify(summary, target, verify_wait_s)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _verify(summary: Summary, target: Target, wait_s: float) -> None:
+    """Data invariants of every system first, then link convergence (which waits)."""
+    for phase in (
+        lambda p: verify.check_data(p, target),
+        lambda p: verify.check_links(p, target, wait_s),
+    ):
+        for p in summary.plans:
+            summary.violations.extend(itertools.islice(phase(p), 1))
+            if summary.violations:
+                return
+        summary.checked.append("data" if not summary.checked else "links")
 
 
 def _is_empty(system: System, target: Target) -> bool:

@@ -142,7 +142,8 @@ def _summary_table(summary: Any) -> Any:
     "--dry-run",
     is_flag=True,
     help="Print the plan (rows per table, items per "
-    "item type, documents, events) and write nothing.",
+    "item type, documents, events) and write nothing; with --verify, check the stores "
+    "as they are.",
 )
 @click.option(
     "--verify",
@@ -221,30 +222,40 @@ def seed(
     console = _console(stderr=False)
     try:
         if dry_run:
-            summary = api.seed(selected, tgt, seed=seed_value, scale=scale, now=now, dry_run=True)
-            console.print(_plan_table(summary))
-            for plan in summary.plans:
-                console.print(
-                    f"{plan.system.name}: seed {plan.seed}, scale {plan.scale}, "
-                    f"plan digest {plan.digest()[:16]}"
-                )
-            return
-        with _progress() as progress:
             summary = api.seed(
                 selected,
                 tgt,
                 seed=seed_value,
                 scale=scale,
                 now=now,
-                reset=reset,
+                dry_run=True,
                 check=check,
-                reporter=RichReporter(progress),
                 verify_wait_s=verify_wait,
             )
+            console.print(_plan_table(summary))
+            for plan in summary.plans:
+                console.print(
+                    f"{plan.system.name}: seed {plan.seed}, scale {plan.scale}, "
+                    f"plan digest {plan.digest()[:16]}"
+                )
+        else:
+            with _progress() as progress:
+                summary = api.seed(
+                    selected,
+                    tgt,
+                    seed=seed_value,
+                    scale=scale,
+                    now=now,
+                    reset=reset,
+                    check=check,
+                    reporter=RichReporter(progress),
+                    verify_wait_s=verify_wait,
+                )
     except (TargetError, LoadError) as exc:
         click.echo(f"polystore seed: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
-    console.print(_summary_table(summary))
+    if not dry_run:
+        console.print(_summary_table(summary))
     if check:
         if summary.violations:
             if "data" in summary.checked:
