@@ -29,6 +29,7 @@ COMMANDS = {
     "parity": "polystore.cli.local_cmds",
     "compose": "polystore.cli.local_cmds",
     "serve": "polystore.cli.local_cmds",
+    "seed": "polystore.cli.seed_cmds",
     "preview": "polystore.cli.preview_cmds",
     "policy": "polystore.cli.policy_cmds",
     "sync": "polystore.cli.sync_cmds",

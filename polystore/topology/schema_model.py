@@ -27,6 +27,20 @@ class Column:
     name: str
     type: str
     nullable: bool
+    default: str | None = None  # SQL text of the DEFAULT expression
+    # "stored" (GENERATED ALWAYS AS ... STORED: never written) or "identity" (a sequence)
+    generated: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A CHECK constraint: its name, SQL text and the columns it mentions."""
+
+    name: str
+    table: str
+    expression: str
+    columns: tuple[str, ...]
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,10 @@ class Table:
     partition_of: str | None = None
     # What the WAL keeps of an updated/deleted row: "default" (the primary key) or "full".
     replica_identity: str = "default"
+    # a partition's bounds: ("range", from, to) | ("hash", modulus, remainder)
+    # | ("list", value, ...) | ("default",); values as SQL literal text
+    partition_bound: tuple[str, ...] | None = None
+    checks: list[Check] = field(default_factory=list)
 
 
 @dataclass

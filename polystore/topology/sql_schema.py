@@ -9,6 +9,7 @@ rule that no foreign key leaves its service's database.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from pglast.stream import RawStream
 from polystore.topology.errors import Problem
 from polystore.topology.schema_model import (
     MIGRATION_RE,
+    Check,
     Column,
     DatabaseSchema,
     ForeignKey,
@@ -158,6 +160,7 @@ def _create_table(schema: DatabaseSchema, stmt: ast.CreateStmt, loc: Location) -
     table = Table(name, loc)
     if stmt.partbound is not None and stmt.inhRelations:
         table.partition_of = stmt.inhRelations[0].relname
+        table.partition_bound = _bound(stmt.partbound)
     if stmt.partspec is not None:
         method = _PARTITION_METHODS.get(stmt.partspec.strategy, str(stmt.partspec.strategy))
         cols = tuple(p.name or _sql(p.expr) for p in stmt.partspec.partParams or ())
@@ -166,11 +169,22 @@ def _create_table(schema: DatabaseSchema, stmt: ast.CreateStmt, loc: Location) -
     for elt in stmt.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
             nullable = True
+            default: str | None = None
+            generated: str | None = None
             for c in elt.constraints or ():
                 if c.contype in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
                     nullable = False
+                elif c.contype == enums.ConstrType.CONSTR_DEFAULT and c.raw_expr is not None:
+                    default = _sql(c.raw_expr)
+                elif c.contype == enums.ConstrType.CONSTR_GENERATED:
+                    generated = "stored"
+                elif c.contype == enums.ConstrType.CONSTR_IDENTITY:
+                    generated = "identity"
+                    nullable = False
                 _constraint(schema, name, c, loc, column=elt.colname)
-            table.columns[elt.colname] = Column(elt.colname, _type_name(elt.typeName), nullable)
+            table.columns[elt.colname] = Column(
+                elt.colname, _type_name(elt.typeName), nullable, default, generated
+            )
         elif isinstance(elt, ast.Constraint):
             _constraint(schema, name, elt, loc)
 
@@ -186,14 +200,51 @@ def _constraint(
             # a primary key implies NOT NULL on its columns, wherever it is declared
             for k in keys:
                 if k in t.columns:
-                    t.columns[k] = Column(k, t.columns[k].type, nullable=False)
+                    t.columns[k] = dataclasses.replace(t.columns[k], nullable=False)
         name = c.conname or f"{table}_pkey"
         schema.indexes[name] = Index(name, table, keys, True, None, loc)
     elif c.contype == enums.ConstrType.CONSTR_UNIQUE:
         name = c.conname or f"{table}_{'_'.join(keys)}_key"
         schema.indexes[name] = Index(name, table, keys, True, None, loc)
+    elif c.contype == enums.ConstrType.CONSTR_CHECK and c.raw_expr is not None:
+        if table in schema.tables:
+            cols = sorted({".".join(f.sval for f in ref.fields if isinstance(f, ast.String))
+                           for ref in _column_refs(c.raw_expr)})  # fmt: skip
+            schema.tables[table].checks.append(
+                Check(c.conname or f"{table}_check", table, _sql(c.raw_expr), tuple(cols), loc)
+            )
     elif c.contype == enums.ConstrType.CONSTR_FOREIGN:
         cols = _names(c.fk_attrs) or ((column,) if column else ())
         schema.foreign_keys.append(
             ForeignKey(table, cols, c.pktable.relname, _names(c.pk_attrs), loc)
         )
+
+
+def _column_refs(node: ast.Node) -> list[ast.ColumnRef]:
+    """Every column reference inside an expression."""
+    out: list[ast.ColumnRef] = []
+
+    def walk(n: object) -> None:
+        if isinstance(n, ast.ColumnRef):
+            out.append(n)
+        elif isinstance(n, ast.Node):
+            for attr in n:
+                walk(getattr(n, attr))
+        elif isinstance(n, tuple | list):
+            for item in n:
+                walk(item)
+
+    walk(node)
+    return out
+
+
+def _bound(spec: ast.PartitionBoundSpec) -> tuple[str, ...]:
+    if spec.is_default:
+        return ("default",)
+    if spec.strategy == "h":
+        return ("hash", str(spec.modulus), str(spec.remainder))
+    if spec.strategy == "r":
+        lo = ", ".join(_sql(d) for d in spec.lowerdatums or ())
+        hi = ", ".join(_sql(d) for d in spec.upperdatums or ())
+        return ("range", lo, hi)
+    return ("list", *(_sql(d) for d in spec.listdatums or ()))
