@@ -16,26 +16,36 @@ log = logging.getLogger("services.events")
 
 
 class Publisher:
+    """The service's events publisher, created on first use (a service that never
+    publishes never connects to Kafka). Each request's events are flushed before the
+    response: a 2xx means the broker acknowledged them (acks=all)."""
+
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
         self._impl: Any = None
 
     def _publisher(self) -> Any:
         if self._impl is None:
-            from events import publisher_from_env  # type: ignore[import-not-found]
+            from events import Catalog, client_config
+            from events.client import Publisher as KafkaPublisher
 
-            self._impl = publisher_from_env(self.config.system, self.config.service,
-                                            self.config.env)  # fmt: skip
+            # Physical topic names come from the environment (KAFKA_TOPIC_*), so the
+            # environment name only matters where a variable is missing.
+            catalog = Catalog.of(self.config.system, self.config.service, "local",
+                                 self.config.env)  # fmt: skip
+            self._impl = KafkaPublisher(catalog, client_config(self.config.env))
         return self._impl
 
     def analytics(self, event: str, pattern: str, params: dict[str, Any], count: int) -> None:
         """Publish analytics event ``event`` for one request served by ``pattern``."""
-        self._publisher().publish(event, key=pattern, data={
-            "pattern": pattern, "params": params, "results": count})  # fmt: skip
+        self.domain(event, key=pattern, data={"pattern": pattern, "params": params,
+                                              "results": count})  # fmt: skip
 
     def domain(self, event: str, key: str, data: dict[str, Any]) -> None:
-        self._publisher().publish(event, key=key, data=data)
+        pub = self._publisher()
+        pub.publish(event, key=key, data=data)
+        pub.flush()
 
     def close(self) -> None:
         if self._impl is not None:
-            self._impl.close()
+            self._impl.flush()

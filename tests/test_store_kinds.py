@@ -16,7 +16,7 @@ from emulation.state import State, StateDir
 from polystore.topology.model import STORE_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
-KNOWN_LOCAL_GAPS = {"topic"}  # MSK/CDC: no local broker yet (docs/emulation.md)
+KNOWN_LOCAL_GAPS: set[str] = set()  # every kind has a local engine (docs/emulation.md)
 
 
 def test_every_kind_has_a_local_engine_or_a_documented_gap() -> None:

@@ -22,6 +22,8 @@ REGISTRY: dict[str, str] = {
     "postgres": "emulation.engines.postgres",
     "dynamodb": "emulation.engines.dynamodb",
     "search": "emulation.engines.search",
+    "kafka": "emulation.engines.kafka",
+    "connect": "emulation.engines.connect",
 }
 ENGINE_NAMES: tuple[str, ...] = tuple(REGISTRY)
 

@@ -64,10 +64,16 @@ def _guard(fn: Callable[[], Any]) -> Any:
 @click.option("--new-ports", is_flag=True, help="Pick new free ports (when a kept one is taken).")
 @click.option("--no-services", is_flag=True,
               help="Do not start the declared services (stores, links and workers only).")
+@click.option("--no-seed", is_flag=True,
+              help="Do not load the demo data into freshly provisioned, empty stores.")
 @state_dir_option
 def up(systems: tuple[str, ...], runtime: str, new_ports: bool, no_services: bool,
-       state_dir: Path | None) -> None:  # fmt: skip
-    """Start the local stack for SYSTEMS (default: all), provision it, serve its services."""
+       no_seed: bool, state_dir: Path | None) -> None:  # fmt: skip
+    """Start the local stack for SYSTEMS (default: all), provision it, serve its services.
+
+    Stores provisioned by this run that are empty get the default demo data
+    (`polystore seed`; --no-seed skips it). Running it again is cheap and safe.
+    """
     selected = select_or_exit(load_or_exit(), systems)
     stack = _stack(state_dir)
     names = ", ".join(s.name for s in selected)
@@ -82,6 +88,13 @@ def up(systems: tuple[str, ...], runtime: str, new_ports: bool, no_services: boo
         click.echo(f"  {engine:<9} {ep.url(engine)}")
     for worker in result.workers:
         click.echo(f"  {worker}")
+    fresh = [s for s in selected if s.name in result.provisioned]
+    if fresh and not no_seed:
+        from seed.api import seed_if_empty
+
+        summary = _guard(lambda: seed_if_empty(stack.dir.root, fresh, _progress))
+        for name, why in sorted(summary.skipped.items()):
+            click.echo(f"  seed: {name} not seeded ({why})")
     click.echo("variables for a service: polystore env SYSTEM.SERVICE; all: polystore status")
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from emulation import procs
-from emulation.engines.dynamodb import snapshot as dynamo_snapshot
 from emulation.engines.dynamodb.provision import STREAM_VIEW, create_args, expected
 from emulation.engines.postgres import server as pg_engine
 from emulation.errors import EngineNotReady, MissingBinary, PortTaken, StaleState
@@ -119,14 +118,6 @@ def test_table_definitions_come_from_the_topology(topology: Topology) -> None:
             assert expected(store)["ttl"] == store.ttl
             checked += 1
     assert checked > 0
-
-
-def test_snapshot_encoding_keeps_binary_values() -> None:
-    item = {"id": {"S": "a"}, "blob": {"B": b"\x00\xff"}, "set": {"BS": [b"\x01", b"\x02"]}}
-    encoded = dynamo_snapshot._encode({"items": [item]})
-    assert dynamo_snapshot._decode(encoded) == {"items": [item]}
-    assert dynamo_snapshot.is_write("DynamoDB_20120810.PutItem")
-    assert not dynamo_snapshot.is_write("DynamoDB_20120810.Query")
 
 
 def test_runtime_resolution() -> None:

@@ -45,9 +45,7 @@ def test_ecs_and_local_environments_name_the_same_variables(
     for service in system.services:
         ecs, command = _task_env(preview, system_name, service)
         local = set(report.env(sd, system, service))
-        # Kafka: the local engine is a later plug-in; until it lands its variable is ECS-only.
-        missing_locally = (ecs - local) - {"KAFKA_BOOTSTRAP_SERVERS"}
-        assert missing_locally == set(), (service, missing_locally)
+        assert ecs - local == set(), (service, ecs - local)
         assert local - ecs <= LOCAL_ONLY, (service, local - ecs)
         assert set(required_variables(system, service)) <= ecs, service
         assert command[0] == f"{system_name}.{service}"

@@ -1,9 +1,9 @@
 """The DynamoDB engine: DynamoDB + DynamoDB Streams on one port.
 
 Faces: ``provision`` (tables with keys, GSIs, LSIs, stream, TTL, PITR), ``parity``; on
-the embedded runtime the server is ``moto_server`` (moto plus snapshots and TTL) until
-the project's own engine replaces it; on the docker runtime DynamoDB Local, which does
-not expire items, so a TTL sweeper runs next to it as a worker.
+the embedded runtime the server is the project's own engine (``python -m
+emulation.dynamodb``: SQLite, durable, indexed, TTL swept inside); on the docker runtime
+DynamoDB Local, which does not expire items, so a TTL sweeper runs next to it as a worker.
 """
 
 from __future__ import annotations
@@ -54,14 +54,14 @@ def list_tables(url: str, timeout: float = 2.0) -> list[str]:
 class DynamoEngine(Engine):
     name = "dynamodb"
     kinds = ("dynamodb",)
+    implementation = "polystore"  # emulation/dynamodb (docs/dynamodb-engine.md)
 
     def probe(self, ep: Endpoints) -> None:
         list_tables(self.url(ep))
 
     def launch(self, ep: Endpoints, data: Path, progress: Progress) -> Launch:
-        return Launch([sys.executable, "-m", "emulation.engines.dynamodb.moto_server",
-                       "--host", ep.host, "--port", str(ep.port(self.name)),
-                       "--snapshot", str(data / "snapshot.json")])  # fmt: skip
+        return Launch([sys.executable, "-m", "emulation.dynamodb", "--host", ep.host,
+                       "--port", str(ep.port(self.name)), "--data-dir", str(data / "data")])
 
     def workers(self, runtime: str, ep: Endpoints) -> list[Worker]:
         if runtime != "docker":
