@@ -21,13 +21,10 @@ from emulation.search.mapping import INTEGER_TYPES, FieldSpec
 
 METRICS = frozenset({"min", "max", "value_count", "avg", "sum", "stats", "cardinality"})
 BUCKETS = frozenset({"terms", "histogram", "date_histogram", "range", "date_range"})
-_TERMS_KEYS = frozenset(
-    {"field", "size", "order", "min_doc_count", "missing", "shard_size"}
-    | {"show_term_doc_count_error"}
-)
+_TERMS_KEYS = frozenset({"field", "size", "order", "min_doc_count", "missing", "shard_size"})
 _HISTOGRAM_KEYS = frozenset(
     {"field", "interval", "fixed_interval", "calendar_interval", "offset", "min_doc_count"}
-    | {"format", "keyed"}
+    | {"keyed"}
 )
 _FIXED_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 _CALENDAR = {
@@ -162,11 +159,21 @@ class NativeAggs:
             if extra:
                 raise unsupported(f"{kind} option [{sorted(extra)[0]}]")
         elif kind in ("range", "date_range"):
+            extra = set(conf) - {"field", "ranges", "keyed", "missing"}
+            if extra:
+                raise unsupported(f"{kind} option [{sorted(extra)[0]}]")
             ranges = conf.get("ranges")
             if not isinstance(ranges, list) or not ranges:
                 raise bad_request(f"No [ranges] specified for the [{kind}] aggregation")
             out["ranges"] = [self._range(kind, spec, r) for r in ranges]
-        elif kind == "cardinality":
+        if kind in METRICS:
+            allowed = {"field", "missing"} | (
+                {"precision_threshold"} if kind == "cardinality" else set()
+            )
+            extra = set(conf) - allowed
+            if extra:
+                raise unsupported(f"{kind} option [{sorted(extra)[0]}]")
+        if kind == "cardinality":
             threshold = conf.get("precision_threshold")
             if threshold is not None and int(threshold) < 0:
                 raise bad_request(
