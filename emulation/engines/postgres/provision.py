@@ -17,6 +17,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from emulation.engines.base import Endpoints, Progress
@@ -117,10 +118,14 @@ def provision(systems: list[System], state: State, ep: Endpoints, progress: Prog
                     conn.execute(
                         sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext))
                     )
-        migrate(ep, t, admin)
+        migrate(ep, t, admin, ledger)
 
-    # Stores are independent; dbmate runs are mostly waiting, so overlap them.
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    # Stores are independent; dbmate runs are mostly waiting, so overlap them. The
+    # ledger connection is shared (psycopg serialises its use across threads).
+    with (
+        psycopg.connect(dbname="postgres", autocommit=True, **admin) as ledger,
+        ThreadPoolExecutor(max_workers=6) as pool,
+    ):
         list(pool.map(one_store, todo))
     progress(f"postgres: {len(todo)} databases provisioned and migrated")
 
@@ -139,7 +144,7 @@ def check_server_major(systems: list[System], server_version_num: int) -> None:
         )
 
 
-def migrate(ep: Endpoints, t: PgTarget, admin: dict[str, object]) -> None:
+def migrate(ep: Endpoints, t: PgTarget, admin: dict[str, object], ledger_conn: Any) -> None:
     """Apply the store's pending migrations with dbmate, as the owning service.
 
     Applied migrations must be unchanged; what dbmate applies is recorded, even when a
@@ -149,11 +154,13 @@ def migrate(ep: Endpoints, t: PgTarget, admin: dict[str, object]) -> None:
 
     db = t.spec.database
     files = migration_ledger.migration_files(t.migrations)
-    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as ledger_conn:  # type: ignore[arg-type]
-        with psycopg.connect(dbname=db, autocommit=True, **admin) as conn:  # type: ignore[arg-type]
-            applied = migration_ledger.applied_versions(conn)
+    with psycopg.connect(dbname=db, autocommit=True, **admin) as conn:  # type: ignore[arg-type]
+        applied = migration_ledger.applied_versions(conn)
         known = migration_ledger.recorded(ledger_conn, db)
         migration_ledger.check_unchanged(db, files, applied, known)
+        if set(files) <= applied:  # nothing pending: spare a dbmate run
+            migration_ledger.record(ledger_conn, db, files, applied - set(known))
+            return
         try:
             done = subprocess.run(
                 [str(dbmate_path()), "--url", role_url(ep, t.role, t.password, db),
@@ -161,8 +168,7 @@ def migrate(ep: Endpoints, t: PgTarget, admin: dict[str, object]) -> None:
                 capture_output=True, text=True, timeout=300, check=False,
             )  # fmt: skip
         finally:
-            with psycopg.connect(dbname=db, autocommit=True, **admin) as conn:  # type: ignore[arg-type]
-                now_applied = migration_ledger.applied_versions(conn)
+            now_applied = migration_ledger.applied_versions(conn)
             migration_ledger.record(ledger_conn, db, files, now_applied - set(known))
     if done.returncode != 0:
         raise failure(ep, t, done.stdout, done.stderr)
