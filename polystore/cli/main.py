@@ -28,11 +28,8 @@ COMMANDS = {
     "env": "polystore.cli.local_cmds",
     "parity": "polystore.cli.local_cmds",
     "compose": "polystore.cli.local_cmds",
-<<<<<<< HEAD
-    "seed": "polystore.cli.seed_cmds",
-=======
     "serve": "polystore.cli.local_cmds",
->>>>>>> main
+    "seed": "polystore.cli.seed_cmds",
     "preview": "polystore.cli.preview_cmds",
     "policy": "polystore.cli.policy_cmds",
 }
