@@ -7,15 +7,14 @@ adjustments — then written three ways that must agree: ``stock_transactions`` 
 quantities with ``quantity_after``; their sum is ``quantity_on_hand``), ``allocations``
 (the held ones sum to ``quantity_allocated``) and one event per change in the DynamoDB
 event store (``entity_id`` = the inventory row's id, ``sequence`` 1..n in time order,
-``payload`` carrying ``on_hand_delta`` / ``allocated_delta``), so replaying an entity's
-events gives its PostgreSQL row.
+``payload`` as the inventory service writes it), so replaying an entity's events with
+the service's own fold gives its PostgreSQL row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 from polystore.topology.model import DynamoStore
@@ -103,7 +102,7 @@ class Inventory(Domain):
                         "quantity_on_hand": state["on_hand"],
                         "quantity_allocated": state["allocated"],
                         "reorder_level": rng.choice([5, 10, 20, 25]),
-                        "version": 1 + len(state["events"]),
+                        "version": state["version"],
                         "created_at": state["first"],
                         "updated_at": state["last"],
                     }
@@ -148,177 +147,108 @@ class Inventory(Domain):
         store, inv, tx = roles["store"], roles["inventory"], roles["transactions"]
         rows = reader.sql(
             store,
-            f"SELECT i.id, i.quantity_on_hand, i.quantity_allocated, "
-            f"coalesce((SELECT sum(t.quantity) FROM {tx} t "
-            f"WHERE t.inventory_id = i.id), 0) FROM {inv} i",
+            f"SELECT i.id, i.quantity_on_hand, i.quantity_allocated, i.version, "
+            f"(SELECT t.quantity_after FROM {tx} t WHERE t.inventory_id = i.id "
+            f"ORDER BY t.created_at DESC, t.quantity_after LIMIT 1) FROM {inv} i",
         )
+        effects = _effects()
         replay: dict[str, list[int]] = {}
         seqs: dict[str, list[int]] = {}
         for e in reader.scan(stores[0]):
-            st = replay.setdefault(e["entity_id"], [0, 0])
-            st[0] += int(e["payload"].get("on_hand_delta", 0))
-            st[1] += int(e["payload"].get("allocated_delta", 0))
-            seqs.setdefault(e["entity_id"], []).append(int(e["sequence"]))
-        for inv_id, on_hand, allocated, tx_sum in rows:
-            if on_hand != tx_sum:
+            st = replay.setdefault(str(e["entity_id"]), [0, 0])
+            d_on, d_alloc = effects[str(e["event_type"])]
+            st[0] += d_on * int(e["payload"]["quantity"])
+            st[1] += d_alloc * int(e["payload"]["quantity"])
+            seqs.setdefault(str(e["entity_id"]), []).append(int(e["sequence"]))
+        for inv_id, on_hand, allocated, version, last_after in rows:
+            entity = f"inventory-{inv_id}"
+            if last_after is not None and last_after != on_hand:
                 yield (
-                    f"inventory: {inv} {inv_id}: quantity_on_hand {on_hand} != sum of its "
-                    f"stock transactions {tx_sum}"
+                    f"inventory: {inv} {inv_id}: quantity_on_hand {on_hand} != the last "
+                    f"stock transaction's quantity_after {last_after}"
                 )
                 return
-            got = replay.get(str(inv_id), [0, 0])
+            got = replay.get(entity, [0, 0])
             if got != [on_hand, allocated]:
                 yield (
-                    f"inventory: events of {inv_id} replay to on_hand={got[0]} "
+                    f"inventory: events of {entity} replay to on_hand={got[0]} "
                     f"allocated={got[1]}, PostgreSQL has {on_hand}/{allocated}"
                 )
                 return
-            if sorted(seqs.get(str(inv_id), [])) != list(
-                range(1, len(seqs.get(str(inv_id), [])) + 1)
-            ):
-                yield f"inventory: events of {inv_id} have gaps in their sequence"
+            seq = sorted(seqs.get(entity, []))
+            if seq != list(range(1, len(seq) + 1)) or len(seq) != version:
+                yield (
+                    f"inventory: events of {entity} are not 1..version ({version}): "
+                    f"{len(seq)} events"
+                )
                 return
 
 
+def _effects() -> dict[str, tuple[int, int]]:
+    """How each event type moves (on hand, allocated): the inventory service's own table,
+    so its replay endpoint folds seeded events exactly as it folds its own."""
+    from services.flows.inventory import EFFECT
+
+    return dict(EFFECT)
+
+
 def _timeline(rng: Any, clock: Any, inv_id: Any, sku: str, wh: Row) -> dict[str, Any]:
-    """One inventory row's history: transactions, allocations and events that agree."""
+    """One inventory row's history, written as the inventory service writes it: every
+    change is a stock transaction (signed quantity, ``quantity_after``) and an event
+    (``entity_id`` ``inventory-<id>``, sequence = the row's version after it)."""
+    effects = _effects()
     t = clock.between(rng, clock.start, clock.start + dt.timedelta(days=60))
     first = t
-    on_hand = allocated = 0
+    state = {"on_hand": 0, "allocated": 0}
     txs: list[Row] = []
     allocs: list[Row] = []
-    evs: list[tuple[dt.datetime, str, dict[str, Any]]] = []
+    events: list[Row] = []
 
-    def stock(kind: str, qty: int, at: dt.datetime, ref_type: str, ref: str) -> None:
-        nonlocal on_hand
-        on_hand += qty
-        txs.append(
-            {
-                "id": stable_uuid(0, "tx", str(inv_id), len(txs)),
-                "inventory_id": inv_id,
-                "transaction_type": kind,
-                "quantity": qty,
-                "quantity_after": on_hand,
-                "reference_type": ref_type,
-                "reference_id": ref,
-                "note": None,
-                "created_by": "inventory-service",
-                "created_at": at,
-            }
-        )
-        evs.append(
-            (
-                at,
-                "Stock" + kind.title().replace("_", ""),
-                {
-                    "on_hand_delta": qty,
-                    "allocated_delta": 0,
-                    "quantity_after": on_hand,
-                    "reference_id": ref,
-                },
-            )
-        )
+    def change(kind: str, qty: int, at: dt.datetime, ref_type: str, ref: str) -> None:
+        d_on, d_alloc = effects[kind]
+        state["on_hand"] += d_on * qty
+        state["allocated"] += d_alloc * qty
+        txs.append({"id": stable_uuid(0, "tx", str(inv_id), len(txs)), "inventory_id": inv_id,
+                    "transaction_type": kind, "quantity": qty if kind == "receipt" else -qty,
+                    "quantity_after": state["on_hand"], "reference_type": ref_type,
+                    "reference_id": ref, "note": None, "created_by": "inventory-service",
+                    "created_at": at})  # fmt: skip
+        events.append({"entity_id": f"inventory-{inv_id}", "sequence": len(events) + 1,
+                       "event_type": kind,
+                       "payload": {"quantity": qty, "on_hand": state["on_hand"],
+                                   "allocated": state["allocated"],
+                                   "reference": f"{ref_type}:{ref}"},
+                       "occurred_at": clock.iso(at),
+                       "expires_at": int((at + EVENT_RETENTION).timestamp())})  # fmt: skip
 
-    stock("receipt", rng.randint(40, 300), t, "purchase_order", f"PO-{values.hexstr(rng, 8)}")
+    change("receipt", rng.randint(40, 300), t, "purchase_order", f"PO-{values.hexstr(rng, 8)}")
     for _ in range(rng.randint(2, 9)):
         t = clock.after(rng, t, 40)
         if t >= clock.now:
             break
-        roll = rng.random()
-        if roll < 0.55 and on_hand - allocated > 0:
-            qty = rng.randint(1, max(1, min(12, on_hand - allocated)))
+        free = state["on_hand"] - state["allocated"]
+        if rng.random() < 0.7 and free > 0:
+            qty = rng.randint(1, max(1, min(12, free)))
             order = f"ORD-{values.hexstr(rng, 10).upper()}"
-            outcome = rng.choices(
-                ["fulfilled", "released", "expired", "pending", "confirmed"], [50, 12, 8, 15, 15]
-            )[0]
-            alloc_id = stable_uuid(0, "alloc", str(inv_id), len(allocs))
-            allocated += qty
-            evs.append(
-                (
-                    t,
-                    "AllocationCreated",
-                    {
-                        "on_hand_delta": 0,
-                        "allocated_delta": qty,
-                        "allocation_id": str(alloc_id),
-                        "reference_id": order,
-                    },
-                )
-            )
-            done = clock.after(rng, t, 3)
+            outcome = rng.choices(["fulfilled", "released", "expired", "pending", "confirmed"],
+                                  [50, 12, 8, 15, 15])[0]  # fmt: skip
+            change("allocation", qty, t, "order", order)
+            done = t
             if outcome in ("fulfilled", "released", "expired"):
-                allocated -= qty
-                if outcome == "fulfilled":
-                    evs.append(
-                        (
-                            done,
-                            "AllocationFulfilled",
-                            {
-                                "on_hand_delta": 0,
-                                "allocated_delta": -qty,
-                                "allocation_id": str(alloc_id),
-                                "reference_id": order,
-                            },
-                        )
-                    )
-                    stock("shipment", -qty, done + dt.timedelta(seconds=1), "order", order)
-                else:
-                    evs.append(
-                        (
-                            done,
-                            f"Allocation{outcome.title()}",
-                            {
-                                "on_hand_delta": 0,
-                                "allocated_delta": -qty,
-                                "allocation_id": str(alloc_id),
-                                "reference_id": order,
-                            },
-                        )
-                    )
-            allocs.append(
-                {
-                    "id": alloc_id,
-                    "inventory_id": inv_id,
-                    "order_id": order,
-                    "quantity": qty,
-                    "status": outcome,
-                    "expires_at": t + dt.timedelta(days=2),
-                    "created_at": t,
-                    "updated_at": done if outcome not in ACTIVE else t,
-                }
-            )
-            t = max(t, done + dt.timedelta(seconds=2))
-        elif roll < 0.75:
-            stock(
-                "receipt", rng.randint(20, 120), t, "purchase_order", f"PO-{values.hexstr(rng, 8)}"
-            )
-        elif roll < 0.85 and on_hand - allocated > 0:
-            stock("adjustment", -1, t, "audit", f"AUD-{values.hexstr(rng, 6)}")
+                done = clock.after(rng, t, 3) + dt.timedelta(seconds=1)
+                change("shipment" if outcome == "fulfilled" else "release", qty, done, "order",
+                       order)  # fmt: skip
+            allocs.append({"id": stable_uuid(0, "alloc", str(inv_id), len(allocs)),
+                           "inventory_id": inv_id, "order_id": order, "quantity": qty,
+                           "status": outcome, "expires_at": t + dt.timedelta(days=2),
+                           "created_at": t, "updated_at": done})  # fmt: skip
+            t = done + dt.timedelta(seconds=1)
         else:
-            stock("return", rng.randint(1, 3), t, "order", f"ORD-{values.hexstr(rng, 10).upper()}")
-    events: list[Row] = []
-    for seq, (at, kind, payload) in enumerate(sorted(evs, key=lambda e: e[0]), start=1):
-        events.append(
-            {
-                "entity_id": str(inv_id),
-                "sequence": seq,
-                "event_type": kind,
-                "payload": {**payload, "sku": sku, "warehouse_id": str(wh["id"])},
-                "occurred_at": clock.iso(at),
-                "expires_at": int((at + EVENT_RETENTION).timestamp()),
-            }
-        )
-    last = max([first, *(e[0] for e in evs)])
-    return {
-        "on_hand": on_hand,
-        "allocated": allocated,
-        "transactions": txs,
-        "allocations": allocs,
-        "events": events,
-        "first": first,
-        "last": last,
-    }
+            change("receipt", rng.randint(20, 120), t, "purchase_order",
+                   f"PO-{values.hexstr(rng, 8)}")  # fmt: skip
+    return {"on_hand": state["on_hand"], "allocated": state["allocated"], "transactions": txs,
+            "allocations": allocs, "events": events, "first": first, "last": t,
+            "version": len(events)}  # fmt: skip
 
 
-_ = Decimal
 DOMAIN = Inventory

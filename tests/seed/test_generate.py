@@ -99,17 +99,26 @@ def test_order_processor_balances_and_holdings_add_up(topology: Topology) -> Non
 
 
 def test_inventory_events_replay_to_stock(topology: Topology) -> None:
+    from services.flows.inventory import EFFECT
+
     plan = build_plan(topology.system("inventory"))
     ((store, inv),) = [k for k in plan.order if "quantity_allocated" in plan.specs[k].columns]
     replay: dict[str, list[int]] = {}
     for e in plan.items["event-store"]:
-        st = replay.setdefault(e["entity_id"], [0, 0])
-        st[0] += e["payload"]["on_hand_delta"]
-        st[1] += e["payload"]["allocated_delta"]
+        st = replay.setdefault(e["entity_id"], [0, 0, 0])
+        d_on, d_alloc = EFFECT[e["event_type"]]
+        st[0] += d_on * e["payload"]["quantity"]
+        st[1] += d_alloc * e["payload"]["quantity"]
+        st[2] += 1
+        assert e["sequence"] == st[2]  # 1..n, no gap
     rows = plan.rows(store, inv)
     assert rows
     for row in rows:
-        assert replay[str(row["id"])] == [row["quantity_on_hand"], row["quantity_allocated"]]
+        assert replay[f"inventory-{row['id']}"] == [
+            row["quantity_on_hand"],
+            row["quantity_allocated"],
+            row["version"],
+        ]
 
 
 def test_a_system_declared_tomorrow_gets_valid_data(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Seeding a real local stack: service logins, determinism, idempotency, --verify, targets.
 
-One embedded stack for the module (order-processor, inventory, tcgstore, ecommerce);
-tests run in file order and build on each other's data, as a user's session would.
+One embedded stack for the module (order-processor, inventory, tcgstore, ecommerce).
+Each test starts from "the default demo is seeded" (``_ensure_seeded``), so tests stay
+independent when xdist spreads them over workers, each with its own stack.
 """
 
 from __future__ import annotations
@@ -54,11 +55,18 @@ def _dump(stack: Any, topology: Topology) -> str:
     return h.hexdigest()
 
 
+def _ensure_seeded(stack: Any, topology: Topology) -> None:
+    api.seed_if_empty(stack.dir.root, topology.select(SYSTEMS))
+
+
 def _run(args: list[str]) -> Any:
     return CliRunner().invoke(seed_cmd, args, catch_exceptions=False)
 
 
 def test_up_seeds_an_empty_stack_once(up_stack: Any, topology: Topology) -> None:
+    target = LocalTarget(up_stack.dir.root)
+    for system in topology.select(SYSTEMS):  # empty, whichever test ran here before
+        api.delete_plan(build_plan(system), target)
     lines: list[str] = []
     summary = api.seed_if_empty(up_stack.dir.root, topology.select(SYSTEMS), lines.append)
     assert not summary.skipped
@@ -105,6 +113,7 @@ def test_loaders_use_each_services_own_login(
 def test_same_seed_gives_identical_data_and_a_rerun_adds_nothing(
     up_stack: Any, topology: Topology
 ) -> None:
+    _ensure_seeded(up_stack, topology)
     first = _dump(up_stack, topology)
     out = _run(["--state-dir", str(up_stack.dir.root), *SYSTEMS])
     assert out.exit_code == 0, out.output
@@ -117,6 +126,7 @@ def test_same_seed_gives_identical_data_and_a_rerun_adds_nothing(
 def test_streaming_large_scales_loads_the_same_data(up_stack: Any, topology: Topology) -> None:
     """Large scales load each table as it is generated (the plan keeps only keys): the
     data is the same; --reset works from a keys-only plan."""
+    _ensure_seeded(up_stack, topology)
     first = _dump(up_stack, topology)
     target = LocalTarget(up_stack.dir.root)
     systems = topology.select(SYSTEMS)
@@ -175,6 +185,7 @@ def test_verify_passes_then_catches_a_tampered_balance(up_stack: Any, topology: 
 
 
 def test_verify_exits_1_with_the_first_violation(up_stack: Any, topology: Topology) -> None:
+    _ensure_seeded(up_stack, topology)
     system = topology.system("inventory")
     env = report.env(up_stack.dir, system, "inventory")
     with load_postgres.connect(env) as conn:
