@@ -22,7 +22,7 @@ class Publisher:
 
     def _publisher(self) -> Any:
         if self._impl is None:
-            from events import publisher_from_env  # type: ignore[import-not-found]
+            from service_events import publisher_from_env  # type: ignore[import-not-found]
 
             self._impl = publisher_from_env(self.config.system, self.config.service,
                                             self.config.env)  # fmt: skip

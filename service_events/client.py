@@ -4,7 +4,7 @@
 partition, in order) with an idempotent producer (``acks=all``): a broker retry does not
 duplicate or reorder. :class:`Subscriber` commits an event's offset only after the
 handler returned; a handler that raises leaves the event to be delivered again (at least
-once — dedupe by ``Envelope.id``, see :mod:`events.dedupe`). Events of types this
+once — dedupe by ``Envelope.id``, see :mod:`service_events.dedupe`). Events of types this
 service is not declared to consume (a topic may carry several) are skipped.
 """
 
@@ -15,10 +15,10 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from events.catalog import Catalog
-from events.envelope import Envelope, EnvelopeError
-from events.kafka_config import client_config
 from polystore.topology.model import System
+from service_events.catalog import Catalog
+from service_events.envelope import Envelope, EnvelopeError
+from service_events.kafka_config import client_config
 
 log = logging.getLogger("events")
 TYPE_HEADER = "event-type"
