@@ -103,20 +103,20 @@ class Subscriber:
             idle = 0.0
             if msg.error():
                 raise RuntimeError(f"Kafka: {msg.error()}")
-            where = f"{msg.topic()}-{msg.partition()}@{msg.offset()}"
+            topic, partition, offset = str(msg.topic()), msg.partition() or 0, msg.offset() or 0
+            where = f"{topic}-{partition}@{offset}"
             try:
                 env = Envelope.from_bytes(msg.value(), where)
             except EnvelopeError as exc:
                 log.error("skipping a record that is not an event: %s", exc)
                 self._consumer.commit(message=msg, asynchronous=False)
                 continue
-            if env.type in self.catalog.consumes.get(msg.topic(), frozenset()):
+            if env.type in self.catalog.consumes.get(topic, frozenset()):
                 try:
                     handle(env)
                 except Exception:
                     # not committed: rewind so this event comes again, then let it raise
-                    self._consumer.seek(TopicPartition(msg.topic(), msg.partition(),
-                                                       msg.offset()))  # fmt: skip
+                    self._consumer.seek(TopicPartition(topic, partition, offset))
                     raise
                 handled += 1
             self._consumer.commit(message=msg, asynchronous=False)
