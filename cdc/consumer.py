@@ -3,7 +3,7 @@
     python -m cdc.consumer --system bellyfed --link bellyfed-cdc [--dead-letter FILE]
 
 Environment as the Lambda's: ``KAFKA_BOOTSTRAP_SERVERS`` (and ``KAFKA_SASL_MECHANISM``,
-see ``events.kafka_config``), boto3's ``AWS_*`` with ``AWS_ENDPOINT_URL_DYNAMODB``, the
+see ``service_events.kafka_config``), boto3's ``AWS_*`` with ``AWS_ENDPOINT_URL_DYNAMODB``, the
 read-model table variable (default: the local name from ``polystore.naming``) and
 ``CDC_SINK_SPEC`` (default: built from the topology, ``$POLYSTORE_STACKS`` or
 ``--stacks``, by the same function infra uses).
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     import boto3
     from confluent_kafka import Consumer
 
-    from events.kafka_config import client_config
+    from service_events.kafka_config import client_config
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")  # fmt: skip

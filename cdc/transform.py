@@ -145,7 +145,7 @@ def operations(spec: SinkSpec, event: dict[str, Any] | None) -> list[ItemOp]:
     source = event.get("source") or {}
     table = source.get("table")
     tspec = spec.tables.get(table) if isinstance(table, str) else None
-    if tspec is None:
+    if tspec is None or not isinstance(table, str):
         raise TransformError(f"change of table {table!r}, which link {spec.link} does not map")
     version = version_of(event)
     before, after = event.get("before"), event.get("after")

@@ -26,14 +26,12 @@ class Publisher:
 
     def _publisher(self) -> Any:
         if self._impl is None:
-            from events import Catalog, client_config
-            from events.client import Publisher as KafkaPublisher
+            from service_events import publisher_from_env
 
             # Physical topic names come from the environment (KAFKA_TOPIC_*), so the
             # environment name only matters where a variable is missing.
-            catalog = Catalog.of(self.config.system, self.config.service, "local",
-                                 self.config.env)  # fmt: skip
-            self._impl = KafkaPublisher(catalog, client_config(self.config.env))
+            self._impl = publisher_from_env(self.config.system, self.config.service,
+                                            self.config.env)  # fmt: skip
         return self._impl
 
     def analytics(self, event: str, pattern: str, params: dict[str, Any], count: int) -> None:

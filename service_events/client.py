@@ -4,7 +4,7 @@
 partition, in order) with an idempotent producer (``acks=all``): a broker retry does not
 duplicate or reorder. :class:`Subscriber` commits an event's offset only after the
 handler returned; a handler that raises leaves the event to be delivered again (at least
-once — dedupe by ``Envelope.id``, see :mod:`events.dedupe`). Events of types this
+once — dedupe by ``Envelope.id``, see :mod:`service_events.dedupe`). Events of types this
 service is not declared to consume (a topic may carry several) are skipped.
 """
 
@@ -15,10 +15,10 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from events.catalog import Catalog
-from events.envelope import Envelope, EnvelopeError
-from events.kafka_config import client_config
 from polystore.topology.model import System
+from service_events.catalog import Catalog
+from service_events.envelope import Envelope, EnvelopeError
+from service_events.kafka_config import client_config
 
 log = logging.getLogger("events")
 TYPE_HEADER = "event-type"
@@ -103,20 +103,20 @@ class Subscriber:
             idle = 0.0
             if msg.error():
                 raise RuntimeError(f"Kafka: {msg.error()}")
-            where = f"{msg.topic()}-{msg.partition()}@{msg.offset()}"
+            topic, partition, offset = str(msg.topic()), msg.partition() or 0, msg.offset() or 0
+            where = f"{topic}-{partition}@{offset}"
             try:
                 env = Envelope.from_bytes(msg.value(), where)
             except EnvelopeError as exc:
                 log.error("skipping a record that is not an event: %s", exc)
                 self._consumer.commit(message=msg, asynchronous=False)
                 continue
-            if env.type in self.catalog.consumes.get(msg.topic(), frozenset()):
+            if env.type in self.catalog.consumes.get(topic, frozenset()):
                 try:
                     handle(env)
                 except Exception:
                     # not committed: rewind so this event comes again, then let it raise
-                    self._consumer.seek(TopicPartition(msg.topic(), msg.partition(),
-                                                       msg.offset()))  # fmt: skip
+                    self._consumer.seek(TopicPartition(topic, partition, offset))
                     raise
                 handled += 1
             self._consumer.commit(message=msg, asynchronous=False)

@@ -9,11 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from events import Catalog, Envelope, EnvelopeError, NotDeclared, client_config
-from events.dedupe import SeenEvents
-from events.kafka_config import KafkaConfigError
 from polystore import load_topology
 from polystore.topology.model import Topology
+from service_events import Catalog, Envelope, EnvelopeError, NotDeclared, client_config
+from service_events.dedupe import SeenEvents
+from service_events.kafka_config import KafkaConfigError
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +151,7 @@ def test_seen_events_forgets_the_oldest() -> None:
 
 
 def test_publisher_from_env_checks_before_any_broker(topology: Topology) -> None:
-    from events import publisher_from_env
+    from service_events import publisher_from_env
 
     pub = publisher_from_env(topology.system("bellyfed"), "restaurant-api",
                              {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",

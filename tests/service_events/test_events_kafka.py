@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from events import Catalog, Envelope
-from events.client import Publisher, Subscriber
-from events.dedupe import SeenEvents
 from polystore import load_topology
 from polystore.topology.model import System
+from service_events import Catalog, Envelope
+from service_events.client import Publisher, Subscriber
+from service_events.dedupe import SeenEvents
 
 pytestmark = pytest.mark.slow
 
