@@ -124,12 +124,12 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
                 raw = (r["PutRequest"] or {}).get("Item")
                 if raw is None:
                     raise missing("requestItems." + name + ".member.putRequest.item")
-                item = V.check_item(raw)
+                item, size = V.check_item_sized(raw)
                 for k, kind in ((t.hash, t.hash_type), (t.range, t.range_type)):
                     if k is not None and (k not in item or kind not in item[k]):
                         # a batch words a missing or mistyped key as GetItem does
                         raise validation("The provided key element does not match the schema")
-                size = engine.check_item_keys(t, item)
+                size = engine.check_item_keys(t, item, size)
                 key, new = t.key_of(item), item
             elif "DeleteRequest" in r:
                 key = engine.key_from_request(t, (r["DeleteRequest"] or {}).get("Key"))
@@ -207,8 +207,8 @@ def _prepare(engine: Engine, action: dict[str, Any]) -> dict[str, Any]:
         if kind == "Put":
             if spec.get("Item") is None:
                 raise missing("transactItems.member.put.item")
-            item = V.check_item(spec["Item"])
-            plan["size"] = engine.check_item_keys(t, item)
+            item, size = V.check_item_sized(spec["Item"])
+            plan["size"] = engine.check_item_keys(t, item, size)
             plan["item"], plan["key"] = item, t.key_of(item)
         else:
             plan["key"] = engine.key_from_request(t, spec.get("Key"))

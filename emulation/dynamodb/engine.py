@@ -162,7 +162,7 @@ class Engine:
         check_key_values(t, checked)
         return checked
 
-    def check_item_keys(self, t: TableInfo, item: dict[str, Any]) -> int:
+    def check_item_keys(self, t: TableInfo, item: dict[str, Any], size: int | None = None) -> int:
         """An item to write: its table key present and typed, index keys typed; its size."""
         for name, kind in ((t.hash, t.hash_type), (t.range, t.range_type)):
             if name is None:
@@ -192,7 +192,8 @@ class Engine:
                         f"attribute cannot contain an empty {'string' if kind == 'S' else 'binary'}"
                         f" value. IndexName: {ix.name}, IndexKey: {name}"
                     )
-        size = V.item_size(item)
+        if size is None:
+            size = V.item_size(item)
         if size > V.MAX_ITEM_BYTES:
             raise validation("Item size has exceeded the maximum allowed size")
         return size

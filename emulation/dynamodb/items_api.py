@@ -91,8 +91,8 @@ def put_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     t = engine.table(req.get("TableName"))
     if req.get("Item") is None:
         raise missing("item")
-    item = V.check_item(req["Item"])
-    size = engine.check_item_keys(t, item)
+    item, size = V.check_item_sized(req["Item"])
+    size = engine.check_item_keys(t, item, size)
     rv = return_values(req, PUT_RETURN)
     parsed = parse(req, condition=True)
     loc = t.locate(item)

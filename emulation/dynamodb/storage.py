@@ -168,6 +168,8 @@ class Store:
             sid: [c, b] for sid, c, b in self.db.execute("SELECT id, count, bytes FROM stats")
         }
         self._dirty_stats: set[str] = set()
+        self._idx_rows: list[tuple[Any, ...]] = []
+        self._records: list[tuple[Any, ...]] = []
         self._in_tx = False
         # the highest sequence number ever used lives with the counters (their page is
         # written by every write anyway), so numbers keep growing once records are trimmed
@@ -191,6 +193,13 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            # index rows and stream records written in this transaction, in two statements
+            # (an item is written at most once per transaction, so nothing reads them back)
+            if self._idx_rows:
+                self.db.executemany("INSERT OR REPLACE INTO idx VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                    self._idx_rows)  # fmt: skip
+            if self._records:
+                self.db.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", self._records)
             rows: list[Any] = []
             for sid in self._dirty_stats:
                 rows += [sid, *self.stats[sid]]
@@ -208,6 +217,8 @@ class Store:
             raise
         finally:
             self._dirty_stats.clear()
+            self._idx_rows.clear()
+            self._records.clear()
             self._in_tx = False
 
     def checkpoint(self) -> None:
@@ -298,8 +309,7 @@ class Store:
                 )  # fmt: skip
                 self.bump(f"{t.tid}:{ix.name}", -1, -old_size)
             if after is not None:
-                db.execute("INSERT OR REPLACE INTO idx VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (ix.iid, *after, *loc))  # fmt: skip
+                self._idx_rows.append((ix.iid, *after, *loc))
                 self.bump(f"{t.tid}:{ix.name}", 1, new_size)
         if t.ttl_attr is not None:
             a = ttl_of(old, t.ttl_attr) if old is not None else None
@@ -339,7 +349,7 @@ class Store:
         return self.last_seq
 
     def append_record(self, seq: int, sid: int, ts: float, text: str) -> None:
-        self.db.execute("INSERT INTO records VALUES (?, ?, ?, ?)", (seq, sid, ts, text))
+        self._records.append((seq, sid, ts, text))
 
 
 def sequence_text(seq: int) -> str:

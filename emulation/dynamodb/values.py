@@ -78,8 +78,9 @@ def check_arithmetic(value: decimal.Decimal) -> decimal.Decimal:
     return parse_number(format_number(value))
 
 
-def check_value(av: Any, depth: int = 1) -> Value:
-    """Validate one AttributeValue; return it with numbers normalised."""
+def check_value(av: Any, depth: int = 1, size: list[int] | None = None) -> Value:
+    """Validate one AttributeValue; return it with numbers normalised. With ``size``, add
+    its DynamoDB size to ``size[0]`` on the way (one pass instead of two for items)."""
     if not isinstance(av, dict) or not av:
         raise value_error(
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
@@ -101,15 +102,24 @@ def check_value(av: Any, depth: int = 1) -> Value:
             raise DynamoError(
                 "SerializationException", "STRING_VALUE can not be converted to String"
             )
+        if size is not None:
+            size[0] += _text_size(raw)
         return av
     if kind == "N":
-        return {"N": normalise_number(raw)}
+        text = normalise_number(raw)
+        if size is not None:
+            size[0] += number_size(text)
+        return {"N": text}
     if kind == "B":
         check_binary(raw)
+        if size is not None:
+            size[0] += _binary_size(raw)
         return av
     if kind == "BOOL":
         if not isinstance(raw, bool):
             raise DynamoError("SerializationException", "BOOLEAN_VALUE can not be converted")
+        if size is not None:
+            size[0] += 1
         return av
     if kind == "NULL":
         if raw is not True:
@@ -117,6 +127,8 @@ def check_value(av: Any, depth: int = 1) -> Value:
                 "One or more parameter values were invalid: Null attribute value types must have "
                 "the value of true"
             )
+        if size is not None:
+            size[0] += 1
         return av
     if kind in _SET_ELEMENT:
         if not isinstance(raw, list):
@@ -136,15 +148,21 @@ def check_value(av: Any, depth: int = 1) -> Value:
             out = list(raw)
         if len(set(out)) != len(out):
             raise value_error(INVALID + _duplicates(kind, out))
+        if size is not None:
+            size[0] += value_size({kind: out})
         return {kind: out}
     if kind == "M":
         if not isinstance(raw, dict):
             raise DynamoError("SerializationException", "Unexpected value type for M")
-        return {"M": {k: check_value(v, depth + 1) for k, v in raw.items()}}
+        if size is not None:  # 3 bytes per map, 1 per element plus its name
+            size[0] += 3 + sum(1 + _text_size(k) for k in raw)
+        return {"M": {k: check_value(v, depth + 1, size) for k, v in raw.items()}}
     if kind == "L":
         if not isinstance(raw, list):
             raise DynamoError("SerializationException", "Unexpected value type for L")
-        return {"L": [check_value(v, depth + 1) for v in raw]}
+        if size is not None:
+            size[0] += 3 + len(raw)
+        return {"L": [check_value(v, depth + 1, size) for v in raw]}
     raise DynamoError(
         "SerializationException", f"Supplied AttributeValue has an unknown datatype: {kind}"
     )
@@ -188,8 +206,14 @@ def check_binary(raw: Any) -> bytes:
 
 
 def check_item(item: Any, where: str = "Item") -> Item:
+    return check_item_sized(item, where)[0]
+
+
+def check_item_sized(item: Any, where: str = "Item") -> tuple[Item, int]:
+    """A validated item (numbers normalised) and its DynamoDB size, in one pass."""
     if not isinstance(item, dict):
         raise DynamoError("SerializationException", f"{where} must be a map")
+    size = [0]
     out: Item = {}
     for name, av in item.items():
         if not isinstance(name, str) or not name:
@@ -199,8 +223,9 @@ def check_item(item: Any, where: str = "Item") -> Item:
             )
         if len(name.encode()) > 65535:
             raise value_error("Attribute name is too large, must be less than 65536 bytes")
-        out[name] = check_value(av)
-    return out
+        size[0] += _text_size(name)
+        out[name] = check_value(av, 1, size)
+    return out, size[0]
 
 
 def _text_size(raw: str) -> int:
