@@ -20,7 +20,7 @@ from polystore.topology.model import Topology
 
 
 def _state() -> State:
-    return State(runtime="docker", ports={"postgres": 15432, "dynamodb": 18000, "search": 19200})
+    return State(runtime="docker", ports={e: 15000 + i for i, e in enumerate(ENGINE_NAMES)})
 
 
 def test_every_engine_has_a_pinned_image_loopback_port_labels_and_health_check(

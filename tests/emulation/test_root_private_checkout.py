@@ -65,7 +65,7 @@ def test_up_as_root_in_a_0700_checkout(tmp_path: Path) -> None:
     copy_checkout(clone)
     write_system(clone / "probe", "privprobe").rename(clone / "probe-stacks")
     try:
-        done = polystore(clone, "up", "--runtime", "embedded")
+        done = polystore(clone, "up", "--runtime", "embedded", "--no-seed")
         assert done.returncode == 0, done.stdout + done.stderr
         state = json.loads((clone / ".polystore" / "state.json").read_text())
         with psycopg.connect(host="127.0.0.1", port=state["ports"]["postgres"],
