@@ -109,10 +109,10 @@ class LiveLink:
         return out
 
     def wait_converged(self, timeout: float) -> tuple[bool, float, str]:
-        """(converged, seconds taken, last difference)."""
-        start = time.monotonic()
+        """(converged, seconds taken, last difference); the clock starts after the scan."""
         want = self.table_docs()
-        diff = ""
+        start = time.monotonic()
+        diff = "never compared"
         while time.monotonic() - start < timeout:
             got = self.index_docs()
             if got == want:
