@@ -44,7 +44,7 @@ def resolve(system: System, link_name: str, state_dir: Path, dynamodb_url: str |
         # Run as a task in AWS (or with a service's env): names and endpoints are given.
         return LinkEnds(ddb, search, region, table, index)
     if not ddb or not search:
-        from emulation.runtimes.base import endpoints_of
+        from emulation.engines.base import endpoints_of
         from emulation.state import StateDir
 
         sd = StateDir(state_dir)
@@ -54,7 +54,7 @@ def resolve(system: System, link_name: str, state_dir: Path, dynamodb_url: str |
                 f"--state-dir at a local stack (none at {sd.root}; run polystore up)"
             )
         ep = endpoints_of(sd.load())
-        ddb, search = ddb or ep.dynamodb_url, search or ep.search_url
+        ddb, search = ddb or ep.url("dynamodb"), search or ep.url("search")
     return LinkEnds(ddb, search, region, local_name(system, link.source),
                     local_name(system, link.target))  # fmt: skip
 
@@ -62,12 +62,12 @@ def resolve(system: System, link_name: str, state_dir: Path, dynamodb_url: str |
 def client_kwargs(ends: LinkEnds, service: str = "dynamodb") -> dict[str, Any]:
     """boto3 client arguments; a local endpoint gets the local engines' dummy keys.
 
-    The Streams API has its own endpoint where ``AWS_ENDPOINT_URL_DYNAMODBSTREAMS`` says
+    The Streams API has its own endpoint where ``AWS_ENDPOINT_URL_DYNAMODB_STREAMS`` says
     so (the variable boto3 itself honours); else it is the DynamoDB endpoint.
     """
     url = ends.dynamodb_url
     if service == "dynamodbstreams":
-        url = os.environ.get("AWS_ENDPOINT_URL_DYNAMODBSTREAMS") or url
+        url = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB_STREAMS") or url
     kw: dict[str, Any] = {"endpoint_url": url, "region_name": ends.region}
     if ends.dynamodb_url and not os.environ.get("AWS_ACCESS_KEY_ID"):
         kw |= {"aws_access_key_id": LOCAL_KEY, "aws_secret_access_key": LOCAL_KEY}

@@ -208,9 +208,10 @@ class Poller:
                 self._checkpoint(shard_id, pending[first - 1])
                 pending, attempts = pending[first:], 0
             attempts += 1
-            error = f"record {seqs[first]} failed {attempts} time(s)"
+            why = lambda_handler.last_failure_status.get(seqs[first], lambda_handler.NO_ANSWER)
+            error = f"record {seqs[first]} failed {attempts} time(s) (status {why})"
             self.state.set_status(last_error=error, last_error_at=time.time())
-            if attempts >= self.max_attempts and self._search_answers():
+            if attempts >= self.max_attempts and _permanent(why) and self._search_answers():
                 self.state.dead_letter(shard_id, pending[0], error, attempts)
                 log.error("%s: moved to the failure queue", error)
                 pending, attempts = pending[1:], 0
@@ -235,6 +236,13 @@ class Poller:
                 http.close()
         except OSError:
             return False
+
+
+def _permanent(status: int) -> bool:
+    """A failure a retry cannot fix: the record is unreadable, or the index refused the
+    document itself (4xx). Unavailability (no answer, 5xx, 429, 408) is waited out."""
+    return status == lambda_handler.UNREADABLE or (400 <= status < 500
+                                                   and status not in (408, 429))  # fmt: skip
 
 
 def _pid() -> int:

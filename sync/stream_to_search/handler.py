@@ -28,6 +28,12 @@ log = logging.getLogger("sync.stream_to_search")
 
 MAX_VERSION = 2**63 - 1  # OpenSearch versions are signed 64-bit
 _state: dict[str, Any] = {}
+# Why each record of the last invocation failed: the HTTP status of its bulk item, 0 when
+# the engine did not answer properly, -1 when the record could not be read. The Lambda
+# runtime ignores it; the local poller uses it to queue only failures a retry cannot fix.
+last_failure_status: dict[str, int] = {}
+UNREADABLE = -1
+NO_ANSWER = 0
 
 
 def version_of(sequence_number: str) -> int:
@@ -72,6 +78,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 def apply(records: list[dict[str, Any]], cfg: link_config.LinkConfig, http: SearchHttp,
           index: str) -> dict[str, Any]:  # fmt: skip
     failed: list[str] = []
+    last_failure_status.clear()
     lines: list[bytes] = []
     owners: list[str] = []  # sequence number of the record behind each bulk action
     for record in records:
@@ -81,6 +88,7 @@ def apply(records: list[dict[str, Any]], cfg: link_config.LinkConfig, http: Sear
         except Exception as exc:  # a record we cannot read fails alone
             log.error("record %s: %s", seq, exc)
             failed.append(seq)
+            last_failure_status[seq] = UNREADABLE
             continue
         if action is None:
             continue
@@ -122,14 +130,14 @@ def _bulk(http: SearchHttp, index: str, lines: list[bytes], owners: list[str]) -
                             content_type="application/x-ndjson")  # fmt: skip
     except OSError as exc:
         log.error("bulk request failed: %s", exc)
-        return list(owners)
+        return _all_failed(owners)
     if resp.status != 200:
         log.error("bulk request: HTTP %s %s", resp.status, resp.body[:500])
-        return list(owners)
+        return _all_failed(owners)
     items = json.loads(resp.body).get("items", [])
     if len(items) != len(owners):
         log.error("bulk answered %d items for %d actions", len(items), len(owners))
-        return list(owners)
+        return _all_failed(owners)
     failed = []
     for seq, item in zip(owners, items, strict=True):
         (kind, result), *_ = item.items()
@@ -140,4 +148,10 @@ def _bulk(http: SearchHttp, index: str, lines: list[bytes], owners: list[str]) -
             continue
         log.error("record %s: %s %s: %s", seq, kind, status, json.dumps(result.get("error")))
         failed.append(seq)
+        last_failure_status[seq] = int(status)
     return failed
+
+
+def _all_failed(owners: list[str]) -> list[str]:
+    last_failure_status.update(dict.fromkeys(owners, NO_ANSWER))
+    return list(owners)

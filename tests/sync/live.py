@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,16 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import psutil
+from botocore.config import Config
 
-from emulation.runtimes.base import endpoints_of
+from emulation import procs
+from emulation.engines.base import endpoints_of
+from emulation.stack import LocalStack
 from emulation.state import StateDir
 from polystore.naming import local_name
 from polystore.topology.model import System
 from sync.link_config import link_config
+from sync.local_worker import worker_name
 from sync.stream_to_search.transform import document, document_id
 
 LINK = "cards-to-search"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class LiveLink:
@@ -32,35 +34,37 @@ class LiveLink:
     def __init__(self, system: System, state_dir: Path) -> None:
         self.system, self.state_dir = system, state_dir
         ep = endpoints_of(StateDir(state_dir).load())
-        self.dynamodb_url, self.search_url = ep.dynamodb_url, ep.search_url
+        self.dynamodb_url, self.search_url = ep.url("dynamodb"), ep.url("search")
         self.table = local_name(system, "cards")
         self.index = local_name(system, "cards-index")
         self.cfg = link_config(system, LINK)
         self.ddb = boto3.client("dynamodb", endpoint_url=self.dynamodb_url,
                                 region_name="us-east-1", aws_access_key_id="local",
-                                aws_secret_access_key="local")  # fmt: skip
-        self.poller: subprocess.Popen[bytes] | None = None
-        self._log: Any = None
+                                aws_secret_access_key="local",
+                                config=Config(read_timeout=300))  # fmt: skip
 
-    # -- the poller process -------------------------------------------------------------
-    def start_poller(self, *extra: str) -> subprocess.Popen[bytes]:
-        self._log = open(self.state_dir / "poller.log", "ab")  # noqa: SIM115
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        self.poller = subprocess.Popen(
-            [sys.executable, "-m", "sync.poller", f"{self.system.name}.{LINK}",
-             "--state-dir", str(self.state_dir), *extra],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        return self.poller
+    # -- the poller: the stack's supervised worker ---------------------------------------
+    @property
+    def worker(self) -> str:
+        return worker_name(self.system, LINK)
+
+    def poller_pid(self) -> int | None:
+        t = procs.read_tracked(self.state_dir / "pids" / "workers", self.worker)
+        return t.pid if t is not None and t.is_alive() else None
+
+    def start_poller(self) -> None:
+        """``up`` again: the stack starts the worker when it is not running."""
+        LocalStack(self.state_dir).up([self.system], runtime="embedded")
+        assert self.poller_pid() is not None, "the stack did not start the poller worker"
 
     def kill_poller(self, sig: int = signal.SIGKILL) -> None:
-        if self.poller is not None and self.poller.poll() is None:
-            os.kill(self.poller.pid, sig)
-            self.poller.wait(10)
-        self.poller = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        pid = self.poller_pid()
+        if pid is None:
+            return
+        os.kill(pid, sig)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and psutil.pid_exists(pid):
+            time.sleep(0.05)
 
     # -- the two ends -------------------------------------------------------------------
     def search(self, path: str, body: Any = None, method: str | None = None) -> Any:
@@ -105,10 +109,10 @@ class LiveLink:
         return out
 
     def wait_converged(self, timeout: float) -> tuple[bool, float, str]:
-        """(converged, seconds taken, last difference)."""
-        start = time.monotonic()
+        """(converged, seconds taken, last difference); the clock starts after the scan."""
         want = self.table_docs()
-        diff = ""
+        start = time.monotonic()
+        diff = "never compared"
         while time.monotonic() - start < timeout:
             got = self.index_docs()
             if got == want:

@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sync.stream_to_search.handler import handler, version_of
+from sync.stream_to_search.handler import (
+    NO_ANSWER,
+    UNREADABLE,
+    handler,
+    last_failure_status,
+    version_of,
+)
 from sync.stream_to_search.search_http import SearchHttp
 
 from .records import card, put, record, remove
@@ -68,12 +74,14 @@ def test_a_document_the_mapping_rejects_is_reported_alone(search_url: str, card_
     result = handler({"Records": [put(50, card("ok1")), put(51, bad), put(52, card("ok2"))]})
     assert failures(result) == ["51"]
     assert {"ok1", "ok2"} <= set(docs(search_url, card_index))
+    assert last_failure_status == {"51": 400}  # the poller queues it: a retry cannot fix it
 
 
 def test_unreadable_record_fails_alone(card_index: str) -> None:
     broken = record("MODIFY", 60, {"Id": "x"})  # no NewImage
     result = handler({"Records": [put(61, card("fine")), broken]})
     assert failures(result) == ["60"]
+    assert last_failure_status == {"60": UNREADABLE}
 
 
 def test_search_engine_down_fails_every_record(card_index: str, monkeypatch: Any) -> None:
@@ -83,6 +91,7 @@ def test_search_engine_down_fails_every_record(card_index: str, monkeypatch: Any
     mod.reset()
     result = handler({"Records": [put(70, card("a")), remove(71, "b")]})
     assert failures(result) == ["70", "71"]
+    assert last_failure_status == {"70": NO_ANSWER, "71": NO_ANSWER}  # waited out, not queued
 
 
 def test_items_the_link_does_not_select_are_skipped(tcgstore: Any, card_index: str,
