@@ -27,7 +27,10 @@ def test_every_engine_has_a_pinned_image_loopback_port_labels_and_health_check(
     tmp_path: Path,
 ) -> None:
     all_specs = specs(StateDir(tmp_path), _state())
-    assert set(all_specs) == set(ENGINE_NAMES) == set(IMAGES)
+    # kafka and connect are pinned ahead of their registration (emulation/kafka/plugin.py
+    # holds their plug-ins); drop this allowance once REGISTRY lists them.
+    pinned_ahead = {"kafka", "connect"} - set(ENGINE_NAMES)
+    assert set(all_specs) == set(ENGINE_NAMES) == set(IMAGES) - pinned_ahead
     for engine, s in all_specs.items():
         repo, _, tag = s.image.rpartition(":")
         assert repo and tag and tag != "latest", s.image
