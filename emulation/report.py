@@ -62,7 +62,15 @@ def status(state_dir: StateDir, systems: list[System]) -> dict[str, Any]:
             else:
                 entry |= engine.store_status(system, name, store, ep)
             stores.append(entry)
+    from emulation.stack import expected_workers
+
     procs = workers.status(state_dir)
+    present = [s for s in systems if s.name in state.provisioned]
+    for w in expected_workers(present, state, state_dir) if state.runtime else []:
+        entry = procs.setdefault(w.name, {"pid": None, "alive": False, "log": ""})
+        entry["url"] = w.url or None
+        if w.health and entry["alive"]:
+            entry["alive"] = workers.healthy(w.health)
     for entry in procs.values():
         entry["state"] = ("running" if entry["alive"] else
                           "stopped" if state.stopped else "unhealthy")  # fmt: skip
@@ -79,7 +87,11 @@ def env(state_dir: StateDir, system: System, service: str) -> dict[str, str]:
         raise NotRunning(f"{system.name} is not provisioned in {state_dir.root}",
                          f"run `polystore up {system.name}`")  # fmt: skip
     ep = endpoints_of(state)
-    out: dict[str, str] = {}
+    from emulation.engines.dynamodb import region
+
+    # Every ECS task has its region (the SDKs of any store, and the events library's MSK
+    # auth, need one); boto3 reads AWS_DEFAULT_REGION, the other SDKs AWS_REGION.
+    out: dict[str, str] = {"AWS_REGION": region(), "AWS_DEFAULT_REGION": region()}
     for name in registry.needed([system]):
         out |= registry.get(name).service_env(system, service, ep)
     for name, store in sorted(system.stores_of(service).items()):

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulation import engines as registry
-from emulation import fingerprint, links, workers
-from emulation.engines.base import Endpoints, Progress, endpoints_of
+from emulation import fingerprint, links, service_workers, workers
+from emulation.engines.base import Endpoints, Progress, Worker, endpoints_of
 from emulation.errors import EmulationError, StaleState
 from emulation.ports import free_port
 from emulation.runtimes import factory
@@ -43,6 +43,18 @@ class UpResult:
     workers: list[str] = field(default_factory=list)
 
 
+def expected_workers(systems: list[System], state: State, state_dir: StateDir,
+                     services: bool = True) -> list[Worker]:  # fmt: skip
+    """The workers ``systems`` run: engines' helpers, link workers, and (``services``) the
+    declared services that have a port in the state."""
+    ep = endpoints_of(state)
+    out = [w for e in needed_engines(systems) for w in registry.get(e).workers(state.runtime, ep)]
+    out += links.workers(systems, ep, state_dir)
+    if services:
+        out += service_workers.workers(systems, state, state_dir)
+    return out
+
+
 class LocalStack:
     """One local stack, identified by its state dir."""
 
@@ -50,7 +62,8 @@ class LocalStack:
         self.dir = state_dir if isinstance(state_dir, StateDir) else StateDir(state_dir)
 
     def up(self, systems: list[System], runtime: str = "auto", progress: Progress = _quiet,
-           new_ports: bool = False) -> UpResult:  # fmt: skip
+           new_ports: bool = False, services: bool = False) -> UpResult:  # fmt: skip
+        """Start, provision and (``services``) serve ``systems``; idempotent."""
         t0 = time.monotonic()
         with self.dir.locked():
             state = self.dir.load()
@@ -72,6 +85,8 @@ class LocalStack:
             state.engines = [e for e in registry.ENGINE_NAMES
                              if e in engines or e in state.engines]
             state.stopped = False
+            if services:
+                service_workers.assign_ports(systems, state)
             self.dir.save(state)
             rt = factory.make(name, self.dir, state)
             started = rt.start(engines, progress)
@@ -88,21 +103,20 @@ class LocalStack:
             for system in stale:
                 state.provisioned[system.name] = prints[system.name]
             self.dir.save(state)
-            running = self._start_workers(systems, state, ep, progress)
+            running = self._start_workers(systems, state, ep, progress, services)
         return UpResult(name, started, [s.name for s in stale], ep, time.monotonic() - t0,
                         engines, running)  # fmt: skip
 
     def _start_workers(self, systems: list[System], state: State, ep: Endpoints,
-                       progress: Progress) -> list[str]:  # fmt: skip
-        """Start the workers of ``systems``: their engines' helpers and their links'."""
+                       progress: Progress, services: bool) -> list[str]:  # fmt: skip
+        """Start the workers of ``systems``: engines' helpers, links', then services."""
         from emulation.runtimes.embedded import process_env
 
-        wanted = [w for e in needed_engines(systems)
-                  for w in registry.get(e).workers(state.runtime, ep)]  # fmt: skip
-        wanted += links.workers(systems, ep, self.dir)
+        wanted = expected_workers(systems, state, self.dir, services)
         if not wanted:
             return []
         workers.start(self.dir, wanted, process_env(), progress)
+        workers.wait_healthy(self.dir, wanted, progress)
         return [w.name for w in wanted]
 
     def _provision(self, systems: list[System], state: State, ep: Endpoints,

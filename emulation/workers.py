@@ -52,6 +52,46 @@ def start(state_dir: StateDir, workers: list[Worker], env: dict[str, str],
     return started
 
 
+def wait_healthy(state_dir: StateDir, workers: list[Worker], progress: Progress,
+                 timeout: float = 60.0) -> None:  # fmt: skip
+    """Wait (in parallel, bounded) until every worker with a health URL answers 200."""
+    import urllib.request
+
+    from emulation.waits import wait_for
+
+    def probe(url: str) -> None:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"GET {url} answered {resp.status}")
+
+    def one(w: Worker) -> None:
+        t = procs.read_tracked(_pids(state_dir), w.name)
+        wait_for(lambda: probe(w.health), what=f"{w.name} ({w.health})", timeout=timeout,
+                 interval=0.1, log=state_dir.log(w.name),
+                 alive=(t.is_alive if t is not None else None),
+                 hint=f"read {state_dir.log(w.name)}")  # fmt: skip
+        progress(f"{w.name} ready at {w.url}")
+
+    todo = [w for w in workers if w.health]
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(todo)))) as pool:
+        futures = [pool.submit(one, w) for w in todo]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        from emulation.errors import EmulationError
+
+        raise EmulationError("\n".join(map(str, errors)), "fix the first error above")
+
+
+def healthy(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return bool(resp.status == 200)
+    except Exception:
+        return False
+
+
 def stop(state_dir: StateDir, progress: Progress, names: list[str] | None = None) -> None:
     """Stop every worker (or those named) and drop their pid files."""
     todo = [t for n, t in tracked(state_dir).items() if names is None or n in names]

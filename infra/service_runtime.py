@@ -133,6 +133,7 @@ class FargateServiceArgs:
     max_count: int
     port: int | None = 8080
     command: list[str] = field(default_factory=list)
+    health_path: str | None = None  # an HTTP path answering 200 when the task is healthy
 
 
 class FargateService(pulumi.ComponentResource):
@@ -193,6 +194,13 @@ class FargateService(pulumi.ComponentResource):
             container["portMappings"] = [{"containerPort": args.port, "protocol": "tcp"}]
         if args.command:
             container["command"] = args.command
+        if args.health_path and args.port:
+            # The image has Python, not curl: the probe is a one-line urllib GET.
+            url = f"http://127.0.0.1:{args.port}{args.health_path}"
+            container["healthCheck"] = {
+                "command": ["CMD", "python", "-c",
+                            f"import urllib.request; urllib.request.urlopen({url!r}, timeout=3)"],
+                "interval": 15, "timeout": 5, "retries": 3, "startPeriod": 30}  # fmt: skip
         task = aws.ecs.TaskDefinition(
             name, family=base, requires_compatibilities=["FARGATE"], network_mode="awsvpc",
             cpu=str(args.cpu), memory=str(args.memory),

@@ -251,7 +251,11 @@ class SystemDeployment(pulumi.ComponentResource):
                 task_statements=acc.statements, kms_key_arn=keys.data_key_arn,
                 logs_key_arn=keys.logs_key_arn, log_retention_days=p.log_retention_days,
                 cpu=p.task_cpu, memory=p.task_memory, desired_count=p.service_desired_count,
-                max_count=p.service_max_count, port=spec.port), owned(svc))
+                max_count=p.service_max_count, port=spec.port,
+                # The services image (infra/docker/services/Dockerfile) runs
+                # `python -m services SYSTEM.SERVICE`; /health checks the service's stores.
+                command=[f"{system.name}.{svc}", "--port", str(spec.port)],
+                health_path="/health"), owned(svc))
             services[svc] = (acc, runtime)
 
         # --- backups -----------------------------------------------------------------------

@@ -96,6 +96,8 @@ class Worker:
     command: list[str]
     env: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    url: str = ""  # where it serves, for `up` and `status` (services)
+    health: str = ""  # a URL that answers 200 once it is ready (waited for by `up`)
 
 
 class Engine:

@@ -49,15 +49,18 @@ def _guard(fn: Callable[[], Any]) -> Any:
 @click.option("--runtime", type=click.Choice(["auto", "embedded", "docker"]), default="auto",
               show_default=True, help="auto: docker if an engine answers, else embedded.")
 @click.option("--new-ports", is_flag=True, help="Pick new free ports (when a kept one is taken).")
+@click.option("--no-services", is_flag=True,
+              help="Do not start the declared services (stores, links and workers only).")
 @state_dir_option
-def up(systems: tuple[str, ...], runtime: str, new_ports: bool, state_dir: Path | None) -> None:
-    """Start the local stack for SYSTEMS (default: all) and provision it from the topology."""
+def up(systems: tuple[str, ...], runtime: str, new_ports: bool, no_services: bool,
+       state_dir: Path | None) -> None:  # fmt: skip
+    """Start the local stack for SYSTEMS (default: all), provision it, serve its services."""
     selected = select_or_exit(load_or_exit(), systems)
     stack = _stack(state_dir)
     names = ", ".join(s.name for s in selected)
     click.echo(f"polystore up: {names} (state {stack.dir.root})", err=True)
     result = _guard(lambda: stack.up(selected, runtime=runtime, progress=_progress,
-                                     new_ports=new_ports))  # fmt: skip
+                                     new_ports=new_ports, services=not no_services))  # fmt: skip
     ep = result.endpoints
     what = "provisioned " + ", ".join(result.provisioned) if result.provisioned else \
         "already up to date"  # fmt: skip
@@ -65,7 +68,7 @@ def up(systems: tuple[str, ...], runtime: str, new_ports: bool, state_dir: Path 
     for engine in result.engines:
         click.echo(f"  {engine:<9} {ep.url(engine)}")
     for worker in result.workers:
-        click.echo(f"  {worker} (worker)")
+        click.echo(f"  {worker}")
     click.echo("variables for a service: polystore env SYSTEM.SERVICE; all: polystore status")
 
 
@@ -111,8 +114,8 @@ def status(as_json: bool, state_dir: Path | None) -> None:
             ident = engine.get("container") or engine.get("pid") or "-"
             click.echo(f"  {name:<9} {engine['endpoint']:<28} {ident!s:<12} {engine['state']}")
         for name, worker in doc["workers"].items():
-            click.echo(f"  {name:<9} {'(worker)':<28} {worker['pid'] or '-'!s:<12} "
-                       f"{worker['state']}")  # fmt: skip
+            click.echo(f"  {name:<9} {worker.get('url') or '(worker)':<28} "
+                       f"{worker['pid'] or '-'!s:<12} {worker['state']}")  # fmt: skip
         for store in doc["stores"]:
             where = (store.get("database") or store.get("table") or store.get("index")
                      or store.get("topic") or store.get("name"))  # fmt: skip
@@ -190,4 +193,37 @@ def compose(systems: tuple[str, ...], output: Path, state_dir: Path | None) -> N
                "polystore up --runtime docker")  # fmt: skip
 
 
-commands = [up, down, reset, status, env, parity, compose]
+@click.command()
+@click.argument("target", metavar="SYSTEM.SERVICE")
+@click.option("--port", type=int, default=None, help="Default: the port the stack keeps for it.")
+@click.option("--no-reload", is_flag=True, help="Do not restart on code changes.")
+@state_dir_option
+def serve(target: str, port: int | None, no_reload: bool, state_dir: Path | None) -> None:
+    """Run one service in the foreground against the local stack, reloading on changes.
+
+    The service gets exactly what `polystore env SYSTEM.SERVICE` prints. Stop the stack's
+    own copy first (`polystore down` stops all; or pass --port to run beside it).
+    """
+    import os
+
+    from emulation import report
+    from emulation.runtimes.embedded import process_env
+
+    system_name, dot, service = target.partition(".")
+    topology = load_or_exit()
+    [system] = select_or_exit(topology, [system_name])
+    if not dot or service not in system.services:
+        click.echo(f"polystore: expected SYSTEM.SERVICE with a service of {system_name} "
+                   f"({', '.join(sorted(system.services))}), got {target!r}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    stack = _stack(state_dir)
+    values = _guard(lambda: report.env(stack.dir, system, service))
+    state = stack.dir.load()
+    chosen = port or state.ports.get(f"service:{target}") or system.services[service].port
+    argv = [sys.executable, "-m", "services", target, "--host", "127.0.0.1", "--port",
+            str(chosen)] + ([] if no_reload else ["--reload"])  # fmt: skip
+    click.echo(f"serving {target} at http://127.0.0.1:{chosen} (Ctrl-C stops)", err=True)
+    os.execve(sys.executable, argv, process_env(values))
+
+
+commands = [up, down, reset, status, env, parity, compose, serve]

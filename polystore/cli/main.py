@@ -28,6 +28,7 @@ COMMANDS = {
     "env": "polystore.cli.local_cmds",
     "parity": "polystore.cli.local_cmds",
     "compose": "polystore.cli.local_cmds",
+    "serve": "polystore.cli.local_cmds",
     "preview": "polystore.cli.preview_cmds",
     "policy": "polystore.cli.policy_cmds",
 }

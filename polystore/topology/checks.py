@@ -348,6 +348,7 @@ def _access(
         return
     if ap.then is not None and ap.then not in system.access_patterns:
         yield (*base, "then"), f"'then' names {ap.then!r}, which is not an access pattern"
+    yield from _served_over_http(system, name, ap, spec.owner, base)
     if isinstance(spec, DynamoStore):
         yield from _access_dynamo(name, ap, spec, base)
     elif isinstance(spec, PostgresStore):
@@ -358,10 +359,40 @@ def _access(
         yield (*base, "store"), f"topics are not read by access patterns (store {ap.store!r})"
 
 
+def _served_over_http(
+    system: System, name: str, ap: AccessPattern, owner: str, base: tuple[Any, ...]
+) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """The route's path parameters exist; two patterns never claim the same request."""
+    params = set(ap.placeholders())
+    if ap.operation == "search":
+        params |= {"q"}
+    for p in ap.path_params(name):
+        if p not in params:
+            yield (*base, "route"), f"route parameter {{{p}}} is not a :{p} of the key condition"
+    for other_name, other in system.access_patterns.items():
+        if other_name >= name or other.http_route(other_name) != ap.http_route(name):
+            continue
+        other_store = system.stores.get(other.store)
+        if other_store is None or other_store.owner != owner:
+            continue  # another service: its own HTTP server
+        if set(other.placeholders()) == set(ap.placeholders()):
+            yield (*base, "route"), (f"route {ap.http_route(name)!r} with parameters "
+                                     f"{sorted(params)} is also {other_name!r}: a request "
+                                     "could not tell them apart")  # fmt: skip
+    if ap.emits is not None:
+        produced = {e for link in system.links.values() if isinstance(link, AnalyticsLink)
+                    and link.producer == owner for e in link.events}  # fmt: skip
+        if ap.emits not in produced:
+            yield (*base, "emits"), (f"{ap.emits} is not an analytics event {owner!r} "
+                                     "produces (declare it in an analytics link)")  # fmt: skip
+
+
 def _key_terms(
     name: str, ap: AccessPattern, base: tuple[Any, ...]
 ) -> Generator[tuple[tuple[Any, ...], str], None, list[kc.Term] | None]:
     """Yield why the key condition is missing or malformed; return its terms if it parses."""
+    if not ap.key_condition and ap.operation == "select" and ap.limit:
+        return []  # a paged listing in primary-key order: a bounded index read, not a scan
     if not ap.key_condition:
         yield (
             (*base, "key_condition"),

@@ -324,6 +324,27 @@ class AccessPattern(Spec):
     fuzzy: bool = False
     partial: bool = False
     then: str | None = None
+    # How the owning service serves it over HTTP (default ``GET /queries/<name>``): a
+    # path whose ``{param}`` segments are placeholders of the key condition; the other
+    # placeholders are query parameters. Patterns may share a route when their
+    # parameters differ (``GET /restaurants?city=`` vs ``?city=&cuisine=``).
+    route: Annotated[str, Field(pattern=r"^GET /[A-Za-z0-9_{}/.-]*$")] | None = None
+    # The analytics event the service publishes each time it serves the pattern.
+    emits: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
+
+    def placeholders(self) -> list[str]:
+        """The ``:name`` parameters of the key condition and filter, in order, unique."""
+        seen: dict[str, None] = {}
+        for text in (self.key_condition or "", self.filter or ""):
+            for name in re.findall(r":([A-Za-z_][A-Za-z0-9_]*)", text):
+                seen.setdefault(name, None)
+        return list(seen)
+
+    def http_route(self, name: str) -> str:
+        return self.route or f"GET /queries/{name}"
+
+    def path_params(self, name: str) -> list[str]:
+        return re.findall(r"{([A-Za-z_][A-Za-z0-9_]*)}", self.http_route(name))
 
 
 class Reference(Spec):

@@ -1,0 +1,110 @@
+"""``create_app``: one service's FastAPI application, from the topology and the environment."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from services import errors, routes
+from services.clients import Clients
+from services.config import ServiceConfig
+from services.events_out import Publisher
+from services.patterns import Context
+
+# system -> module with the system's hand-written write flows (``register(app, ctx)``).
+FLOWS = {
+    "order-processor": "services.flows.order_processor",
+    "inventory": "services.flows.inventory",
+    "tcgstore": "services.flows.tcgstore",
+}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {"time": round(record.created, 3), "level": record.levelname,
+                               "logger": record.name, "message": record.getMessage()}  # fmt: skip
+        doc |= getattr(record, "fields", {})
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return json.dumps(doc, default=str)
+
+
+def json_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def health(ctx: Context) -> dict[str, str]:
+    """Each of the service's own stores answers a real request (or says why not)."""
+    checks: dict[str, str] = {}
+    for name, store in sorted(ctx.config.system.stores_of(ctx.config.service).items()):
+        try:
+            if store.kind == "postgres":
+                with ctx.clients.pg().connection() as conn:
+                    conn.execute("SELECT 1")
+            elif store.kind == "dynamodb":
+                ctx.clients.dynamo().describe_table(TableName=ctx.config.physical(name))
+            elif store.kind == "search":
+                if not ctx.clients.search().ping():
+                    raise RuntimeError("GET / did not answer 200")
+            else:
+                continue  # topics are checked by the events library when it publishes
+            checks[name] = "ok"
+        except Exception as exc:  # a health check reports, it does not raise
+            checks[name] = f"{type(exc).__name__}: {exc}"[:300]
+    return checks
+
+
+def create_app(config: ServiceConfig, publisher: Any = None) -> FastAPI:
+    clients = Clients(config)
+    ctx = Context(config, clients)
+    pub = publisher or Publisher(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        clients.close()
+        pub.close()
+
+    system, service = config.system, config.service
+    app = FastAPI(title=f"{system.name}.{service}", version="1",
+                  description=system.services[service].description, lifespan=lifespan)
+    errors.install(app)
+    app.state.ctx = ctx
+    app.state.publisher = pub
+    log = logging.getLogger(f"services.{system.name}.{service}")
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Any) -> Response:
+        t0 = time.perf_counter()
+        response: Response = await call_next(request)
+        log.info("request", extra={"fields": {
+            "method": request.method, "path": request.url.path, "status": response.status_code,
+            "ms": round((time.perf_counter() - t0) * 1000, 2)}})  # fmt: skip
+        return response
+
+    @app.get("/health", tags=["operations"])
+    async def get_health() -> Response:
+        checks = await run_in_threadpool(health, ctx)
+        ok = all(v == "ok" for v in checks.values())
+        body = {"status": "ok" if ok else "unhealthy", "service": f"{system.name}.{service}",
+                "stores": checks}  # fmt: skip
+        return Response(json.dumps(body), status_code=200 if ok else 503,
+                        media_type="application/json")  # fmt: skip
+
+    routes.install(app, ctx, pub.analytics)
+    module = FLOWS.get(system.name)
+    if module is not None:
+        importlib.import_module(module).register(app, ctx, pub)
+    return app
