@@ -240,18 +240,25 @@ def main() -> None:
     # Rounds interleave the scenarios, so a change in the machine's load during the run
     # moves every scenario alike and the ratios stay meaningful.
     samples: dict[str, list[float]] = {label: [] for label in scenarios}
-    for _ in range(RUNS):
+    for round_no in range(RUNS):
         for label, run in scenarios.items():
-            samples[label].append(run())
-    med = {label: report(label, values) for label, values in samples.items()}
-    print(
-        f"{'':<58} tuned / stock = {med[TUNED] / med[STOCK]:.2f}, "
-        f"tuned / no-cds = {med[TUNED] / med[NO_CDS]:.2f}"
-    )
-    print(
-        f"{'':<58} whole / without kafka = {med[WHOLE] / med[OTHERS]:.2f}; "
-        f"target whole <= {TARGET_STACK_S:.0f} s"
-    )
+            try:
+                samples[label].append(run())
+                print(f"  round {round_no + 1}: {label}: {samples[label][-1]:.2f} s", flush=True)
+            except Exception as exc:  # one failed start must not lose the other figures
+                first = (str(exc).splitlines() or [""])[0][:200]
+                print(f"  round {round_no + 1}: {label}: FAILED {type(exc).__name__}: {first}")
+    med = {label: report(label, values) for label, values in samples.items() if values}
+    if {TUNED, STOCK, NO_CDS} <= med.keys():
+        print(
+            f"{'':<58} tuned / stock = {med[TUNED] / med[STOCK]:.2f}, "
+            f"tuned / no-cds = {med[TUNED] / med[NO_CDS]:.2f}"
+        )
+    if {WHOLE, OTHERS} <= med.keys():
+        print(
+            f"{'':<58} whole / without kafka = {med[WHOLE] / med[OTHERS]:.2f}; "
+            f"target whole <= {TARGET_STACK_S:.0f} s"
+        )
     timed(resident, setup=both_cold)
     print(f"load average at end: {os.getloadavg()[0]:.1f} (2 cores shared with other work)")
 

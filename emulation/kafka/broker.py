@@ -116,11 +116,13 @@ def format_storage(data_dir: Path, jars: Jars, progress: Progress = print) -> No
         cds_dir=jars.root / "cds",
     )
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    # kept for diagnosis: the error below quotes only its end
+    (data_dir / "format.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0 or not is_formatted(data_dir):
         raise EmulationError(
             f"kafka-storage format of {data_dir / LOG_SUBDIR} failed (exit {done.returncode}):\n"
             + "\n".join((done.stdout + done.stderr).splitlines()[-15:]),
-            f"`polystore reset` wipes a broken state dir; or delete {data_dir}",
+            f"read {data_dir / 'format.log'}; `polystore reset` wipes a broken state dir",
         )
 
 

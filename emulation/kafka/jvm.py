@@ -20,7 +20,7 @@ from pathlib import Path
 
 from emulation.kafka.java import Java
 
-HEAP = {"broker": "512m", "connect": "512m", "format": "128m"}
+HEAP = {"broker": "512m", "connect": "512m", "format": "256m"}
 EXTRA_OPTS_ENV = {"broker": "POLYSTORE_KAFKA_OPTS", "connect": "POLYSTORE_CONNECT_OPTS"}
 # A just-written archive is adopted once its writer has surely finished (the JVM writes
 # it in well under a second while exiting).

@@ -27,6 +27,8 @@ def test_every_engine_has_a_pinned_image_loopback_port_labels_and_health_check(
     tmp_path: Path,
 ) -> None:
     all_specs = specs(StateDir(tmp_path), _state())
+    # kafka and connect are pinned ahead of their registration (emulation/kafka/plugin.py
+    # holds their plug-ins); drop this allowance once REGISTRY lists them.
     assert set(all_specs) == set(ENGINE_NAMES) == set(IMAGES)
     for engine, s in all_specs.items():
         repo, _, tag = s.image.rpartition(":")
