@@ -20,12 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from emulation.engines import serving
 from polystore.naming import store_env_var
 from polystore.topology.loader import REPO_ROOT, load_topology
 
 pytestmark = pytest.mark.slow
-
-SYSTEM = "tcgstore"  # small, and it has DynamoDB (+ stream), OpenSearch and PostgreSQL
 
 # Runs in a clean environment: only what `polystore env` exported (plus PATH). Each client
 # is built the way a service builds it, with no endpoint, region or credential in code.
@@ -85,14 +84,14 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
-def run_as_the_service(clone: Path, service: str, want: dict[str, object]) -> dict[str, object]:
+def run_as_the_service(clone: Path, target: str, want: dict[str, object]) -> dict[str, object]:
     """``eval "$(polystore env SYSTEM.SERVICE)"`` in bash, then the client code in a child
     with a clean environment: only PATH and what the eval exported."""
     script = clone / "child.py"
     script.write_text(CHILD)
     cli = f"{sys.executable} -m polystore.cli"
     outer = (
-        f'printed="$({cli} env {SYSTEM}.{service})" || exit 3\n'
+        f'printed="$({cli} env {target})" || exit 3\n'
         'exec env -i PATH="$PATH" bash --noprofile --norc -c '
         '\'eval "$1" && exec "$2" "$3" "$4"\' _ "$printed" '
         f"{sys.executable} {script} '{json.dumps(want)}'"
@@ -105,28 +104,32 @@ def run_as_the_service(clone: Path, service: str, want: dict[str, object]) -> di
 
 def test_first_hour(clone: Path) -> None:
     topology = load_topology([clone / "stacks"])
-    system = topology.systems[SYSTEM]
+    tcg, inv = topology.systems["tcgstore"], topology.systems["inventory"]
 
-    # README: validate, then bring one system up
-    assert f"ok  {SYSTEM}:" in ok(polystore(clone, "validate"))
-    up = ok(polystore(clone, "up", SYSTEM))
-    assert "ready in" in up
+    # README: validate, then `polystore up SYSTEM` (stores, links and services)
+    assert "ok  inventory:" in ok(polystore(clone, "validate"))
+    assert "ready in" in ok(polystore(clone, "up", "inventory"))
+    # tcgstore for its search index; its services need a local Kafka (see the test below)
+    assert "ready in" in ok(polystore(clone, "up", "tcgstore", "--no-services"))
 
     # eval "$(polystore env tcgstore.catalog)": boto3 (DynamoDB + Streams) and opensearch-py
-    cards = store_env_var("cards", system.stores["cards"])
-    index = store_env_var("cards-index", system.stores["cards-index"])
-    seen = run_as_the_service(clone, "catalog", {"table": cards, "index": index})
+    cards = store_env_var("cards", tcg.stores["cards"])
+    index = store_env_var("cards-index", tcg.stores["cards-index"])
+    seen = run_as_the_service(clone, "tcgstore.catalog", {"table": cards, "index": index})
     assert seen["table"] == "tcgstore-local-Cards" and seen["streams"] == 1
     assert seen["index"] is True
     # ... and psycopg with libpq's variables, as the inventory service's own login
-    seen = run_as_the_service(clone, "inventory", {"postgres": True})
-    assert seen["database"] == system.stores["inventory-db"].database  # type: ignore[union-attr]
+    events = store_env_var("event-store", inv.stores["event-store"])
+    seen = run_as_the_service(clone, "inventory.inventory", {"postgres": True, "table": events})
+    assert seen["database"] == inv.stores["inventory-db"].database  # type: ignore[union-attr]
+    assert seen["table"] == "inventory-local-InventoryEvents"
 
     # a command from a subdirectory sees the same stack, not "no stack here"
     status = ok(polystore(clone / "stacks" / "migrations", "status"))
     assert f"state: {clone / '.polystore'}" in status
     assert not (clone / "stacks" / "migrations" / ".polystore").exists()
-    assert "parity: the local stack matches" in ok(polystore(clone / "docs", "parity", SYSTEM))
+    parity = ok(polystore(clone / "docs", "parity", "tcgstore", "inventory"))
+    assert "parity: the local stack matches" in parity
 
     # bad arguments: exit 2, one message, no traceback — and nothing wiped
     for args in (("policy", "--stack", "nosuch"), ("reset",), ("env", "tcgstore.nosuch")):
@@ -135,7 +138,7 @@ def test_first_hour(clone: Path) -> None:
     assert (clone / ".polystore" / "state.json").exists()
 
     # compose writes its secret beside the file, and git sees nothing new in the clone
-    ok(polystore(clone, "compose", SYSTEM))
+    ok(polystore(clone, "compose", "tcgstore"))
     assert "${POSTGRES_PASSWORD}" in (clone / "docker-compose.yml").read_text()
     (clone / "child.py").unlink()
     porcelain = subprocess.run(["git", "status", "--porcelain", "--ignored=no"], cwd=clone,
@@ -146,3 +149,17 @@ def test_first_hour(clone: Path) -> None:
     ok(polystore(clone, "down"))
     ok(polystore(clone / "stacks", "reset", "--yes"))
     assert list((clone / ".polystore").iterdir()) == []
+
+
+@pytest.mark.xfail(
+    serving("topic") is None,
+    strict=True,
+    reason="no local Kafka engine yet: tcgstore's order, payment and inventory services "
+    "need KAFKA_BOOTSTRAP_SERVERS, so `polystore up tcgstore` (README) fails",
+)
+def test_readme_up_of_a_system_with_topics_serves_its_services(clone: Path) -> None:
+    try:
+        up = polystore(clone, "up", "tcgstore")
+        assert up.returncode == 0, up.stdout + up.stderr
+    finally:
+        polystore(clone, "reset", "--yes")
