@@ -123,7 +123,7 @@ class OrderEvents:
                 except self.db.exceptions.TransactionCanceledException as exc:
                     codes = [r.get("Code", "None")
                              for r in exc.response.get("CancellationReasons", [])]  # fmt: skip
-                    if codes[1] != "ConditionalCheckFailed":
+                    if len(codes) < 2 or codes[1] != "ConditionalCheckFailed":
                         raise Retry from None
                     there = self.db.get_item(TableName=table, ConsistentRead=True,
                                              Key={k: trans[k] for k in ("PK", "SK")})  # fmt: skip
