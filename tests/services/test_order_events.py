@@ -62,7 +62,7 @@ def test_buy_then_execute_moves_money_and_holding(apps: tuple[TestClient, TestCl
     assert done.status_code == 201, done.text
     assert done.json()["status"] == "EXECUTED"
     assets = wait_for("the BTC holding", lambda: user.get("/users/dave/assets").json()["items"])
-    assert [(a["asset_id"], a["quantity"]) for a in assets] == [("BTC", "0.5")]
+    assert [(a["asset_id"], a["quantity"]) for a in assets] == [("BTC", "0.50000000")]
     trades = user.get("/users/dave/asset-transactions").json()["items"]
     assert [t["order_id"] for t in trades if t.get("transaction_type") == "BUY"] == [order_id]
     # executing again republishes the same event; it is applied once
@@ -74,7 +74,7 @@ def test_buy_then_execute_moves_money_and_holding(apps: tuple[TestClient, TestCl
                                          "order_type": "BUY", "quantity": "1",
                                          "price": "100"}).json()  # fmt: skip
     wait_for("second payment", lambda: _balance(user, "dave") == "750.00000000")
-    assert user.get("/users/dave/assets").json()["items"][0]["quantity"] == "0.5"
+    assert user.get("/users/dave/assets").json()["items"][0]["quantity"] == "0.50000000"
     # cancelling the second refunds it
     assert order.post(f"/orders/{second['order_id']}/cancellation").status_code == 201
     wait_for("the refund", lambda: _balance(user, "dave") == "850.00000000")
