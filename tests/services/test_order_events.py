@@ -91,3 +91,21 @@ def test_unknown_order_is_404_and_health_without_consumer(
     r = order.post("/orders/nope/execution")
     assert r.status_code == 404 and "nope" in r.text
     assert "consumer" not in order.get("/health").json()  # the order service consumes nothing
+
+
+def test_an_unfunded_order_is_not_paid_and_its_cancel_refunds_nothing(
+    apps: tuple[TestClient, TestClient],
+) -> None:
+    user, order = apps
+    assert user.post("/users", json={"username": "erin", "email": "erin@example.com",
+                                     "password": "correct horse"}).status_code == 201  # fmt: skip
+    assert user.post("/users/erin/deposits", json={"amount": "10"}).status_code == 201
+    big = order.post("/orders", json={"username": "erin", "asset_id": "ETH", "order_type": "BUY",
+                                      "quantity": "1", "price": "300"}).json()  # fmt: skip
+    assert order.post(f"/orders/{big['order_id']}/cancellation").status_code == 201
+    # a later event of the same user (same partition) shows the earlier ones were consumed
+    order.post("/orders", json={"username": "erin", "asset_id": "ETH", "order_type": "BUY",
+                                "quantity": "1", "price": "4"})  # fmt: skip
+    wait_for("the small payment", lambda: _balance(user, "erin") == "6.00000000")
+    kinds = [t["transaction_type"] for t in user.get("/users/erin/transactions").json()["items"]]
+    assert sorted(kinds) == ["DEPOSIT", "ORDER_PAYMENT"]  # no payment, so no refund, for big
