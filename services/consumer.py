@@ -50,6 +50,7 @@ class EventConsumer:
         self.last_error_at: float | None = None
         self.last_event_at: float | None = None
         self.subscribed = False
+        self.lag: int | None = None  # after the last batch, from cached watermarks
 
     def _subscriber(self) -> Any:
         from events import Catalog, client_config
@@ -83,6 +84,8 @@ class EventConsumer:
                     self.subscribed = True
                 subscriber.run(self.dispatch, max_events=BATCH, idle_timeout=0.5)
                 backoff = BACKOFF_FIRST
+                lag = getattr(subscriber, "lag", None)
+                self.lag = lag() if lag is not None else None
             except Exception as exc:  # a consumer reports and retries, it does not die
                 self.failures += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -108,13 +111,13 @@ class EventConsumer:
             self._thread.join(timeout)
 
     def state(self) -> dict[str, Any]:
-        """For ``/health``: running, events handled, the last error (lag is not measured)."""
+        """For ``/health``: running, events handled, the last error, the lag."""
         alive = self._thread is not None and self._thread.is_alive()
         return {"group": self.group, "running": alive, "subscribed": self.subscribed,
                 "events": sorted(self.handlers), "handled": self.handled,
                 "skipped": self.skipped, "failures": self.failures,
                 "last_error": self.last_error, "last_error_at": self.last_error_at,
-                "last_event_at": self.last_event_at}  # fmt: skip
+                "last_event_at": self.last_event_at, "lag": self.lag}  # fmt: skip
 
 
 def consumer_for(config: ServiceConfig, module: Any, ctx: Any,

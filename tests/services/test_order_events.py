@@ -83,6 +83,8 @@ def test_buy_then_execute_moves_money_and_holding(apps: tuple[TestClient, TestCl
     state = user.get("/health").json()["consumer"]
     assert state["running"] and state["group"] == "order-processor.user"
     assert state["handled"] >= 5
+    # everything on the topic was consumed: the lag reported is 0 once the batch ended
+    wait_for("lag 0", lambda: user.get("/health").json()["consumer"]["lag"] == 0)
 
 
 def test_unknown_order_is_404_and_health_without_consumer(
