@@ -122,6 +122,19 @@ class Subscriber:
             self._consumer.commit(message=msg, asynchronous=False)
         return handled
 
+    def lag(self) -> int | None:
+        """Events not yet consumed on the assigned partitions (high watermark - position),
+        from the client's cached watermarks: no broker round trip. None before assignment."""
+        parts = self._consumer.assignment()
+        if not parts:
+            return None
+        total = 0
+        for tp in self._consumer.position(parts):
+            _, high = self._consumer.get_watermark_offsets(tp, cached=True)
+            if high >= 0 and tp.offset >= 0:
+                total += max(0, high - tp.offset)
+        return total
+
     def close(self) -> None:
         self._consumer.close()
 

@@ -16,14 +16,17 @@ from fastapi.concurrency import run_in_threadpool
 from services import errors, routes
 from services.clients import Clients
 from services.config import ServiceConfig
+from services.consumer import consumer_for
 from services.events_out import Publisher
 from services.patterns import Context
 
-# system -> module with the system's hand-written write flows (``register(app, ctx)``).
+# system -> module with the system's hand-written write flows (``register(app, ctx, pub)``)
+# and, where its services consume events, ``handlers(ctx, pub) -> {event type: handler}``.
 FLOWS = {
     "order-processor": "services.flows.order_processor",
     "inventory": "services.flows.inventory",
     "tcgstore": "services.flows.tcgstore",
+    "ecommerce": "services.flows.ecommerce",
 }
 
 
@@ -70,10 +73,19 @@ def create_app(config: ServiceConfig, publisher: Any = None) -> FastAPI:
     clients = Clients(config)
     ctx = Context(config, clients)
     pub = publisher or Publisher(config)
+    name = FLOWS.get(config.system.name)
+    module = importlib.import_module(name) if name is not None else None
+    consumer = consumer_for(config, module, ctx, pub)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The consumer lives with the server (uvicorn and ECS run the lifespan); an app
+        # used without it (a TestClient outside ``with``) serves requests only.
+        if consumer is not None:
+            consumer.start()
         yield
+        if consumer is not None:
+            consumer.stop()
         clients.close()
         pub.close()
 
@@ -98,13 +110,15 @@ def create_app(config: ServiceConfig, publisher: Any = None) -> FastAPI:
     async def get_health() -> Response:
         checks = await run_in_threadpool(health, ctx)
         ok = all(v == "ok" for v in checks.values())
-        body = {"status": "ok" if ok else "unhealthy", "service": f"{system.name}.{service}",
-                "stores": checks}  # fmt: skip
+        body: dict[str, Any] = {"status": "ok" if ok else "unhealthy",
+                                "service": f"{system.name}.{service}", "stores": checks}
+        if consumer is not None:
+            body["consumer"] = consumer.state()
         return Response(json.dumps(body), status_code=200 if ok else 503,
                         media_type="application/json")  # fmt: skip
 
     routes.install(app, ctx, pub.analytics)
-    module = FLOWS.get(system.name)
+    app.state.consumer = consumer
     if module is not None:
-        importlib.import_module(module).register(app, ctx, pub)
+        module.register(app, ctx, pub)
     return app

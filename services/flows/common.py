@@ -46,6 +46,15 @@ def money(value: str, field: str) -> decimal.Decimal:
     return d.quantize(MONEY_PLACES)
 
 
+def hash_password(password: str) -> str:
+    """scrypt with a random salt, in a self-describing string (parameters travel with it)."""
+    import hashlib
+
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

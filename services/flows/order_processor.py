@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import decimal
 import hashlib
-import os
 import re
 from typing import Annotated, Any, Literal
 
@@ -33,6 +32,7 @@ from services.flows.common import (
     Amount,
     Body,
     Retry,
+    hash_password,
     idempotency_key,
     money,
     now_iso,
@@ -88,12 +88,6 @@ class OrderRequest(Body):
         return str(money(v, "amount"))
 
 
-def _hash_password(password: str) -> str:
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
-
-
 def _reasons(exc: Any) -> list[str]:
     return [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
 
@@ -131,7 +125,7 @@ class Users:
         try:
             self.db.transact_write_items(TransactItems=[
                 self._put("user", username=r.username, email=r.email,
-                          password_hash=_hash_password(r.password), status="ACTIVE",
+                          password_hash=hash_password(r.password), status="ACTIVE",
                           created_at=now, updated_at=now),
                 self._put("email_claim", email=r.email, username=r.username, created_at=now),
                 self._put("balance", username=r.username, current_balance="0",
@@ -263,6 +257,48 @@ class Orders:
                                  "order_price", "total_amount")})  # fmt: skip
         return body, True
 
+    def transition(self, order_id: str, event: str) -> tuple[dict[str, Any], bool]:
+        """PENDING -> EXECUTED/CANCELLED once (a conditional update), then publish
+        ``order.executed``/``order.cancelled``. A retry of the same transition publishes
+        the same event again (the consumer applies it once), so a publish lost after the
+        update is not lost for good; any other state is a 409."""
+        status = {"order.executed": "EXECUTED", "order.cancelled": "CANCELLED"}[event]
+        db = self.ctx.clients.dynamo()
+        key = items.key(self.store, "order", order_id=order_id)
+        now = now_iso()
+        try:
+            got = db.update_item(
+                TableName=self.table, Key=key, ReturnValues="ALL_NEW",
+                UpdateExpression="SET #s = :new, updated_at = :now",
+                ConditionExpression="attribute_exists(PK) AND #s = :pending",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":new": {"S": status}, ":now": {"S": now},
+                                           ":pending": {"S": "PENDING"}})  # fmt: skip
+            order, new = plain(got["Attributes"]), True
+        except db.exceptions.ConditionalCheckFailedException:
+            current = db.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+            if "Item" not in current:
+                raise NotFound(f"no order {order_id!r}") from None
+            order, new = plain(current["Item"]), False
+            if order["status"] != status:
+                raise Conflict(f"order {order_id} is {order['status']}, not PENDING",
+                               "status") from None  # fmt: skip
+        data = {k: order[k] for k in ("order_id", "username", "asset_id", "order_type",
+                                      "quantity", "order_price", "total_amount")}  # fmt: skip
+        if event == "order.executed":
+            data["executed_at"] = order["updated_at"]
+        self.publisher.domain(event, key=order["username"], data=data)
+        return order, new
+
+
+def handlers(ctx: Context, publisher: Any) -> dict[str, Any]:
+    """The user service applies the order service's events (services.flows.order_events)."""
+    if ctx.config.service != "user":
+        return {}
+    from services.flows.order_events import user_handlers
+
+    return user_handlers(Users(ctx))
+
 
 def register(app: FastAPI, ctx: Context, publisher: Any) -> None:
     service = ctx.config.service
@@ -300,4 +336,18 @@ def register(app: FastAPI, ctx: Context, publisher: Any) -> None:
                                idem: IdemKey = None) -> Any:  # fmt: skip
             """Place a buy/sell order; publishes ``order.created``."""
             item, new = await run_in_threadpool(orders.create, body, idempotency_key(idem))
+            return JSONResponse(item, status_code=201 if new else 200)
+
+        @app.post("/orders/{order_id}/execution", status_code=201, tags=["orders"])
+        async def execute_order(order_id: str) -> Any:
+            """Execute a PENDING order; publishes ``order.executed`` (the user service
+            then writes the holding). Repeating it answers 200 with the same order."""
+            item, new = await run_in_threadpool(orders.transition, order_id, "order.executed")
+            return JSONResponse(item, status_code=201 if new else 200)
+
+        @app.post("/orders/{order_id}/cancellation", status_code=201, tags=["orders"])
+        async def cancel_order(order_id: str) -> Any:
+            """Cancel a PENDING order; publishes ``order.cancelled`` (a reserved payment
+            is refunded by the user service). Repeating it answers 200."""
+            item, new = await run_in_threadpool(orders.transition, order_id, "order.cancelled")
             return JSONResponse(item, status_code=201 if new else 200)
