@@ -111,7 +111,9 @@ def format_storage(data_dir: Path, jars: Jars, progress: Progress = print) -> No
         "format",
         jars.classpath(jars.broker),
         STORAGE_TOOL,
-        ["format", "--ignore-formatted", "-t", cluster_id(data_dir), "-c", str(config)],
+        # `--cluster-id=ID`, not `-t ID`: a base64 id may begin with "-" (1 run in 64)
+        ["format", "--ignore-formatted", f"--cluster-id={cluster_id(data_dir)}",
+         "-c", str(config)],
         log4j=write_log4j(data_dir),
         cds_dir=jars.root / "cds",
     )

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from opensearchpy import OpenSearch
 
 from emulation import procs, report
+from emulation.engines import needed
 from emulation.stack import LocalStack, UpResult
 from emulation.waits import wait_for
 from polystore.cli.local_cmds import env as env_cmd
@@ -63,7 +64,7 @@ def test_status_json_reports_every_engine_and_store(up_stack: Stack, topology: T
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
     assert doc["runtime"] == "embedded"
-    assert set(doc["engines"]) == {"postgres", "dynamodb", "search"}
+    assert set(doc["engines"]) == set(needed(topology.select(None)))
     for name, engine in doc["engines"].items():
         assert engine["healthy"] is True, name
         assert engine["endpoint"].startswith(("http://127.0.0.1:", "postgresql://127.0.0.1:"))

@@ -58,7 +58,7 @@ def test_down_leaves_nothing_and_up_brings_every_kind_of_data_back(
     search = OpenSearch(hosts=[se_env["OPENSEARCH_URL"]])
     search.index(index=index, id="kept", body={"id": "kept"}, refresh=True)
 
-    tracked = {e: procs.read_tracked(stack.dir.pids, e) for e in ENGINE_NAMES}
+    tracked = {e: procs.read_tracked(stack.dir.pids, e) for e in result.engines}
     ports = dict(stack.dir.load().ports)
     stack.down()
     for engine, t in tracked.items():

@@ -70,9 +70,10 @@ def test_every_supported_major_has_a_build_and_an_image_of_the_same_minor() -> N
 
 
 def test_the_docker_image_follows_the_declared_major(tmp_path: Path) -> None:
-    ports = {"postgres": 1, "dynamodb": 2, "search": 3}
+    ports = {"postgres": 1}
     for major in (16, 18):
-        spec = specs(StateDir(tmp_path), State(ports=ports, versions={"postgres": major}))
+        spec = specs(StateDir(tmp_path), State(ports=ports, versions={"postgres": major}),
+                     ["postgres"])
         assert spec["postgres"].image.startswith(f"postgres:{major}.")
     # 18's image keeps its cluster one level below the volume
     assert spec["postgres"].volume_path == "/var/lib/postgresql"

@@ -167,7 +167,7 @@ stores:
     owner: web
     index: shop-pages
     mappings:
-      dynamic: "false"   # the session attributes the link copies are kept, not indexed
+      dynamic: "true"   # the session attributes the link copies are mapped dynamically
       properties: {title: {type: text}, views: {type: integer}, at: {type: date}}
 links:
   sessions-to-pages: {kind: stream-to-search, source: sessions, target: pages}

@@ -203,25 +203,52 @@ def test_verify_exits_1_with_the_first_violation(up_stack: Any, topology: Topolo
     assert out.exit_code == 0, out.output
 
 
-def test_verify_names_the_link_that_has_not_converged(up_stack: Any) -> None:
-    out = _run(
-        ["--state-dir", str(up_stack.dir.root), "--verify", "--verify-wait", "0.5", "tcgstore"]
-    )
-    assert out.exit_code == 1, out.output
-    assert "rows, references and domain invariants hold" in out.output
-    assert "fed by link cards-to-search" in out.output
+def test_verify_waits_for_the_link_and_names_it_when_it_does_not_converge(
+    up_stack: Any,
+) -> None:
+    from emulation import workers
+
+    args = ["--state-dir", str(up_stack.dir.root), "--verify", "tcgstore"]
+    out = _run([*args, "--verify-wait", "60"])  # the stack's stream poller feeds the index
+    assert out.exit_code == 0, out.output
+    assert "every invariant holds" in out.output
+    workers.stop(up_stack.dir, lambda _: None, names=["sync-tcgstore-cards-to-search"])
+    try:
+        out = _run(["--state-dir", str(up_stack.dir.root), "--reset", "--seed", "7",
+                    "--verify", "--verify-wait", "0.5", "tcgstore"])  # fmt: skip
+        assert out.exit_code == 1, out.output
+        assert "fed by link cards-to-search" in out.output
+    finally:
+        up_stack.up([up_stack_topology().system("tcgstore")], runtime="embedded")
+
+
+def up_stack_topology() -> Topology:
+    from polystore import load_topology
+
+    return load_topology()
 
 
 def test_a_deployed_stack_from_its_outputs_file(
-    up_stack: Any, topology: Topology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    up_stack: Any, topology: Topology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     """The --stack path, against the local engines: same outputs shape as infra exports,
-    database passwords from Secrets Manager (the local moto serves it)."""
+    database passwords from Secrets Manager (a moto server stands in for it; DynamoDB is
+    the stack's engine)."""
+    from moto.server import ThreadedMotoServer
+
+    from emulation.ports import free_port
+
     system = topology.system("inventory")
     local = report.env(up_stack.dir, system, "inventory")
     endpoint = local["AWS_ENDPOINT_URL_DYNAMODB"]
+    secrets = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    secrets.start()
+    request.addfinalizer(secrets.stop)
+    host, port = secrets.get_host_and_port()
     for var, value in {
-        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_ENDPOINT_URL_SECRETSMANAGER": f"http://{host}:{port}",
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_REGION": "us-east-1",
