@@ -67,7 +67,8 @@ def test_status_json_reports_every_engine_and_store(up_stack: Stack, topology: T
     assert set(doc["engines"]) == set(needed(topology.select(None)))
     for name, engine in doc["engines"].items():
         assert engine["healthy"] is True, name
-        assert engine["endpoint"].startswith(("http://127.0.0.1:", "postgresql://127.0.0.1:"))
+        assert engine["endpoint"].startswith(("http://127.0.0.1:", "postgresql://127.0.0.1:",
+                                              "kafka://127.0.0.1:"))
         assert procs.read_tracked(stack.dir.pids, name).pid == engine["pid"]  # type: ignore[union-attr]
     declared = {(s.name, n) for s in topology.systems.values() for n in s.stores}
     assert {(e["system"], e["store"]) for e in doc["stores"]} == declared

@@ -248,7 +248,7 @@ def test_a_deployed_stack_from_its_outputs_file(
     host, port = secrets.get_host_and_port()
     for var, value in {
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        "AWS_ENDPOINT_URL_SECRETSMANAGER": f"http://{host}:{port}",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://{host}:{port}",
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_REGION": "us-east-1",
