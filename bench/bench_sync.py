@@ -13,8 +13,8 @@ Prints:
   BENCH_LOAD_WRITES writes: after the restart, seconds until the index equals the table
   (same ids, same content), and the lost/stale counts at 2 s and at the end.
 
-DynamoDB is moto today: its stream is kept in memory only, so a kill of the DynamoDB
-engine loses stream records; that case waits for the project's own DynamoDB engine.
+DynamoDB is the project's own engine (durable stream records); a kill -9 of it in the
+middle of a load is covered by tests/sync/test_poller_live.py.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def main() -> None:
             link = LiveLink(system, stack.dir.root)
             link.start_poller()
             time.sleep(1.0)
-            print(f"bench_sync: tcgstore.cards-to-search, embedded runtime (moto DynamoDB, "
+            print(f"bench_sync: tcgstore.cards-to-search, embedded runtime (polystore DynamoDB, "
                   f"polystore search engine), {os.cpu_count()} CPUs")  # fmt: skip
 
             for label, mode in (("→ searchable (_search, refresh_interval 1 s)", "search"),
@@ -221,7 +221,7 @@ def main() -> None:
                     {"PutRequest": {"Item": card_item(f"tp-{i}", f"C {i}", i)}}
                     for i in range(b, min(b + 25, LOAD_WRITES))]})  # fmt: skip
             wrote = time.perf_counter() - t0
-            print(f"writes into moto (BatchWriteItem): {LOAD_WRITES} in {wrote:.1f} s "
+            print(f"writes into DynamoDB (BatchWriteItem): {LOAD_WRITES} in {wrote:.1f} s "
                   f"({LOAD_WRITES / wrote:.0f}/s)")  # fmt: skip
             t0 = time.perf_counter()
             link.start_poller()
