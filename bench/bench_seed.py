@@ -115,8 +115,8 @@ def bench_dynamodb(target: Any, topology: Any) -> None:
         best = min(best, time.perf_counter() - t)
     print(
         f"dynamodb  {len(items):,} items (order-processor users, {load_dynamodb.THREADS} "
-        f"threads x 25/batch): {len(items) / best:,.0f} items/s on moto "
-        "(target >= 15,000/s on the project's own engine)"
+        f"threads x 25/batch): {len(items) / best:,.0f} items/s on the embedded engine "
+        "(target >= 15,000/s)"
     )
 
 
