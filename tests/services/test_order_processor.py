@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from emulation.engines import get as get_engine
 from emulation.stack import LocalStack
 from polystore.topology.model import Topology
 from tests.services.conftest import RecordingPublisher, client_for
@@ -71,22 +70,19 @@ def test_deposits_withdrawals_and_idempotency(stack: LocalStack, topology: Topol
     assert [t["transaction_type"] for t in only] == ["DEPOSIT"]
 
 
-@pytest.mark.xfail(
-    getattr(get_engine("dynamodb"), "implementation", "moto") == "moto", strict=True,
-    reason="moto's threaded server does not serialize conditional transactions (issue 9)")
 def test_concurrent_withdrawals_never_overdraw(stack: LocalStack, topology: Topology) -> None:
     api = client_for(stack, topology, USER, RecordingPublisher())
     api.post("/users", json={"username": "dave", "email": "dave@example.com",
                              "password": "correct horse"})  # fmt: skip
-    api.post("/users/dave/deposits", json={"amount": "50"})
+    api.post("/users/dave/deposits", json={"amount": "500"})
 
     def withdraw(_: int) -> int:
         return api.post("/users/dave/withdrawals", json={"amount": "1"}).status_code
 
     with ThreadPoolExecutor(8) as pool:
-        codes = list(pool.map(withdraw, range(80)))
+        codes = list(pool.map(withdraw, range(1000)))
     accepted = codes.count(201)
-    assert accepted == 50 and codes.count(409) == 30, codes
+    assert accepted == 500 and codes.count(409) == 500, sorted(set(codes))
     balance = decimal.Decimal(api.get("/users/dave/balance").json()["current_balance"])
     assert balance == 0
     txs, cursor = [], None
@@ -99,7 +95,7 @@ def test_concurrent_withdrawals_never_overdraw(stack: LocalStack, topology: Topo
             break
     total = sum(decimal.Decimal(t["amount"]) * (1 if t["transaction_type"] == "DEPOSIT" else -1)
                 for t in txs)  # fmt: skip
-    assert total == balance and len(txs) == 51
+    assert total == balance and len(txs) == 501
 
 
 def test_order_created_once_per_key_and_published(stack: LocalStack, topology: Topology) -> None:
