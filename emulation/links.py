@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from emulation.engines.base import Endpoints, Progress, Worker
@@ -38,6 +38,17 @@ def workers(systems: list[System], ep: Endpoints, state_dir: StateDir) -> list[W
             module = _module(link.kind)
             if module is not None:
                 out += module.workers(system, name, link, ep, state_dir)
+    return out
+
+
+def status(systems: list[System], state_dir: StateDir) -> dict[str, dict[str, Any]]:
+    """``SYSTEM.LINK -> {...}`` for the links whose kind reports a status (lag, errors)."""
+    out: dict[str, dict[str, Any]] = {}
+    for system in systems:
+        for name, link in sorted(system.links.items()):
+            module = _module(link.kind)
+            if module is not None and hasattr(module, "status"):
+                out[f"{system.name}.{name}"] = module.status(system, name, link, state_dir)
     return out
 
 

@@ -75,8 +75,12 @@ def status(state_dir: StateDir, systems: list[System]) -> dict[str, Any]:
         entry["state"] = ("running" if entry["alive"] else
                           "stopped" if state.stopped else "unhealthy")  # fmt: skip
     problems = sum(1 for e in [*engines.values(), *procs.values()] if e["state"] == "unhealthy")
+    from emulation import links
+
+    link_states = links.status(present, state_dir) if state.runtime else {}
     return {"runtime": state.runtime or None, "state_dir": str(state_dir.root),
             "stopped": state.stopped, "engines": engines, "workers": procs,
+            "links": link_states,
             "stores": stores, "problems": problems}  # fmt: skip
 
 

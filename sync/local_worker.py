@@ -31,3 +31,13 @@ def workers(system: System, name: str, link: StreamToSearchLink, ep: Any,
              "POLYSTORE_STACKS": str(system.source.parent)},
         description=f"stream poller {link.source} -> {link.target}",
     )]  # fmt: skip
+
+
+def status(system: System, name: str, link: StreamToSearchLink, state_dir: Any) -> dict[str, Any]:
+    """What ``polystore status`` shows for the link: lag, last error, queued failures."""
+    from sync.status import link_status
+
+    root = getattr(state_dir, "root", state_dir)
+    doc = link_status(root, system.name, name)
+    return {k: doc[k] for k in ("state", "lag_ms", "caught_up", "last_error",
+                                "queued_failures")}  # fmt: skip

@@ -149,6 +149,11 @@ def status(as_json: bool, state_dir: Path | None) -> None:
         for name, worker in doc["workers"].items():
             click.echo(f"  {name:<9} {worker.get('url') or '(worker)':<28} "
                        f"{worker['pid'] or '-'!s:<12} {worker['state']}")  # fmt: skip
+        for name, link in doc["links"].items():
+            lag = "-" if link["lag_ms"] is None else f"lag {link['lag_ms']:.0f} ms"
+            error = f", last error: {link['last_error']}" if link["last_error"] else ""
+            click.echo(f"  link {name}: {link['state']}, {lag}, "
+                       f"{link['queued_failures']} queued failures{error}")  # fmt: skip
         for store in doc["stores"]:
             where = (store.get("database") or store.get("table") or store.get("index")
                      or store.get("topic") or store.get("name"))  # fmt: skip

@@ -70,6 +70,11 @@ def test_status_json_reports_every_engine_and_store(up_stack: Stack, topology: T
         assert engine["endpoint"].startswith(("http://127.0.0.1:", "postgresql://127.0.0.1:",
                                               "kafka://127.0.0.1:"))
         assert procs.read_tracked(stack.dir.pids, name).pid == engine["pid"]  # type: ignore[union-attr]
+    link = doc["links"]["tcgstore.cards-to-search"]  # the stream poller reports its lag
+    assert set(link) == {"state", "lag_ms", "caught_up", "last_error", "queued_failures"}
+    assert link["queued_failures"] == 0
+    text = CliRunner().invoke(status_cmd, ["--state-dir", str(stack.dir.root)]).output
+    assert "link tcgstore.cards-to-search:" in text and "queued failures" in text
     declared = {(s.name, n) for s in topology.systems.values() for n in s.stores}
     assert {(e["system"], e["store"]) for e in doc["stores"]} == declared
     for entry in doc["stores"]:
