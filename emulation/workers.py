@@ -55,18 +55,11 @@ def start(state_dir: StateDir, workers: list[Worker], env: dict[str, str],
 def wait_healthy(state_dir: StateDir, workers: list[Worker], progress: Progress,
                  timeout: float = 60.0) -> None:  # fmt: skip
     """Wait (in parallel, bounded) until every worker with a health URL answers 200."""
-    import urllib.request
-
     from emulation.waits import wait_for
-
-    def probe(url: str) -> None:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            if resp.status != 200:
-                raise RuntimeError(f"GET {url} answered {resp.status}")
 
     def one(w: Worker) -> None:
         t = procs.read_tracked(_pids(state_dir), w.name)
-        wait_for(lambda: probe(w.health), what=f"{w.name} ({w.health})", timeout=timeout,
+        wait_for(lambda: _get_ok(w.health), what=f"{w.name} ({w.health})", timeout=timeout,
                  interval=0.1, log=state_dir.log(w.name),
                  alive=(t.is_alive if t is not None else None),
                  hint=f"read {state_dir.log(w.name)}")  # fmt: skip
@@ -82,14 +75,21 @@ def wait_healthy(state_dir: StateDir, workers: list[Worker], progress: Progress,
         raise EmulationError("\n".join(map(str, errors)), "fix the first error above")
 
 
-def healthy(url: str) -> bool:
+def _get_ok(url: str) -> None:
+    """GET ``url``; raise unless it answers 200."""
     import urllib.request
 
+    with urllib.request.urlopen(url, timeout=2) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"GET {url} answered {resp.status}")
+
+
+def healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return bool(resp.status == 200)
+        _get_ok(url)
     except Exception:
         return False
+    return True
 
 
 def stop(state_dir: StateDir, progress: Progress, names: list[str] | None = None) -> None:

@@ -25,6 +25,7 @@ from services.errors import Conflict, NotFound
 from services.flows.common import Body, now_iso
 from services.patterns import Context
 from services.patterns.dynamodb import plain
+from services.patterns.postgres import row_json
 
 # How each event type moves (on hand, allocated): the replay's fold and the writes agree.
 EFFECT = {"receipt": (1, 0), "allocation": (0, 1), "release": (0, -1), "shipment": (-1, -1)}
@@ -94,7 +95,7 @@ class Inventory:
             "quantity": quantity, "on_hand": row["quantity_on_hand"],
             "allocated": row["quantity_allocated"],
             "reference": f"{reference[0]}:{reference[1]}" if reference else None})
-        return _json(row)
+        return row_json(row)
 
     def warehouse(self, w: Warehouse) -> dict[str, Any]:
         with self.ctx.clients.pg().connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -104,7 +105,7 @@ class Inventory:
                 (w.code, w.name, w.country_code.upper())).fetchone()
             if row is None:
                 raise Conflict(f"warehouse {w.code!r} exists", "code")
-            return _json(row)
+            return row_json(row)
 
     def receive(self, r: Receipt) -> dict[str, Any]:
         with self.ctx.clients.pg().connection() as conn, conn.transaction(), \
@@ -127,13 +128,13 @@ class Inventory:
             existing = cur.execute("SELECT * FROM allocations WHERE order_id = %s AND "
                                    "inventory_id = %s", (a.order_id, inv["id"])).fetchone()
             if existing is not None:  # the same order again: the first answer
-                return {"allocation": _json(existing), "replayed": True}
+                return {"allocation": row_json(existing), "replayed": True}
             after = self._change(cur, str(inv["id"]), "allocation", a.quantity,
                                  ("order", a.order_id))  # fmt: skip
             alloc = cur.execute(
                 "INSERT INTO allocations (inventory_id, order_id, quantity) VALUES (%s, %s, %s) "
                 "RETURNING *", (inv["id"], a.order_id, a.quantity)).fetchone()
-            return {"allocation": _json(alloc), "inventory": after, "replayed": False}
+            return {"allocation": row_json(alloc), "inventory": after, "replayed": False}
 
     def settle(self, allocation_id: str, kind: str) -> dict[str, Any]:
         """Release or ship a pending allocation (once: a second call is a 409)."""
@@ -152,7 +153,7 @@ class Inventory:
                                  ("allocation", str(alloc["id"])))  # fmt: skip
             done = cur.execute("UPDATE allocations SET status = %s, updated_at = now() "
                                "WHERE id = %s RETURNING *", (status, alloc["id"])).fetchone()
-            return {"allocation": _json(done), "inventory": after}
+            return {"allocation": row_json(done), "inventory": after}
 
     def replay(self, inventory_id: str) -> dict[str, Any]:
         with self.ctx.clients.pg().connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -195,12 +196,6 @@ def _uuid(value: str, field: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise BadParameter(f"{field}: {value!r} is not a UUID", field) from None
-
-
-def _json(row: dict[str, Any]) -> dict[str, Any]:
-    from services.patterns.postgres import _jsonable
-
-    return {k: _jsonable(v) for k, v in row.items()}
 
 
 def register(app: FastAPI, ctx: Context, publisher: Any) -> None:

@@ -25,6 +25,7 @@ from services.errors import NotFound
 from services.flows.common import Body, money, now_iso
 from services.patterns import Context
 from services.patterns.dynamodb import plain
+from services.patterns.postgres import row_json
 
 
 class Card(Body):
@@ -135,9 +136,7 @@ def register(app: FastAPI, ctx: Context, publisher: Any) -> None:
                     "movement_type, reason, reference_id) VALUES (%s, %s, %s, %s, %s, %s)",
                     (card_id, m.location, m.quantity_delta, m.movement_type, m.reason,
                      m.reference_id))  # fmt: skip
-            from services.flows.inventory import _json
-
-            return _json(level)
+            return row_json(level)
 
         @app.post("/cards/{card_id}/stock-movements", status_code=201, tags=["inventory"])
         async def stock_movement(card_id: str, body: Movement) -> dict[str, Any]:

@@ -144,6 +144,11 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def row_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A PostgreSQL row as JSON values (timestamps ISO, numerics and UUIDs as strings)."""
+    return {k: _jsonable(v) for k, v in row.items()}
+
+
 def run(ctx: Context, name: str, params: dict[str, str], cursor: str | None,
         limit: int | None) -> Page:  # fmt: skip
     system = ctx.config.system

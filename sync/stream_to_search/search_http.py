@@ -36,11 +36,7 @@ class SearchHttp:
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.base_path = parts.path.rstrip("/")
         self.timeout = timeout
-        m = AWS_HOST.search(self.host)
-        self.sign_as: tuple[str, str] | None = None
-        if m:
-            region = m.group("region") or os.environ.get("AWS_REGION", "")
-            self.sign_as = (m.group("service"), region)
+        self.sign_as = aws_signing(self.host)
         self._conn: http.client.HTTPConnection | None = None
 
     def _connection(self) -> http.client.HTTPConnection:
@@ -60,7 +56,7 @@ class SearchHttp:
         headers = {"Content-Type": content_type} if body is not None else {}
         target = self.base_path + path
         if self.sign_as is not None:
-            headers = _signed_headers(method, self.url + path, body, headers, *self.sign_as)
+            headers = signed_headers(method, self.url + path, body, headers, *self.sign_as)
         # A kept-alive connection the server closed fails on first use: reconnect once.
         for attempt in (1, 2):
             conn = self._connection()
@@ -75,8 +71,16 @@ class SearchHttp:
         raise AssertionError("unreachable")
 
 
-def _signed_headers(method: str, url: str, body: bytes | None, headers: dict[str, str],
-                    service: str, region: str) -> dict[str, str]:  # fmt: skip
+def aws_signing(host: str) -> tuple[str, str] | None:
+    """(service, region) to sign requests to ``host`` with, or None when it is not AWS."""
+    m = AWS_HOST.search(host)
+    if not m:
+        return None
+    return m.group("service"), m.group("region") or os.environ.get("AWS_REGION", "")
+
+
+def signed_headers(method: str, url: str, body: bytes | None, headers: dict[str, str],
+                   service: str, region: str) -> dict[str, str]:  # fmt: skip
     import botocore.session
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest

@@ -88,8 +88,8 @@ print(json.dumps(handler(event, None)))
 # The AWS path: SigV4 with the runtime's botocore and the role's credentials (from env).
 from sync.stream_to_search.search_http import SearchHttp
 http = SearchHttp("vpc-cards-abc.eu-west-1.es.amazonaws.com")
-from sync.stream_to_search.search_http import _signed_headers
-h = _signed_headers("POST", http.url + "/_bulk", b"{}", {"Content-Type": "application/json"},
+from sync.stream_to_search.search_http import signed_headers
+h = signed_headers("POST", http.url + "/_bulk", b"{}", {"Content-Type": "application/json"},
                     *http.sign_as)
 print(json.dumps({"sign_as": http.sign_as, "authorization": h["Authorization"]}))
 """
