@@ -85,6 +85,10 @@ def prepare_handler_env(system: System, link_name: str, state_dir: Path, ends: L
     os.environ[handler_config.CONFIG_ENV] = str(path)
     os.environ["OPENSEARCH_URL"] = ends.search_url
     os.environ.setdefault(cfg.index_env, ends.index)
+    if cfg.table_env:  # the handler reads the table to confirm late re-creations
+        os.environ.setdefault(cfg.table_env, ends.table)
+    if ends.dynamodb_url:
+        os.environ.setdefault("AWS_ENDPOINT_URL_DYNAMODB", ends.dynamodb_url)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", LOCAL_KEY)
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", LOCAL_KEY)
     os.environ.setdefault("AWS_REGION", ends.region)

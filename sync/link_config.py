@@ -55,4 +55,23 @@ def link_config(system: System, link_name: str) -> LinkConfig:
         keep_fields=tuple(link.fields),
         mapped_fields=tuple(sorted(dst.mappings.properties)),
         strict=dst.mappings.dynamic in ("strict", "false", False),
+        table_env=store_env_var(link.source, src) or "",
+        tombstone_seconds=gc_deletes_seconds(dst.settings),
     )
+
+
+_TIME = re.compile(r"^(\d+(?:\.\d+)?)(nanos|micros|ms|s|m|h|d)$")
+_UNIT = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+DEFAULT_GC_DELETES = 60.0  # OpenSearch's default index.gc_deletes
+
+
+def gc_deletes_seconds(settings: dict) -> float:
+    """The index's ``gc_deletes`` (flat ``index.gc_deletes`` or nested) in seconds."""
+    index = settings.get("index", {}) if isinstance(settings.get("index"), dict) else {}
+    raw = settings.get("index.gc_deletes", settings.get("gc_deletes", index.get("gc_deletes")))
+    if raw is None:
+        return DEFAULT_GC_DELETES
+    m = _TIME.match(str(raw).strip())
+    if not m:
+        raise ValueError(f"index.gc_deletes: {raw!r} is not a time value like 60s")
+    return float(m.group(1)) * _UNIT[m.group(2)]

@@ -5,27 +5,38 @@ The table maps an alias to the indices it points at and each pointer's options
 (``{"alias": {"index": {"is_write_index": true}}}``). ``POST /_aliases`` applies its
 actions to a copy and swaps it in only when every action succeeded, so a reindex can move
 an alias from the old index to the new one with no moment where it points at neither (or
-at a half-applied state). Filtered and routing aliases are refused by name.
+at a half-applied state).
+
+Order of the actions, as OpenSearch's ``MetadataIndexAliasesService`` applies them:
+every ``remove_index`` first (so an index can be replaced by an alias of its own name in
+one request: the legacy upgrade of a stack created before aliases), then ``add`` and
+``remove`` in request order against the table that results. Index expressions in actions
+name indices only (OpenSearch resolves them with ``ignoreAliases``): an alias there is an
+error. Filtered and routing aliases are refused by name.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from emulation.search.errors import SearchError, bad_request, unsupported
+from emulation.search.errors import SearchError, index_not_found, unsupported
 
 AliasTable = dict[str, dict[str, dict[str, Any]]]
 # Options of an alias pointer this engine keeps; the others change routing or filtering.
 _KEPT_OPTIONS = frozenset({"is_write_index", "is_hidden"})
 _REFUSED_OPTIONS = frozenset({"filter", "routing", "index_routing", "search_routing"})
-_POINTER_KEYS = _KEPT_OPTIONS | _REFUSED_OPTIONS
-_ACTION_KEYS = frozenset(
-    {"index", "indices", "alias", "aliases", "must_exist", *_KEPT_OPTIONS, *_REFUSED_OPTIONS}
-)
+_TARGETS = frozenset({"index", "indices", "alias", "aliases"})
+# The fields each action's parser declares (OpenSearch ``IndicesAliasesRequest``).
+_ACTION_FIELDS = {
+    "add": _TARGETS | _KEPT_OPTIONS | _REFUSED_OPTIONS,
+    "remove": _TARGETS | {"must_exist"},
+    "remove_index": frozenset({"index", "indices", "must_exist"}),
+}
+_JAVA_TYPE = {"add": "ADD", "remove": "REMOVE", "remove_index": "REMOVE_INDEX"}
 
 
 def load(path: Path) -> AliasTable:
@@ -47,7 +58,9 @@ def options(alias: str, conf: Any) -> dict[str, Any]:
     if conf is None:
         conf = {}
     if not isinstance(conf, dict):
-        raise bad_request(f"[aliases] failed to parse alias [{alias}]: expected an object")
+        raise SearchError(
+            400, "parse_exception", f"[aliases] failed to parse alias [{alias}]: expected an object"
+        )
     refused = sorted(set(conf) & _REFUSED_OPTIONS)
     if refused:
         raise unsupported(f"alias option [{refused[0]}] (alias [{alias}])")
@@ -56,124 +69,235 @@ def options(alias: str, conf: Any) -> dict[str, Any]:
         raise SearchError(
             400, "illegal_argument_exception", f"unknown field [{unknown[0]}] for alias [{alias}]"
         )
+    for key in _KEPT_OPTIONS & set(conf):
+        if conf[key] is not None and not isinstance(conf[key], bool):
+            raise SearchError(
+                400, "illegal_argument_exception", f"[{key}] of alias [{alias}] must be a boolean"
+            )
     return {k: conf[k] for k in conf if k in _KEPT_OPTIONS and conf[k] is not None}
 
 
-def validate_alias_name(alias: str, indices: dict[str, Any]) -> None:
+_INVALID_CHARS = frozenset('\\/*?"<>| ,#:')
+
+
+def validate_alias_name(alias: str, indices: Iterable[str]) -> None:
+    """OpenSearch's ``validateIndexOrAliasName``, then no index of the same name."""
+
+    def invalid(why: str) -> SearchError:
+        return SearchError(
+            400, "invalid_alias_name_exception", f"Invalid alias name [{alias}]: {why}"
+        )
+
+    if not alias:
+        raise SearchError(400, "illegal_argument_exception", "alias name is required")
+    if alias != alias.lower():
+        raise invalid("must be lowercase")
+    if alias.startswith(("_", "-", "+")):
+        raise invalid("must not start with '_', '-', or '+'")
+    if any(c in _INVALID_CHARS for c in alias):
+        raise invalid('must not contain the following characters [ , ", *, \\, <, |, ,, >, /, ?]')
     if alias in indices:
+        # InvalidAliasNameException(index, name, description) joins with ", ", not ": ".
         raise SearchError(
             400,
             "invalid_alias_name_exception",
-            f"Invalid alias name [{alias}]: an index or data stream exists with "
+            f"Invalid alias name [{alias}], an index or data stream exists with "
             "the same name as the alias",
+            index=alias,
         )
-    if not alias or alias.startswith(("_", "-", "+")) or alias != alias.lower():
+
+
+def add(table: AliasTable, indices: Iterable[str], index: str, alias: str, opts: dict) -> None:
+    validate_alias_name(alias, indices)
+    table.setdefault(alias, {})[index] = dict(opts)
+
+
+def check_write_indices(table: AliasTable) -> None:
+    """At most one write index per alias, checked on the final state of a request (a
+    request may move the flag: ``is_write_index: false`` on one, ``true`` on another)."""
+    for alias, targets in table.items():
+        flagged = [i for i, o in targets.items() if o.get("is_write_index")]
+        if len(flagged) > 1:
+            raise SearchError(
+                500,
+                "illegal_state_exception",
+                f"alias [{alias}] has more than one write index [{','.join(sorted(flagged))}]",
+            )
+
+
+def aliases_missing(names: list[str]) -> SearchError:
+    joined = ",".join(names)
+    return SearchError(
+        404,
+        "aliases_not_found_exception",
+        f"aliases [{joined}] missing",
+        **{"resource.type": "aliases", "resource.id": joined},
+    )
+
+
+def remove(
+    table: AliasTable, indices: list[str], exprs: list[str], must_exist: bool | None
+) -> None:
+    """Remove the aliases ``exprs`` (wildcards allowed) from ``indices``.
+
+    OpenSearch 3 semantics: with ``must_exist: true`` every named alias must be on the
+    indices; with it unset the action must remove at least one; ``false`` removes what
+    exists and says nothing.
+    """
+    removed: list[tuple[str, str]] = []
+    missing: list[str] = []
+    for expr in exprs:
+        hits = [
+            (a, i) for a in table if fnmatch.fnmatchcase(a, expr) for i in indices if i in table[a]
+        ]
+        if not hits:
+            missing.append(expr)
+        removed += hits
+    if (must_exist is True and missing) or (must_exist is None and not removed):
+        raise aliases_missing(missing)
+    for alias, index in removed:
+        if alias in table:
+            table[alias].pop(index, None)
+            if not table[alias]:
+                del table[alias]
+
+
+def _field_error(kind: str, field: str, reason: str) -> SearchError:
+    """An action field the action's parser refuses (ObjectParser wraps the cause)."""
+    return SearchError(
+        400,
+        "x_content_parse_exception",
+        f"[{kind}] failed to parse field [{field}]",
+        caused_by={"type": "illegal_argument_exception", "reason": reason},
+    )
+
+
+def _names(kind: str, conf: dict[str, Any], one: str, many: str) -> list[str] | None:
+    if one in conf and many in conf:
+        raise _field_error(kind, many, f"Only one of [{one}] and [{many}] is supported")
+    if one in conf:
+        value = conf[one]
+        if not isinstance(value, str) or not value:
+            raise _field_error(kind, one, f"[{one}] can't be empty string")
+        return [value]
+    if many in conf:
+        value = conf[many]
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            raise _field_error(kind, many, f"[{many}] can't be empty")
+        if any(not isinstance(v, str) or not v for v in values):
+            raise _field_error(kind, many, f"[{many}] can't contain empty string")
+        return [str(v) for v in values]
+    return None
+
+
+def resolve_indices(expr: str, indices: Iterable[str], table: AliasTable) -> list[str]:
+    """Concrete indices of an action's index expression (aliases are not resolved)."""
+    names = sorted(indices)
+    out: list[str] = []
+    for part in [p.strip() for p in expr.split(",") if p.strip()]:
+        if part in ("_all", "*"):
+            out += names
+        elif "*" in part:
+            matched = [n for n in names if fnmatch.fnmatchcase(n, part)]
+            if not matched:
+                raise index_not_found(part)
+            out += matched
+        elif part in names:
+            out.append(part)
+        elif part in table:
+            raise SearchError(
+                400,
+                "illegal_argument_exception",
+                f"The provided expression [{part}] matches an alias, specify the corresponding "
+                "concrete indices instead.",
+            )
+        else:
+            raise index_not_found(part)
+    return list(dict.fromkeys(out))
+
+
+def _parse(action: Any) -> tuple[str, dict[str, Any], list[str], list[str] | None]:
+    """(kind, conf, index expressions, alias names) of one action, validated."""
+    if not isinstance(action, dict) or len(action) != 1:
         raise SearchError(
             400,
-            "invalid_alias_name_exception",
-            f"Invalid alias name [{alias}], must be lowercase and must not start with "
-            "'_', '-', or '+'",
+            "illegal_argument_exception",
+            "Too many operations declared on operation entry"
+            if isinstance(action, dict) and action
+            else "[alias_action] no action declared",
         )
-
-
-def add(table: AliasTable, indices: dict[str, Any], index: str, alias: str, opts: dict) -> None:
-    validate_alias_name(alias, indices)
-    targets = table.setdefault(alias, {})
-    if opts.get("is_write_index"):
-        for other in targets.values():  # one write index per alias
-            other.pop("is_write_index", None)
-    targets[index] = dict(opts)
-
-
-def remove(table: AliasTable, index: str, alias_expr: str, must_exist: bool | None) -> None:
-    names = [a for a in table if fnmatch.fnmatchcase(a, alias_expr) and index in table[a]]
-    if not names and must_exist is not False:
+    kind, conf = next(iter(action.items()))
+    if kind not in _ACTION_FIELDS:
         raise SearchError(
-            404,
-            "aliases_not_found_exception",
-            f"aliases [{alias_expr}] missing",
-            **{"resource.type": "aliases", "resource.id": alias_expr},
+            400, "x_content_parse_exception", f"[alias_action] unknown field [{kind}]"
         )
-    for name in names:
-        del table[name][index]
-        if not table[name]:
-            del table[name]
-
-
-def _list(conf: dict[str, Any], one: str, many: str) -> list[str]:
-    value = conf.get(many, conf.get(one))
-    if value is None:
-        return []
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
+    if not isinstance(conf, dict):
+        raise SearchError(400, "x_content_parse_exception", f"[{kind}] expected an object")
+    known = set().union(*_ACTION_FIELDS.values())
+    for key in conf:
+        if key not in known:
+            raise SearchError(400, "x_content_parse_exception", f"[{kind}] unknown field [{key}]")
+        if key not in _ACTION_FIELDS[kind]:
+            raise _field_error(kind, key, f"[{key}] is unsupported for [{_JAVA_TYPE[kind]}]")
+    if conf.get("must_exist") is not None and not isinstance(conf["must_exist"], bool):
+        raise _field_error(kind, "must_exist", "[must_exist] must be a boolean")
+    exprs = _names(kind, conf, "index", "indices")
+    if exprs is None:
+        raise SearchError(
+            400, "illegal_argument_exception", "One of [index] or [indices] is required"
+        )
+    aliases = _names(kind, conf, "alias", "aliases")
+    if kind != "remove_index" and aliases is None:
+        raise SearchError(
+            400, "illegal_argument_exception", "One of [alias] or [aliases] is required"
+        )
+    return kind, conf, exprs, aliases
 
 
 def apply_actions(
-    table: AliasTable,
-    indices: dict[str, Any],
-    actions: Any,
-    resolve: Callable[[str], list[str]],
+    table: AliasTable, indices: Iterable[str], actions: Any
 ) -> tuple[AliasTable, list[str]]:
     """The alias table after ``actions`` and the indices ``remove_index`` deletes.
 
-    Works on a copy: the caller swaps it in only if no action raised.
+    Works on a copy: the caller swaps it in (and drops the indices) only if no action
+    raised.
     """
-    if not isinstance(actions, list) or not actions:
-        raise SearchError(
-            400,
-            "action_request_validation_exception",
-            "Validation Failed: 1: no alias actions specified;",
-        )
+    if actions is None or (isinstance(actions, list) and not actions):
+        raise SearchError(400, "illegal_argument_exception", "No action specified")
+    if not isinstance(actions, list):
+        raise SearchError(400, "x_content_parse_exception", "[aliases] [actions] must be an array")
+    parsed = [_parse(a) for a in actions]
+    live = set(indices)
     new: AliasTable = {a: {i: dict(o) for i, o in t.items()} for a, t in table.items()}
+    # Pass 1: remove_index, before any other action (resolved against the indices as
+    # they are before the request).
     dropped: list[str] = []
-    for action in actions:
-        if not isinstance(action, dict) or len(action) != 1:
-            raise SearchError(
-                400, "parsing_exception", "[aliases] an action must hold exactly one action type"
-            )
-        kind, conf = next(iter(action.items()))
-        if kind not in ("add", "remove", "remove_index"):
-            raise SearchError(
-                400, "illegal_argument_exception", f"[aliases] unknown action [{kind}]"
-            )
-        if not isinstance(conf, dict):
-            raise SearchError(400, "parsing_exception", f"[{kind}] action must be an object")
-        unknown = sorted(set(conf) - _ACTION_KEYS)
-        if unknown:
-            raise SearchError(
-                400, "illegal_argument_exception", f"[{kind}] unknown field [{unknown[0]}]"
-            )
-        exprs = _list(conf, "index", "indices")
-        if not exprs:
-            raise SearchError(
-                400,
-                "action_request_validation_exception",
-                "Validation Failed: 1: One of [index] or [indices] is required;",
-            )
-        targets = [name for expr in exprs for name in resolve(expr)]
+    for kind, _conf, exprs, _aliases in parsed:
         if kind == "remove_index":
-            for name in targets:
-                if name in dropped:
-                    continue
-                dropped.append(name)
-                for alias in list(new):
-                    new[alias].pop(name, None)
-                    if not new[alias]:
-                        del new[alias]
+            for expr in exprs:
+                dropped += [n for n in resolve_indices(expr, live, new) if n not in dropped]
+    live -= set(dropped)
+    for alias in list(new):
+        for name in dropped:
+            new[alias].pop(name, None)
+        if not new[alias]:
+            del new[alias]
+    # Pass 2: add and remove in request order, against the table that pass 1 left.
+    for kind, conf, exprs, alias_names in parsed:
+        if kind == "remove_index":
             continue
-        alias_names = _list(conf, "alias", "aliases")
-        if not alias_names:
-            raise SearchError(
-                400,
-                "action_request_validation_exception",
-                "Validation Failed: 1: One of [alias] or [aliases] is required;",
-            )
-        for name in targets:
+        assert alias_names is not None
+        targets = [n for expr in exprs for n in resolve_indices(expr, live, new)]
+        if kind == "add":
             for alias in alias_names:
-                if kind == "add":
-                    pointer = {k: v for k, v in conf.items() if k in _POINTER_KEYS}
-                    add(new, indices, name, alias, options(alias, pointer))
-                else:
-                    remove(new, name, alias, conf.get("must_exist"))
+                pointer = {k: v for k, v in conf.items() if k in _KEPT_OPTIONS | _REFUSED_OPTIONS}
+                opts = options(alias, pointer)
+                for name in targets:
+                    add(new, live, name, alias, opts)
+        else:
+            remove(new, targets, alias_names, conf.get("must_exist"))
+    check_write_indices(new)
     return new, dropped
 
 

@@ -166,9 +166,7 @@ class Engine:
 
     def update_aliases(self, actions: Any) -> None:
         """``POST /_aliases``: every action applied, or none."""
-        table, dropped = alias_table.apply_actions(
-            self.aliases, self.indices, actions, self.resolve_names
-        )
+        table, dropped = alias_table.apply_actions(self.aliases, self.indices, actions)
         self.aliases = table
         for name in dropped:
             store = self.indices.pop(name)
@@ -200,6 +198,7 @@ class Engine:
         table = {a: {i: dict(o) for i, o in t.items()} for a, t in self.aliases.items()}
         for alias, conf in new_aliases.items():  # validated before the index exists
             alias_table.add(table, self.indices, name, alias, alias_table.options(alias, conf))
+        alias_table.check_write_indices(table)
         store = IndexStore.create(directory, name, body)
         self.indices[name] = store
         self.aliases = table

@@ -8,6 +8,7 @@ import fnmatch
 from typing import Any
 
 from emulation.search import ENGINE_VERSION
+from emulation.search import aliases as alias_table
 from emulation.search.engine import Engine
 from emulation.search.errors import SearchError, index_not_found
 from emulation.search.index_store import IndexStore
@@ -158,8 +159,9 @@ def put_alias(engine: Engine, req: Request, index: str, alias: str) -> Response:
 
 def delete_alias(engine: Engine, req: Request, index: str, alias: str) -> Response:
     names = engine.resolve_names(index)
-    actions = [{"remove": {"index": name, "alias": a}} for name in names for a in alias.split(",")]
-    engine.update_aliases(actions)
+    if not names:
+        raise alias_table.aliases_missing(alias.split(","))
+    engine.update_aliases([{"remove": {"indices": names, "aliases": alias.split(",")}}])
     return 200, {"acknowledged": True}
 
 

@@ -70,6 +70,12 @@ class IndexStore:
         self._builder = DocBuilder(self.mapping)
         self.sources = SourceStore(directory / "docs.sqlite")
         self._next_seq = self.sources.max_seq_no() + 1
+        # When each recent delete happened (monotonic): OpenSearch keeps a tombstone's
+        # version for ``index.gc_deletes`` only (its live version map, in memory). Tombstones
+        # read from disk count from when the index was opened.
+        self._opened = time.monotonic()
+        self._deleted_at: dict[str, float] = {}
+        self._pruned_at = self._opened
         self.dirty = False
         replicas = int(self.settings.raw.get("index", {}).get("number_of_replicas", 1))
         shards = int(self.settings.raw.get("index", {}).get("number_of_shards", 1))
@@ -244,7 +250,8 @@ class IndexStore:
         """Index one document; the caller commits the source store (per request)."""
         opts.validate()
         _check_id(doc_id)
-        row = self.sources.get(doc_id)
+        row = self._versioned(self.sources.get(doc_id))
+        self._deleted_at.pop(doc_id, None)
         version, conflict = next_version(row, opts)
         if conflict:
             raise version_conflict(self.name, doc_id, conflict, self.uuid)
@@ -277,6 +284,25 @@ class IndexStore:
             201, self.name, doc_id, version, "created", seq_no, shards=self.write_shards
         )
 
+    def _versioned(self, row: Row | None) -> Row | None:
+        """The row a version check sees: a tombstone older than ``index.gc_deletes`` is
+        forgotten (as OpenSearch prunes it), so an older external version is accepted."""
+        if row is None or not row.deleted:
+            return row
+        now = time.monotonic()
+        ttl = self.settings.gc_deletes
+        if now - self._deleted_at.get(row.doc_id, self._opened) <= ttl:
+            return row
+        return None
+
+    def _note_delete(self, doc_id: str) -> None:
+        now = time.monotonic()
+        self._deleted_at[doc_id] = now
+        ttl = self.settings.gc_deletes
+        if now - self._pruned_at > max(ttl / 4, 1.0):  # forget expired entries now and then
+            self._deleted_at = {d: t for d, t in self._deleted_at.items() if now - t <= ttl}
+            self._pruned_at = now
+
     def delete_doc(
         self, doc_id: str, opts: WriteOptions, routing: str | None = None
     ) -> WriteResult:
@@ -288,6 +314,7 @@ class IndexStore:
             return WriteResult(
                 404, self.name, doc_id, 1, "not_found", self._next_seq, shards=self.write_shards
             )
+        row = self._versioned(row)
         version, conflict = next_version(row, opts, is_delete=True)
         if conflict:
             raise version_conflict(self.name, doc_id, conflict, self.uuid)
@@ -295,6 +322,7 @@ class IndexStore:
         seq_no = self._next_seq
         self.sources.begin()
         self.sources.tombstone(doc_id, version, seq_no)
+        self._note_delete(doc_id)
         self._next_seq += 1
         if live:
             self.writer.delete_documents_by_term("_id", doc_id)

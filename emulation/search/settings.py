@@ -82,6 +82,8 @@ class IndexSettings:
         self.max_result_window = int(index.get("max_result_window", 10000))
         self.max_regex_length = int(index.get("max_regex_length", 1000))
         self.max_docvalue_fields = int(index.get("max_docvalue_fields_search", 100))
+        # How long a delete's tombstone (its version) is kept for versioned writes.
+        self.gc_deletes = parse_time("index.gc_deletes", index.get("gc_deletes", "60s"))
 
     @classmethod
     def from_request(cls, settings: dict[str, Any]) -> IndexSettings:
@@ -95,6 +97,7 @@ class IndexSettings:
         for key in ("number_of_shards", "number_of_replicas"):
             index[key] = str(index[key])
         parse_interval(index.get("refresh_interval", "1s"))
+        parse_time("index.gc_deletes", index.get("gc_deletes", "60s"))
         return cls(nested)
 
 
@@ -111,3 +114,27 @@ def parse_interval(value: Any) -> float | None:
         return None
     unit = match.group(2) or ("ms" if text != "0" else "s")
     return number * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[unit]
+
+
+_TIME = re.compile(r"^(-?\d+(?:\.\d+)?)(nanos|micros|ms|s|m|h|d)$")
+_TIME_UNITS = {"nanos": 1e-9, "micros": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
+               "d": 86400.0}  # fmt: skip
+
+
+def parse_time(setting: str, value: Any) -> float:
+    """A time setting in seconds (OpenSearch's units; ``-1`` is accepted as 0)."""
+    text = str(value).strip()
+    match = _TIME.match(text)
+    if text == "-1":
+        return 0.0
+    if not match:
+        raise bad_request(
+            f"failed to parse setting [{setting}] with value [{text}] as a time value: "
+            "unit is missing or unrecognized"
+        )
+    number = float(match.group(1)) * _TIME_UNITS[match.group(2)]
+    if number < 0:
+        raise bad_request(
+            f"failed to parse value [{text}] for setting [{setting}], must be >= [-1]"
+        )
+    return number

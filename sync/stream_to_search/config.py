@@ -45,6 +45,12 @@ class LinkConfig:
     keep_fields: tuple[str, ...] = ()  # empty: every produced field
     mapped_fields: tuple[str, ...] = ()  # with a strict mapping, fields outside are dropped
     strict: bool = True
+    # The variable holding the source table's name (DYNAMODB_TABLE_*): the handler reads
+    # the table when a late record may undo a delete (see handler.verify_created).
+    table_env: str = ""
+    # How long the index keeps delete tombstones (the store's ``index.gc_deletes``,
+    # OpenSearch's default 60 s); records older than half of it are checked.
+    tombstone_seconds: float = 60.0
 
     def to_json(self) -> str:
         body = asdict(self)

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from typing import Any
 
 from sync.stream_to_search import config as link_config
-from sync.stream_to_search import transform
+from sync.stream_to_search import late_records, transform
 from sync.stream_to_search.search_http import SearchHttp
 
 log = logging.getLogger("sync.stream_to_search")
@@ -36,17 +37,34 @@ UNREADABLE = -1
 NO_ANSWER = 0
 
 
-def version_of(sequence_number: str) -> int:
-    """The external version of a record: its sequence number.
+AWS_COUNTER_DIGITS = 20
 
-    DynamoDB sequence numbers are decimal strings that grow with each change of an item.
-    Those of the local engines fit a 64-bit version as they are. AWS's are 21-40 digits;
-    OpenSearch versions stop at 2^63-1, so those keep their low 18 digits, the part that
-    counts up (the leading digits identify the shard). That assumption is documented in
-    docs/sync.md; with it broken, order-safety across shard splits is lost, not data.
+
+def version_of(sequence_number: str) -> int:
+    """The external version of a record: its sequence number's change counter.
+
+    DynamoDB sequence numbers are decimal strings of 21 to 40 digits (the API reference:
+    "numeric characters only", length 21-40), in record order within a shard, and for
+    one item in the order of its changes. OpenSearch versions stop at 2^63-1 (19 digits),
+    so a 40-digit number cannot be used as it is, and its low digits cannot simply be
+    kept either. AWS's numbers are a variable-length prefix followed by a zero-padded
+    20-digit counter: ``3|00000000000000499659`` (21 digits), ``62|00000000002513011398``
+    then ``63|00000000002513012315`` (two consecutive records of one shard: the prefix
+    went up, and so did the counter), ``44215845|00000000017450439091`` (28). The counter
+    is what counts changes; the prefix is not a shard id (it changes inside a shard). The
+    version is that counter (``n mod 10^20``), exactly: today's counters have 6-11 digits,
+    and 2^63 leaves 7 more. The local engines' numbers (< 10^20) are their own counters,
+    the same rule. A counter that does not fit is refused (the record fails, loudly)
+    rather than cut. See docs/sync.md for the argument and its limit.
     """
     n = int(sequence_number)
-    return n if n <= MAX_VERSION else n % 10**18
+    if n < 0:
+        raise ValueError(f"sequence number {sequence_number!r} is negative")
+    counter = n % 10**AWS_COUNTER_DIGITS
+    if counter > MAX_VERSION:
+        raise ValueError(f"sequence number {sequence_number}: its counter {counter} does not "
+                         "fit an OpenSearch version (2^63-1)")  # fmt: skip
+    return counter
 
 
 def _setup() -> tuple[link_config.LinkConfig, SearchHttp, str]:
@@ -81,6 +99,8 @@ def apply(records: list[dict[str, Any]], cfg: link_config.LinkConfig, http: Sear
     last_failure_status.clear()
     lines: list[bytes] = []
     owners: list[str] = []  # sequence number of the record behind each bulk action
+    now = time.time()
+    late: dict[str, tuple[dict[str, Any], str, int]] = {}  # seq -> (record, doc id, version)
     for record in records:
         seq = record["dynamodb"]["SequenceNumber"]
         try:
@@ -94,8 +114,16 @@ def apply(records: list[dict[str, Any]], cfg: link_config.LinkConfig, http: Sear
             continue
         lines.extend(json.dumps(part, separators=(",", ":")).encode() for part in action)
         owners.append(seq)
+        if "index" in action[0] and late_records.is_late(record, cfg, now):
+            late[seq] = (record, action[0]["index"]["_id"], action[0]["index"]["version"])
     if owners:
-        failed.extend(_bulk(http, index, lines, owners))
+        checks: list[tuple[dict[str, Any], str, int]] = []
+        failed.extend(_bulk(http, index, lines, owners, late, checks))
+        # A late record that created its document (or found it "newer") may have undone a
+        # delete whose tombstone is gone: ask the table (late_records).
+        for seq in late_records.confirm(checks, cfg, http, index):
+            failed.append(seq)
+            last_failure_status.setdefault(seq, NO_ANSWER)
     order = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(records)}
     failed = sorted(set(failed), key=lambda s: order.get(s, 0))
     return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
@@ -119,8 +147,13 @@ def _action(record: dict[str, Any], cfg: link_config.LinkConfig, index: str,
     return [{"index": meta}, transform.document(cfg, ddb["NewImage"])]
 
 
-def _bulk(http: SearchHttp, index: str, lines: list[bytes], owners: list[str]) -> list[str]:
+def _bulk(http: SearchHttp, index: str, lines: list[bytes], owners: list[str],
+          late: dict[str, Any] | None = None,
+          checks: list[Any] | None = None) -> list[str]:  # fmt: skip
     """Send one ``_bulk``; the sequence numbers whose action really failed.
+
+    Late index actions (``late``) that created their document or were refused as stale
+    are added to ``checks``.
 
     Sent to ``/<index>/_bulk``, not ``/_bulk``: in AWS the function's IAM grant is on its
     index's ARN (``.../domain/d/<index>/*``), which the domain-level path is not under.
@@ -144,6 +177,8 @@ def _bulk(http: SearchHttp, index: str, lines: list[bytes], owners: list[str]) -
         status = result.get("status", 500)
         # 409: the index already holds this change or a newer one (stale or replayed).
         # 404 on delete: nothing to delete; the versioned tombstone is still recorded.
+        if late and checks is not None and seq in late and status in (201, 409):
+            checks.append(late[seq])
         if status < 300 or status == 409 or (kind == "delete" and status == 404):
             continue
         log.error("record %s: %s %s: %s", seq, kind, status, json.dumps(result.get("error")))

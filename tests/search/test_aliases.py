@@ -133,3 +133,141 @@ def test_alias_errors(client: OpenSearch, names: list[str]) -> None:
     with pytest.raises(NotFoundError):
         client.index(index=f"{v1}-nope", body={"a": 1}, params={"require_alias": "true"})
     assert client.indices.exists(index=f"{v1}-nope") is False
+
+
+def test_remove_index_replaces_an_index_by_an_alias_of_its_name(
+    client: OpenSearch, names: list[str]
+) -> None:
+    """The legacy upgrade: an index named like the alias becomes the alias, in one request
+    (``remove_index`` runs before every ``add``, as in OpenSearch)."""
+    v1, v2, _ = names
+    client.indices.create(index=v1)
+    client.indices.create(index=v2)
+    client.index(index=v1, id="a", body={"gen": 1}, refresh="true")
+    client.index(index=v2, id="a", body={"gen": 2}, refresh="true")
+    client.indices.update_aliases(
+        body={
+            "actions": [
+                {"add": {"index": v2, "alias": v1}},
+                {"remove_index": {"index": v1}},
+            ]
+        }
+    )
+    assert client.indices.get_alias(name=v1) == {v2: {"aliases": {v1: {}}}}
+    assert client.get(index=v1, id="a")["_source"] == {"gen": 2}
+    # Without the remove_index the name clashes, and nothing is applied.
+    client.indices.create(index=f"{v1}-x")
+    with pytest.raises(RequestError) as clash:
+        client.indices.update_aliases(
+            body={"actions": [{"add": {"index": v2, "alias": f"{v1}-x"}}]}
+        )
+    assert clash.value.error == "invalid_alias_name_exception"
+    assert "an index or data stream exists with the same name" in str(clash.value.info)
+    client.indices.delete(index=f"{v1}-x")
+
+
+def test_remove_index_names_indices_not_aliases(client: OpenSearch, names: list[str]) -> None:
+    v1, v2, alias = names
+    client.indices.create(index=v1, body={"aliases": {alias: {}}})
+    with pytest.raises(RequestError) as by_alias:
+        client.indices.update_aliases(body={"actions": [{"remove_index": {"index": alias}}]})
+    assert "matches an alias, specify the corresponding concrete indices" in str(
+        by_alias.value.info
+    )
+    with pytest.raises(NotFoundError) as missing:
+        client.indices.update_aliases(body={"actions": [{"remove_index": {"index": v2}}]})
+    assert missing.value.error == "index_not_found_exception"
+    with pytest.raises(RequestError) as with_alias:
+        client.indices.update_aliases(
+            body={"actions": [{"remove_index": {"index": v1, "alias": alias}}]}
+        )
+    assert "[alias] is unsupported for [REMOVE_INDEX]" in str(with_alias.value.info)
+    assert client.indices.exists(index=v1) is True
+
+
+def test_remove_then_add_the_same_alias_in_one_request(
+    client: OpenSearch, names: list[str]
+) -> None:
+    v1, _, alias = names
+    client.indices.create(index=v1, body={"aliases": {alias: {}}})
+    client.indices.update_aliases(
+        body={
+            "actions": [
+                {"remove": {"index": v1, "alias": alias}},
+                {"add": {"index": v1, "alias": alias}},
+            ]
+        }
+    )
+    assert client.indices.get_alias(name=alias) == {v1: {"aliases": {alias: {}}}}
+
+
+def test_remove_must_exist(client: OpenSearch, names: list[str]) -> None:
+    v1, _, alias = names
+    client.indices.create(index=v1, body={"aliases": {alias: {}}})
+    for body, missing in (
+        ({"index": v1, "alias": "nope", "must_exist": True}, "nope"),
+        ({"index": v1, "aliases": ["nope*"], "must_exist": True}, "nope*"),
+        ({"index": v1, "aliases": [alias, "nope"], "must_exist": True}, "nope"),
+        ({"index": v1, "alias": "nope"}, "nope"),  # unset: at least one must go
+    ):
+        with pytest.raises(NotFoundError) as err:
+            client.indices.update_aliases(body={"actions": [{"remove": body}]})
+        assert err.value.error == "aliases_not_found_exception"
+        assert f"aliases [{missing}] missing" in str(err.value.info)
+    with pytest.raises(RequestError) as empty:
+        client.indices.update_aliases(
+            body={"actions": [{"remove": {"index": v1, "aliases": [], "must_exist": True}}]}
+        )
+    assert "[aliases] can't be empty" in str(empty.value.info)
+    assert client.indices.exists_alias(name=alias) is True  # nothing was applied
+    client.indices.update_aliases(
+        body={"actions": [{"remove": {"index": v1, "aliases": ["x1", "x2"], "must_exist": False}}]}
+    )
+    client.indices.update_aliases(
+        body={"actions": [{"remove": {"index": v1, "aliases": [alias, "x1"], "must_exist": False}}]}
+    )
+    assert client.indices.exists_alias(name=alias) is False
+    with pytest.raises(RequestError) as on_add:
+        client.indices.update_aliases(
+            body={"actions": [{"add": {"index": v1, "alias": alias, "must_exist": True}}]}
+        )
+    assert "[must_exist] is unsupported for [ADD]" in str(on_add.value.info)
+
+
+def test_write_index_moves_within_one_request(client: OpenSearch, names: list[str]) -> None:
+    v1, v2, alias = names
+    client.indices.create(index=v1, body={"aliases": {alias: {"is_write_index": True}}})
+    client.indices.create(index=v2)
+    with pytest.raises(Exception) as two:  # OpenSearch answers 500 here
+        client.indices.update_aliases(
+            body={"actions": [{"add": {"index": v2, "alias": alias, "is_write_index": True}}]}
+        )
+    assert "has more than one write index" in str(two.value)
+    client.indices.update_aliases(
+        body={
+            "actions": [
+                {"add": {"index": v2, "alias": alias, "is_write_index": True}},
+                {"add": {"index": v1, "alias": alias, "is_write_index": False}},
+            ]
+        }
+    )
+    client.index(index=alias, id="w", body={"n": 1}, refresh="true")
+    assert client.get(index=v2, id="w")["found"] is True
+
+
+def test_aliases_request_errors(client: OpenSearch, names: list[str]) -> None:
+    v1, _, alias = names
+    client.indices.create(index=v1)
+    for body, reason in (
+        ({"actions": []}, "No action specified"),
+        ({"actions": [{"add": {"alias": alias}}]}, "One of [index] or [indices] is required"),
+        ({"actions": [{"add": {"index": v1}}]}, "One of [alias] or [aliases] is required"),
+        ({"actions": [{"add": {"index": v1, "alias": alias, "colour": 1}}]}, "unknown field"),
+        (
+            {"actions": [{"add": {"index": v1, "indices": [v1], "alias": alias}}]},
+            "Only one of [index] and [indices] is supported",
+        ),
+    ):
+        with pytest.raises(RequestError) as err:
+            client.indices.update_aliases(body=body)
+        assert reason in str(err.value.info), body

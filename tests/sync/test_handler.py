@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sync.stream_to_search.handler import (
     NO_ANSWER,
     UNREADABLE,
@@ -111,9 +113,44 @@ def test_recorded_event_from_the_local_stream(search_url: str, card_index: str) 
 
 def test_versions_fit_opensearch_and_keep_order() -> None:
     assert version_of("111") == 111
+    assert version_of("000000000000000000042") == 42  # the local engine's 21-digit form
     small, big = "1100000000017454423009", "1100000000017454423010"
     assert version_of(small) < version_of(big) < 2**63
     assert version_of(str(2**63 - 1)) == 2**63 - 1
+
+
+# Sequence numbers seen in real DynamoDB Streams records (a prefix, then a zero-padded
+# 20-digit counter), in the order they were read from one shard.
+REAL_ONE_SHARD = ["6200000000002513011398", "6300000000002513012315"]
+REAL_SAMPLES = ["300000000000000499659", "400000000032021070652",
+                "4421584500000000017450439091"]  # fmt: skip
+
+
+def test_real_aws_sequence_numbers_map_exactly_and_in_order() -> None:
+    # The counter is kept whole: no two of these collide, none is cut.
+    assert [version_of(s) for s in REAL_SAMPLES] == [499659, 32021070652, 17450439091]
+    # The prefix going up inside one shard (62 -> 63) does not break the order; the old
+    # rule (the low 18 digits) kept it only by luck of the zeros.
+    one_shard = [version_of(s) for s in REAL_ONE_SHARD]
+    assert one_shard == sorted(one_shard) and one_shard[0] != one_shard[1]
+    # The longest form AWS allows (40 digits: a 20-digit prefix, the 20-digit counter).
+    forty = "12345678901234567890" + "00000000000123456789"
+    assert len(forty) == 40 and version_of(forty) == 123456789
+    # A run of consecutive records under any prefix keeps its order and stays distinct.
+    base = 10**20 * 98765 + 10**11
+    run = [version_of(str(base + i * 7)) for i in range(1000)]
+    assert run == sorted(run) and len(set(run)) == 1000
+
+
+def test_a_counter_that_does_not_fit_fails_the_record(search_url: str, card_index: str) -> None:
+    too_big = str(10**20 * 5 + 2**63)  # its counter is over 2^63-1: refused, not cut
+    with pytest.raises(ValueError, match="does not fit"):
+        version_of(too_big)
+    bad = put(1, card("z"))
+    bad["dynamodb"]["SequenceNumber"] = too_big
+    result = handler({"Records": [bad, put(2, card("y"))]})
+    assert failures(result) == [too_big] and last_failure_status[too_big] == UNREADABLE
+    assert set(docs(search_url, card_index)) == {"y"}
 
 
 def test_signing_is_chosen_by_the_url() -> None:

@@ -3,10 +3,12 @@ kill -9 of the poller mid-load loses nothing; the failure queue and its redrive.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import psutil
@@ -127,10 +129,10 @@ def test_a_record_that_keeps_failing_is_queued_and_redrive_replays(live: LiveLin
     assert ok, diff
 
 
-def test_reindex_while_writes_continue_never_empties_search(live: LiveLink) -> None:
-    mixed_load(live.ddb, live.table, 200, prefix="pre")
-    assert live.wait_converged(90)[0]
-    before = sorted(live.search(f"/_alias/{live.index}"))
+def _reindex_under_load(live: LiveLink, prefix: str) -> tuple[dict, list[str]]:
+    """Reindex while a writer and a searcher run; every search must count > 0 documents."""
+    is_alias = live.status_of(f"/_alias/{live.index}") == 200
+    before = sorted(live.search(f"/_alias/{live.index}")) if is_alias else []
     stop = threading.Event()
     seen: list[int] = []
     errors: list[str] = []
@@ -143,7 +145,7 @@ def test_reindex_while_writes_continue_never_empties_search(live: LiveLink) -> N
                 errors.append(repr(exc))
             time.sleep(0.01)
 
-    writer = threading.Thread(target=mixed_load, args=(live.ddb, live.table, 600, "during"))
+    writer = threading.Thread(target=mixed_load, args=(live.ddb, live.table, 600, prefix))
     reader = threading.Thread(target=searcher)
     writer.start()
     reader.start()
@@ -155,12 +157,48 @@ def test_reindex_while_writes_continue_never_empties_search(live: LiveLink) -> N
         reader.join()
     assert errors == [] and seen and min(seen) > 0, (errors, min(seen, default=None))
     after = sorted(live.search(f"/_alias/{live.index}"))
-    assert after == [result["index"]] and result["previous"] == before
-    assert result["index"] not in before and result["scanned"] > 0
-    for old in before:  # the previous generation is gone
-        assert live.status_of(f"/{old}") == 404
+    assert after == [result["index"]] and result["index"] not in before
+    assert result["scanned"] > 0
     ok, _, diff = live.wait_converged(90)
     assert ok, diff
+    return result, before
+
+
+def test_reindex_while_writes_continue_never_empties_search(live: LiveLink) -> None:
+    mixed_load(live.ddb, live.table, 200, prefix="pre")
+    assert live.wait_converged(90)[0]
+    result, before = _reindex_under_load(live, "during")
+    assert result["previous"] == before
+    for old in before:  # the previous generation is gone
+        assert live.status_of(f"/{old}") == 404
+
+
+def test_reindex_upgrades_a_legacy_index_named_like_the_alias(live: LiveLink) -> None:
+    """A stack provisioned before aliases has a concrete index under the alias's name:
+    reindex replaces it by the alias in one ``_aliases`` request (``add`` +
+    ``remove_index``), with searches answering throughout."""
+    live.kill_poller()
+    generations = sorted(live.search(f"/_alias/{live.index}"))
+    live.search("/_aliases", {"actions": [{"remove_index": {"index": g}} for g in generations]},
+                "POST")  # fmt: skip
+    live.search(f"/{live.index}", live.system.stores["cards-index"].body(), "PUT")
+    lines = []
+    for doc_id, doc in live.table_docs().items():
+        meta = {"_id": doc_id, "version": 0, "version_type": "external"}
+        lines += [json.dumps({"index": meta}), json.dumps(doc)]
+    req = urllib.request.Request(f"{live.search_url}/{live.index}/_bulk?refresh=true",
+                                 data=("\n".join(lines) + "\n").encode(), method="POST",
+                                 headers={"Content-Type": "application/x-ndjson"})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert json.loads(resp.read())["errors"] is False
+    assert live.status_of(f"/_alias/{live.index}") == 404  # an index, not an alias
+    live.start_poller()
+    assert live.wait_converged(90)[0]
+    result, before = _reindex_under_load(live, "legacy")
+    assert before == [] and result["previous"] == [live.index]
+    assert result["index"].startswith(f"{live.index}-")
+    # The name is now only the alias: GET /<alias> answers with the generation behind it.
+    assert list(live.search(f"/{live.index}")) == [result["index"]]
 
 
 def test_a_dynamodb_engine_killed_mid_load_keeps_its_stream_and_the_index_follows(
