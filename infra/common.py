@@ -14,6 +14,7 @@ from polystore.tags import (  # noqa: F401  (re-exported: the components import 
     ROLE_CDC_CONNECTOR,
     ROLE_CDC_SINK,
     ROLE_KAFKA_ADMIN,
+    ROLE_REINDEX,
     ROLE_SEARCH_BOOTSTRAP,
     ROLE_SERVICE,
     ROLE_STREAM_TO_SEARCH,

@@ -3,9 +3,10 @@
 The event source mapping bisects failing batches, retries a bounded number of times,
 drops records older than an hour to the on-failure queue, and lets the handler report
 partial batch failures. The role can read that one stream, write that one index, send to
-its own queue and write its own logs. The handler is the project's
-``sync.stream_to_search`` package, zipped reproducibly by ``infra.lambda_package`` with
-the link's configuration (``link.json``) generated from the topology.
+its own queue and write its own logs, and read items of its table back (a late record is
+confirmed against the table before it may re-create a deleted document). The handler is
+the project's ``sync.stream_to_search`` package, zipped reproducibly by
+``infra.lambda_package`` with the link's configuration (``link.json``) from the topology.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class StreamToSearchArgs(VpcLambdaArgs):
     """``table_env`` names the table whose stream is indexed."""
 
     stream_arn: pulumi.Input[str]
+    table_arn: pulumi.Input[str]  # read back, for late records (sync/.../late_records.py)
     index_env: tuple[str, pulumi.Input[str]]
     index_arn: pulumi.Input[str]
     search_url: pulumi.Input[str]
@@ -54,6 +56,9 @@ class StreamToSearch(pulumi.ComponentResource):
                            "dynamodb:GetShardIterator"], [args.stream_arn],
                           sid="ReadOwnStream"),
                 statement(["dynamodb:ListStreams"], [args.stream_arn], sid="ListOwnStream"),
+                # A record older than the index's tombstone lifetime is confirmed against
+                # the table before it may re-create a document (late_records.py).
+                statement(["dynamodb:BatchGetItem"], [args.table_arn], sid="ConfirmLateRecords"),
                 statement(["es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete", "es:ESHttpGet"],
                           [args.index_arn, pulumi.Output.concat(args.index_arn, "/*")],
                           sid="WriteOwnIndex"),

@@ -22,6 +22,7 @@ from infra.cdc_sink import CdcSink, CdcSinkArgs
 from infra.common import (
     ROLE_CDC_CONNECTOR,
     ROLE_KAFKA_ADMIN,
+    ROLE_REINDEX,
     ROLE_SERVICE,
     SHARED_SERVICE,
     TAG_ENVIRONMENT,
@@ -29,6 +30,7 @@ from infra.common import (
     TAG_SYSTEM,
     Context,
     assume_role_policy,
+    ecr_image,
     role_tags,
 )
 from infra.config import StackSettings
@@ -36,6 +38,7 @@ from infra.dynamo import DynamoTable, DynamoTableArgs
 from infra.kms import KmsKeys, KmsKeysArgs
 from infra.network import Network, NetworkArgs
 from infra.postgres import PostgresDatabase, PostgresDatabaseArgs
+from infra.reindex_task import ReindexTask, ReindexTaskArgs
 from infra.search import SearchDomain, SearchDomainArgs
 from infra.service_runtime import (
     EcsCluster,
@@ -166,6 +169,9 @@ class SystemDeployment(pulumi.ComponentResource):
         # --- links -------------------------------------------------------------------------
         index_readers: dict[str, list[pulumi.Input[str]]] = {
             s: [idents[spec.owner].task_role_arn] for s, spec in system.search_stores().items()}
+        index_rebuilders: dict[str, list[pulumi.Input[str]]] = {
+            s: [] for s in system.search_stores()}
+        reindexers: dict[str, ServiceIdentity] = {}
         for link_name, link in system.stream_links().items():
             assert search is not None  # the topology check guarantees a search target
             src, dst = system.stores[link.source], system.stores[link.target]
@@ -173,6 +179,7 @@ class SystemDeployment(pulumi.ComponentResource):
             sync = StreamToSearch(f"{name}-{link_name}", StreamToSearchArgs(
                 ctx=ctx, link=link_name, batch_size=link.batch_size,
                 stream_arn=tables[link.source].table.stream_arn,
+                table_arn=tables[link.source].table_arn,
                 table_env=(store_env_var(link.source, src) or "",
                            tables[link.source].table_name),
                 index_env=(store_env_var(link.target, dst) or "", index),
@@ -183,11 +190,21 @@ class SystemDeployment(pulumi.ComponentResource):
                 link_config_json=link_config(system, link_name).to_json()), owned(src.owner))
             search.admit(f"stream-to-search Lambda {link_name}", sync.security_group_id)
             index_readers[link.target].append(sync.role_arn)
+            # The one-off reindex task of the link (its task definition follows the
+            # services, whose image it runs): identity first, so the index admits it.
+            reindexers[link_name] = ServiceIdentity(
+                f"{name}-reindex-{link_name}", ServiceIdentityArgs(
+                    ctx=ctx, service=f"reindex-{link_name}", vpc_id=net.vpc_id,
+                    vpc_cidr=args.cidr, tags=role_tags(ROLE_REINDEX, link_name)),
+                owned(src.owner))
+            search.admit(f"reindex task {link_name}", reindexers[link_name].security_group_id)
+            index_rebuilders[link.target].append(reindexers[link_name].task_role_arn)
         if search is not None:
             search.apply_indexes(f"{name}-search-indexes", [{
                 "name": store_physical_name(system, st.environment, s),
                 "security_role": f"polystore-{store_physical_name(system, st.environment, s)}",
                 "body": spec.body(), "iam_roles": index_readers[s],
+                **({"reindex_roles": index_rebuilders[s]} if index_rebuilders[s] else {}),
             } for s, spec in system.search_stores().items()])
 
         workers: dict[str, FargateService] = {}
@@ -261,6 +278,27 @@ class SystemDeployment(pulumi.ComponentResource):
                 health_path="/health"), owned(svc))
             services[svc] = (acc, runtime)
 
+        # --- reindex tasks (one-off; docs/sync.md) ----------------------------------------
+        reindex_tasks: dict[str, ReindexTask] = {}
+        for link_name, link in system.stream_links().items():
+            assert search is not None
+            src, dst = system.stores[link.source], system.stores[link.target]
+            repo = f"{system.name}/{dst.owner}"  # the services image, as its owner runs it
+            index = store_physical_name(system, st.environment, link.target)
+            reindex_tasks[link_name] = ReindexTask(f"{name}-reindex-{link_name}", ReindexTaskArgs(
+                ctx=ctx, link=link_name, target=f"{system.name}.{link.target}",
+                identity=reindexers[link_name],
+                image=st.images.get(repo) or ecr_image(ctx, repo), image_repository=repo,
+                environment={"AWS_REGION": st.region, "OPENSEARCH_URL": search.url,
+                             store_env_var(link.source, src) or "": tables[link.source].table_name,
+                             store_env_var(link.target, dst) or "": index},
+                table_arn=tables[link.source].table_arn,
+                stream_arn=tables[link.source].table.stream_arn, domain_arn=search.domain_arn,
+                index=index, kms_key_arn=keys.data_key_arn, logs_key_arn=keys.logs_key_arn,
+                log_retention_days=p.log_retention_days, cpu=max(p.task_cpu, 1024),
+                memory=max(p.task_memory, 2048), subnet_ids=net.private_subnet_ids),
+                owned(src.owner))
+
         # --- backups -----------------------------------------------------------------------
         copy_provider = (provider(SHARED_SERVICE, st.backup_copy_region, "-copy-region")
                          if p.cross_region_copy and st.backup_copy_region else None)
@@ -273,6 +311,11 @@ class SystemDeployment(pulumi.ComponentResource):
             system=system, environment=st.environment, services=services, databases=databases,
             tables=tables, search=search, streaming=streaming, network=net, cluster=cluster,
             backup=backup, workers=workers)
+        if reindex_tasks:
+            self.outputs["reindex_tasks"] = {link: {
+                "family": t.family, "task_definition_arn": t.task_definition_arn,
+                "cluster": cluster.cluster_name, **t.run_network,
+            } for link, t in reindex_tasks.items()}
         self.register_outputs(self.outputs)
 
     def _worker(self, service: str, ident: ServiceIdentity, cluster: EcsCluster, net: Network,

@@ -24,3 +24,4 @@ ROLE_KAFKA_ADMIN = "kafka-admin"
 ROLE_STREAM_TO_SEARCH = "stream-to-search"
 ROLE_CDC_SINK = "cdc-sink"
 ROLE_SEARCH_BOOTSTRAP = "search-bootstrap"
+ROLE_REINDEX = "reindex"  # the one-off task rebuilding a stream-to-search link's index

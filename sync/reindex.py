@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import threading
 import time
@@ -73,6 +74,15 @@ class Reindex:
                  segments: int, progress: Progress) -> None:  # fmt: skip
         self.store, self.ends, self.segments, self.progress = store, ends, segments, progress
         self.cfg: LinkConfig = link_config(system, link)
+        # The handler's code confirms late records against the table (late_records.py):
+        # it finds the table as the Lambda does, through the environment.
+        if self.cfg.table_env:
+            os.environ.setdefault(self.cfg.table_env, ends.table)
+        if ends.dynamodb_url:  # a local engine: its endpoint, any credentials
+            os.environ.setdefault("AWS_ENDPOINT_URL_DYNAMODB", ends.dynamodb_url)
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", endpoints.LOCAL_KEY)
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", endpoints.LOCAL_KEY)
+        os.environ.setdefault("AWS_REGION", ends.region)
         self.http = SearchHttp(ends.search_url)
         self.ddb = boto3.client("dynamodb", **endpoints.client_kwargs(ends))
         self.streams = boto3.client(

@@ -17,6 +17,11 @@ from typing import Any
 
 INDEX_ACTIONS = ["indices:data/read/*", "indices:data/write/*", "indices:admin/get",
                  "indices:monitor/*"]
+# The reindex task also creates the next generation, moves the alias and deletes the old
+# generation: its own security role (``<role>-reindex``), mapped to its IAM role alone.
+REINDEX_ACTIONS = [*INDEX_ACTIONS, "indices:admin/create", "indices:admin/delete",
+                   "indices:admin/aliases", "indices:admin/aliases/get",
+                   "indices:admin/refresh*", "indices:admin/mappings/get"]
 
 
 def _signed(method: str, url: str, body: Any | None) -> tuple[int, str]:
@@ -59,13 +64,17 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             done[index] = "exists"
         else:
             raise RuntimeError(f"checking index {index} failed: HTTP {status}: {text}")
-        role = {"index_permissions": [{"index_patterns": [index, f"{index}-*"],
-                                       "allowed_actions": INDEX_ACTIONS}]}
-        for path, body in (
-            (f"_plugins/_security/api/roles/{role_name}", role),
-            (f"_plugins/_security/api/rolesmapping/{role_name}",
-             {"backend_roles": sorted(spec["iam_roles"])}),
-        ):
+        writes = [(role_name, INDEX_ACTIONS, spec["iam_roles"])]
+        if spec.get("reindex_roles"):
+            writes.append((f"{role_name}-reindex", REINDEX_ACTIONS, spec["reindex_roles"]))
+        requests = []
+        for name, actions, iam_roles in writes:
+            role = {"index_permissions": [{"index_patterns": [index, f"{index}-*"],
+                                           "allowed_actions": actions}]}
+            requests += [(f"_plugins/_security/api/roles/{name}", role),
+                         (f"_plugins/_security/api/rolesmapping/{name}",
+                          {"backend_roles": sorted(iam_roles)})]
+        for path, body in requests:
             status, text = _signed("PUT", f"{endpoint}/{path}", body)
             if status >= 300:
                 raise RuntimeError(f"PUT {path} failed: HTTP {status}: {text}")

@@ -12,6 +12,7 @@ from policy.attribution import (
     ROLE_CDC_CONNECTOR,
     ROLE_CDC_SINK,
     ROLE_KAFKA_ADMIN,
+    ROLE_REINDEX,
     ROLE_SEARCH_BOOTSTRAP,
     ROLE_SERVICE,
     ROLE_STREAM_TO_SEARCH,
@@ -70,7 +71,7 @@ def reachable_stores(role: Resource, ctx: StackContext, system: System) -> set[s
         if service not in system.services:
             return set()  # tagged as a service the topology does not have: reaches nothing
         return set(system.stores_of(service)) | set(system.consumed_topics(service))
-    if kind in (ROLE_STREAM_TO_SEARCH, ROLE_CDC_SINK):
+    if kind in (ROLE_STREAM_TO_SEARCH, ROLE_CDC_SINK, ROLE_REINDEX):
         link = system.links.get(inherited_tag(role, ctx, TAG_LINK) or "")
         if link is None:
             return set()

@@ -29,5 +29,7 @@ def test_link_lambdas_run_the_sync_handler_with_the_links_config(result: dict[st
             dst = system.stores[link.target]
             variables = fn["environment"]["variables"]
             assert "OPENSEARCH_URL" in variables and store_env_var(link.target, dst) in variables
+            # The table's variable lets the handler confirm late records (late_records.py).
+            assert bundled["table_env"] in variables and bundled["table_env"]
             checked += 1
     assert checked >= 1
