@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulation import engines as registry
-from emulation import fingerprint, links, service_workers, workers
+from emulation import fingerprint, links, service_workers, supervisor, workers
 from emulation.engines.base import Endpoints, Progress, Worker, endpoints_of
 from emulation.errors import EmulationError, StaleState
 from emulation.ports import free_port
@@ -62,8 +62,14 @@ class LocalStack:
         self.dir = state_dir if isinstance(state_dir, StateDir) else StateDir(state_dir)
 
     def up(self, systems: list[System], runtime: str = "auto", progress: Progress = _quiet,
-           new_ports: bool = False, services: bool = False) -> UpResult:  # fmt: skip
-        """Start, provision and (``services``) serve ``systems``; idempotent."""
+           new_ports: bool = False, services: bool = False,
+           supervise: bool = False) -> UpResult:  # fmt: skip
+        """Start, provision and (``services``) serve ``systems``; idempotent.
+
+        ``supervise`` leaves a supervisor running that starts again any engine or worker
+        that dies (``emulation.supervisor``); ``polystore up`` asks for it, tests that
+        kill processes on purpose and restart them themselves do not.
+        """
         t0 = time.monotonic()
         with self.dir.locked():
             state = self.dir.load()
@@ -105,6 +111,11 @@ class LocalStack:
                 state.provisioned[system.name] = prints[system.name]
             self.dir.save(state)
             running = self._start_workers(systems, state, ep, progress, services)
+            if supervise:
+                from emulation.runtimes.embedded import process_env
+
+                if supervisor.ensure(self.dir, process_env()):
+                    progress("started the supervisor (restarts any engine or worker that dies)")
         return UpResult(name, started, [s.name for s in stale], ep, time.monotonic() - t0,
                         engines, running)  # fmt: skip
 
@@ -140,6 +151,7 @@ class LocalStack:
             return False
         with self.dir.locked():
             state = self.dir.load()
+            supervisor.stop(self.dir)
             workers.stop(self.dir, progress)
             if state.runtime:
                 factory.make(state.runtime, self.dir, state).stop(progress)
@@ -156,6 +168,7 @@ class LocalStack:
                 state = self.dir.load()
             except StaleState:
                 state = None
+            supervisor.stop(self.dir)
             workers.stop(self.dir, progress)
             if state and state.runtime:
                 rt = factory.make(state.runtime, self.dir, state)
