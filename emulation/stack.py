@@ -109,6 +109,8 @@ class LocalStack:
                 self.dir.save(state)  # passwords generated while provisioning
             for system in stale:
                 state.provisioned[system.name] = prints[system.name]
+                if system.name not in state.unseeded:
+                    state.unseeded.append(system.name)
             self.dir.save(state)
             running = self._start_workers(systems, state, ep, progress, services)
             if supervise:
@@ -144,6 +146,17 @@ class LocalStack:
                 raise errors[0]  # type: ignore[misc]
             raise EmulationError("provisioning failed:\n" + "\n".join(map(str, errors)))
         links.provision(systems, ep, progress)  # after the stores the links connect
+
+    def unseeded(self) -> list[str]:
+        """Systems provisioned whose seeding has not finished (``polystore up`` seeds them)."""
+        return list(self.dir.load().unseeded) if self.dir.exists() else []
+
+    def mark_seeded(self, names: list[str]) -> None:
+        """Seeding of ``names`` finished (or was declined): a later ``up`` leaves them alone."""
+        with self.dir.locked():
+            state = self.dir.load()
+            state.unseeded = [n for n in state.unseeded if n not in names]
+            self.dir.save(state)
 
     def down(self, progress: Progress = _quiet) -> bool:
         """Stop every engine; return False when there was no stack here."""

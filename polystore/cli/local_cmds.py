@@ -89,11 +89,17 @@ def up(systems: tuple[str, ...], runtime: str, new_ports: bool, no_services: boo
         click.echo(f"  {engine:<9} {ep.url(engine)}")
     for worker in result.workers:
         click.echo(f"  {worker}")
-    fresh = [s for s in selected if s.name in result.provisioned]
-    if fresh and not no_seed:
-        from seed.api import seed_if_empty
+    waiting = [s for s in selected if s.name in stack.unseeded()]
+    if waiting and no_seed:
+        stack.mark_seeded([s.name for s in waiting])  # declined: a later `up` won't seed
+    elif waiting:
+        from seed.api import seed_after_up
 
-        summary = _guard(lambda: seed_if_empty(stack.dir.root, fresh, _progress))
+        # Provisioned by this run: seeded when empty. Left by an `up` killed while seeding:
+        # finished (the default seed is idempotent: only what is missing is written).
+        resumed = [s for s in waiting if s.name not in result.provisioned]
+        summary = _guard(lambda: seed_after_up(stack.dir.root, waiting, resumed, _progress))
+        stack.mark_seeded([s.name for s in waiting])
         for name, why in sorted(summary.skipped.items()):
             click.echo(f"  seed: {name} not seeded ({why})")
     click.echo("variables for a service: polystore env SYSTEM.SERVICE; all: polystore status")
