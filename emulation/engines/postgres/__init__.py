@@ -79,7 +79,7 @@ class PostgresEngine(Engine):
                     environment={"POSTGRES_PASSWORD": state.admin_password,
                                  "POSTGRES_USER": "postgres"},
                     command=["postgres", "-c", "wal_level=logical", "-c",
-                             "synchronous_commit=off", "-c", "max_connections=200"],
+                             "synchronous_commit=on", "-c", "max_connections=200"],
                     healthcheck=HealthCheck(["CMD-SHELL",
                                              "pg_isready -U postgres -h 127.0.0.1"]))  # fmt: skip
 

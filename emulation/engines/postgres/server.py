@@ -30,14 +30,14 @@ PG_BIN_ENV = "POLYSTORE_PG_BIN"
 SERVICE_USER = "embedded_postgres"
 ADMIN_USER = "postgres"
 
-# Local-only settings: no Unix socket (nothing to clean up, no path-length limit),
-# asynchronous commit (speed: a crash may lose the last fraction of a second of commits,
-# but fsync and full-page writes stay on so it can never corrupt the cluster and lose
-# the seeded data), logical WAL so CDC can read it.
+# Local-only settings: no Unix socket (nothing to clean up, no path-length limit), logical
+# WAL so CDC can read it. Commits stay synchronous, as on RDS: a service answers 200 only
+# for what survives a kill -9 of the server (with asynchronous commit, a write acknowledged
+# to a client — and already mirrored to DynamoDB or Kafka — could vanish from PostgreSQL).
 SERVER_SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "unix_socket_directories": "",
-    "synchronous_commit": "off",
+    "synchronous_commit": "on",
     "wal_level": "logical",
     "max_connections": "200",
     "max_wal_senders": "10",
