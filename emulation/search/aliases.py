@@ -12,27 +12,31 @@ every ``remove_index`` first (so an index can be replaced by an alias of its own
 one request: the legacy upgrade of a stack created before aliases), then ``add`` and
 ``remove`` in request order against the table that results. Index expressions in actions
 name indices only (OpenSearch resolves them with ``ignoreAliases``): an alias there is an
-error. Filtered and routing aliases are refused by name.
+error. Routing aliases are kept (``index_routing`` applies to single-document requests
+through the alias; ``search_routing`` only on single-shard indices, where it changes
+nothing); filtered aliases are refused by name.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from emulation.search.errors import SearchError, index_not_found, unsupported
 
 AliasTable = dict[str, dict[str, dict[str, Any]]]
-# Options of an alias pointer this engine keeps; the others change routing or filtering.
-_KEPT_OPTIONS = frozenset({"is_write_index", "is_hidden"})
-_REFUSED_OPTIONS = frozenset({"filter", "routing", "index_routing", "search_routing"})
+# Options of an alias pointer this engine keeps (``routing`` sets both routings); a filter
+# would change what every search through the alias sees: refused by name.
+_KEPT_OPTIONS = frozenset({"is_write_index", "is_hidden", "index_routing", "search_routing"})
+_ROUTING = frozenset({"routing", "index_routing", "search_routing"})
+_FLAGS = frozenset({"is_write_index", "is_hidden"})
 _TARGETS = frozenset({"index", "indices", "alias", "aliases"})
 # The fields each action's parser declares (OpenSearch ``IndicesAliasesRequest``).
 _ACTION_FIELDS = {
-    "add": _TARGETS | _KEPT_OPTIONS | _REFUSED_OPTIONS,
+    "add": _TARGETS | _KEPT_OPTIONS | _ROUTING | {"filter"},
     "remove": _TARGETS | {"must_exist"},
     "remove_index": frozenset({"index", "indices", "must_exist"}),
 }
@@ -54,27 +58,62 @@ def save(path: Path, table: AliasTable) -> None:
 
 
 def options(alias: str, conf: Any) -> dict[str, Any]:
-    """The kept options of one alias pointer (create-index ``aliases`` or an action)."""
+    """The kept options of one alias pointer (create-index ``aliases`` or an action):
+    ``routing`` becomes ``index_routing`` and ``search_routing`` unless those are given,
+    numbers become strings (OpenSearch's ``20_routing.yml``)."""
     if conf is None:
         conf = {}
     if not isinstance(conf, dict):
         raise SearchError(
             400, "parse_exception", f"[aliases] failed to parse alias [{alias}]: expected an object"
         )
-    refused = sorted(set(conf) & _REFUSED_OPTIONS)
-    if refused:
-        raise unsupported(f"alias option [{refused[0]}] (alias [{alias}])")
-    unknown = sorted(set(conf) - _KEPT_OPTIONS - _REFUSED_OPTIONS)
+    if conf.get("filter"):
+        raise unsupported(f"alias option [filter] (alias [{alias}])")
+    unknown = sorted(set(conf) - _KEPT_OPTIONS - _ROUTING - {"filter"})
     if unknown:
         raise SearchError(
             400, "illegal_argument_exception", f"unknown field [{unknown[0]}] for alias [{alias}]"
         )
-    for key in _KEPT_OPTIONS & set(conf):
+    out: dict[str, Any] = {}
+    for key in _FLAGS & set(conf):
         if conf[key] is not None and not isinstance(conf[key], bool):
             raise SearchError(
                 400, "illegal_argument_exception", f"[{key}] of alias [{alias}] must be a boolean"
             )
-    return {k: conf[k] for k in conf if k in _KEPT_OPTIONS and conf[k] is not None}
+        if conf[key] is not None:
+            out[key] = conf[key]
+    for key in ("index_routing", "search_routing"):
+        value = conf.get(key, conf.get("routing"))
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise SearchError(
+                400, "illegal_argument_exception", f"[{key}] of alias [{alias}] must be a string"
+            )
+        out[key] = str(value)
+    if "," in out.get("index_routing", ""):
+        raise SearchError(
+            400,
+            "illegal_argument_exception",
+            f"alias [{alias}] has several index routing values associated with it",
+        )
+    return out
+
+
+def index_routing(table: AliasTable, name: str, index: str, routing: str | None) -> str | None:
+    """The routing of a single-document request through ``name`` to ``index``: an alias's
+    ``index_routing`` when it has one (a different routing in the request is refused)."""
+    fixed = table.get(name, {}).get(index, {}).get("index_routing")
+    if fixed is None:
+        return routing
+    if routing is not None and routing != fixed:
+        raise SearchError(
+            400,
+            "illegal_argument_exception",
+            f"Alias [{name}] has index routing associated with it [{fixed}], and was provided "
+            f"with routing value [{routing}], rejecting operation",
+        )
+    return str(fixed)
 
 
 _INVALID_CHARS = frozenset('\\/*?"<>| ,#:')
@@ -256,7 +295,10 @@ def _parse(action: Any) -> tuple[str, dict[str, Any], list[str], list[str] | Non
 
 
 def apply_actions(
-    table: AliasTable, indices: Iterable[str], actions: Any
+    table: AliasTable,
+    indices: Iterable[str],
+    actions: Any,
+    shards: Callable[[str], int] = lambda _: 1,
 ) -> tuple[AliasTable, list[str]]:
     """The alias table after ``actions`` and the indices ``remove_index`` deletes.
 
@@ -291,9 +333,14 @@ def apply_actions(
         targets = [n for expr in exprs for n in resolve_indices(expr, live, new)]
         if kind == "add":
             for alias in alias_names:
-                pointer = {k: v for k, v in conf.items() if k in _KEPT_OPTIONS | _REFUSED_OPTIONS}
-                opts = options(alias, pointer)
+                pointer = {k: v for k, v in conf.items() if k in _KEPT_OPTIONS | _ROUTING}
+                opts = options(alias, {**pointer, "filter": conf.get("filter")})
                 for name in targets:
+                    if "search_routing" in opts and shards(name) > 1:
+                        raise unsupported(
+                            f"search routing of alias [{alias}] on index [{name}] with several "
+                            "shards"
+                        )
                     add(new, live, name, alias, opts)
         else:
             remove(new, targets, alias_names, conf.get("must_exist"))

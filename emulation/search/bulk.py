@@ -167,7 +167,8 @@ def run_bulk(
             store = engine.for_write(item.index, require_alias=item_alias in (True, "true"))
             touched[store.name] = store
             action = "create" if item.meta.get("op_type") == "create" else item.action
-            parts.append(_item_json(action, _apply(store, item)))
+            routing = engine.routing_through(item.index, store, _routing(item.meta))
+            parts.append(_item_json(action, _apply(store, item, routing)))
         except SearchError as err:
             errors = True
             error = {
@@ -234,14 +235,14 @@ def _options(meta: dict[str, Any], op_type: str) -> WriteOptions:
     return write_options(meta, op_type)
 
 
-def _apply(store: IndexStore, item: BulkItem) -> WriteResult:
+def _apply(store: IndexStore, item: BulkItem, routing: str | None) -> WriteResult:
     action, doc_id, meta, raw = item.action, item.doc_id, item.meta, item.raw
     if action == "delete":
         if doc_id is None:
             raise SearchError(
                 400, "action_request_validation_exception", "Validation Failed: 1: id is missing;"
             )
-        return store.delete_doc(doc_id, write_options(meta), _routing(meta))
+        return store.delete_doc(doc_id, write_options(meta), routing)
     assert raw is not None
     if action == "update":
         if doc_id is None:
@@ -249,15 +250,15 @@ def _apply(store: IndexStore, item: BulkItem) -> WriteResult:
                 400, "action_request_validation_exception", "Validation Failed: 1: id is missing;"
             )
         source = _parse_source(raw, item.text)
-        return store.update_doc(doc_id, source, write_options(meta), _routing(meta))
+        return store.update_doc(doc_id, source, write_options(meta), routing)
     source = _parse_source(raw, item.text)
     op_type = "create" if action == "create" else str(meta.get("op_type", "index"))
     if doc_id is None:
         doc_id = new_id()
         op_type = "create"
     if op_type not in _DEFAULT_OPTIONS:
-        return store.index_doc(doc_id, raw, source, write_options(meta, op_type), _routing(meta))
-    return store.index_doc(doc_id, raw, source, _options(meta, op_type), _routing(meta))
+        return store.index_doc(doc_id, raw, source, write_options(meta, op_type), routing)
+    return store.index_doc(doc_id, raw, source, _options(meta, op_type), routing)
 
 
 def _routing(meta: dict[str, Any]) -> str | None:

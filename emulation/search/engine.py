@@ -21,8 +21,9 @@ from typing import Any
 
 from emulation.search import aliases as alias_table
 from emulation.search.cursors import Cursors
-from emulation.search.errors import SearchError, index_not_found
+from emulation.search.errors import SearchError, index_not_found, unsupported
 from emulation.search.index_store import IndexStore
+from emulation.search.settings import IndexSettings
 
 _INVALID_CHARS = set('\\/*?"<>| ,#:')
 
@@ -51,6 +52,11 @@ def validate_index_name(name: str) -> None:
         raise invalid('must not contain the following characters [ , ", *, \\, <, |, ,, >, /, ?]')
     if len(name.encode()) > 255:
         raise invalid("index name is too long, (" + str(len(name.encode())) + " > 255)")
+
+
+def _shards_of(body: dict[str, Any]) -> int:
+    settings = IndexSettings.from_request(body.get("settings") or {})
+    return int(settings.raw["index"]["number_of_shards"])
 
 
 class Engine:
@@ -164,9 +170,18 @@ class Engine:
             return self.indices[alias_table.write_index(self.aliases, name)]
         return self.one(name)
 
+    def routing_through(self, name: str, store: IndexStore, routing: str | None) -> str | None:
+        """The routing of a single-document request sent to ``name`` (an alias's
+        ``index_routing`` when it has one)."""
+        if name not in self.aliases:
+            return routing
+        return alias_table.index_routing(self.aliases, name, store.name, routing)
+
     def update_aliases(self, actions: Any) -> None:
         """``POST /_aliases``: every action applied, or none."""
-        table, dropped = alias_table.apply_actions(self.aliases, self.indices, actions)
+        table, dropped = alias_table.apply_actions(
+            self.aliases, self.indices, actions, lambda name: self.indices[name].shards
+        )
         self.aliases = table
         for name in dropped:
             store = self.indices.pop(name)
@@ -197,7 +212,10 @@ class Engine:
             raise SearchError(400, "parse_exception", "[aliases] must be an object")
         table = {a: {i: dict(o) for i, o in t.items()} for a, t in self.aliases.items()}
         for alias, conf in new_aliases.items():  # validated before the index exists
-            alias_table.add(table, self.indices, name, alias, alias_table.options(alias, conf))
+            opts = alias_table.options(alias, conf)
+            if "search_routing" in opts and _shards_of(body) > 1:
+                raise unsupported(f"search routing of alias [{alias}] on an index with shards > 1")
+            alias_table.add(table, self.indices, name, alias, opts)
         alias_table.check_write_indices(table)
         store = IndexStore.create(directory, name, body)
         self.indices[name] = store

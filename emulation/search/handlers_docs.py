@@ -46,13 +46,15 @@ def index_doc(
         opts = WriteOptions(
             opts.version, opts.version_type, opts.if_seq_no, opts.if_primary_term, "create"
         )
-    result = store.index_doc(doc_id, raw, source, opts, req.params.get("routing"))
+    routing = engine.routing_through(index, store, req.params.get("routing"))
+    result = store.index_doc(doc_id, raw, source, opts, routing)
     return _finish(store, req, result.status, result.body)
 
 
 def delete_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
     store = engine.write_target(index)
-    result = store.delete_doc(doc_id, req.write_options(), req.params.get("routing"))
+    routing = engine.routing_through(index, store, req.params.get("routing"))
+    result = store.delete_doc(doc_id, req.write_options(), routing)
     return _finish(store, req, result.status, result.body)
 
 
@@ -67,16 +69,21 @@ def update_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Respons
             "`if_primary_term` instead;",
         )
     store = engine.for_write(index, require_alias=req.flag("require_alias"))
-    result = store.update_doc(doc_id, body, req.write_options(), req.params.get("routing"))
+    routing = engine.routing_through(index, store, req.params.get("routing"))
+    result = store.update_doc(doc_id, body, req.write_options(), routing)
     return _finish(store, req, result.status, result.body)
 
 
 def _get_body(
-    store: IndexStore, doc_id: str, source_filter: SourceFilter, req: Request | None = None
+    store: IndexStore,
+    doc_id: str,
+    source_filter: SourceFilter,
+    req: Request | None = None,
+    routing: str | None = None,
 ) -> Response:
     if req is not None and req.flag("refresh"):
         store.refresh()
-    row = store.get_row(doc_id, req.params.get("routing") if req is not None else None)
+    row = store.get_row(doc_id, routing)
     if row is not None and req is not None and not req.flag("realtime", True):
         row = row if store.is_searchable(doc_id) else None  # the refreshed view
     if row is None:
@@ -113,12 +120,14 @@ def _get_body(
 
 def get_doc(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
     store = engine.one(index)
-    return _get_body(store, doc_id, SourceFilter.from_params(req.params), req)
+    routing = engine.routing_through(index, store, req.params.get("routing"))
+    return _get_body(store, doc_id, SourceFilter.from_params(req.params), req, routing)
 
 
 def get_source(engine: Engine, req: Request, index: str, doc_id: str) -> Response:
     store = engine.one(index)
-    status, body = _get_body(store, doc_id, SourceFilter.from_params(req.params), req)
+    routing = engine.routing_through(index, store, req.params.get("routing"))
+    status, body = _get_body(store, doc_id, SourceFilter.from_params(req.params), req, routing)
     if status != 200:
         raise SearchError(
             404, "resource_not_found_exception", f"Document not found [{index}]/[{doc_id}]"
@@ -160,7 +169,13 @@ def mget(engine: Engine, req: Request, index: str | None) -> Response:
             docs.append({"_index": name, "_id": doc_id, "error": err.body()["error"]})
             continue
         source_filter = SourceFilter.parse(spec["_source"]) if "_source" in spec else default_filter
-        docs.append(_get_body(store, doc_id, source_filter)[1])
+        try:
+            asked = None if spec.get("routing") is None else str(spec["routing"])
+            routing = engine.routing_through(str(name), store, asked)
+        except SearchError as err:
+            docs.append({"_index": name, "_id": doc_id, "error": err.body()["error"]})
+            continue
+        docs.append(_get_body(store, doc_id, source_filter, None, routing)[1])
     return 200, {"docs": docs}
 
 
