@@ -14,7 +14,7 @@ one request: the legacy upgrade of a stack created before aliases), then ``add``
 name indices only (OpenSearch resolves them with ``ignoreAliases``): an alias there is an
 error. Routing aliases are kept (``index_routing`` applies to single-document requests
 through the alias; ``search_routing`` only on single-shard indices, where it changes
-nothing); filtered aliases are refused by name.
+nothing). A filtered alias's filter applies to searches through it (:func:`filter_of`).
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ from typing import Any
 from emulation.search.errors import SearchError, index_not_found, unsupported
 
 AliasTable = dict[str, dict[str, dict[str, Any]]]
-# Options of an alias pointer this engine keeps (``routing`` sets both routings); a filter
-# would change what every search through the alias sees: refused by name.
-_KEPT_OPTIONS = frozenset({"is_write_index", "is_hidden", "index_routing", "search_routing"})
+# Options of an alias pointer this engine keeps (``routing`` sets both routings).
+_KEPT_OPTIONS = frozenset(
+    {"is_write_index", "is_hidden", "index_routing", "search_routing", "filter"}
+)
 _ROUTING = frozenset({"routing", "index_routing", "search_routing"})
 _FLAGS = frozenset({"is_write_index", "is_hidden"})
 _TARGETS = frozenset({"index", "indices", "alias", "aliases"})
 # The fields each action's parser declares (OpenSearch ``IndicesAliasesRequest``).
 _ACTION_FIELDS = {
-    "add": _TARGETS | _KEPT_OPTIONS | _ROUTING | {"filter"},
+    "add": _TARGETS | _KEPT_OPTIONS | _ROUTING,
     "remove": _TARGETS | {"must_exist"},
     "remove_index": frozenset({"index", "indices", "must_exist"}),
 }
@@ -67,9 +68,7 @@ def options(alias: str, conf: Any) -> dict[str, Any]:
         raise SearchError(
             400, "parse_exception", f"[aliases] failed to parse alias [{alias}]: expected an object"
         )
-    if conf.get("filter"):
-        raise unsupported(f"alias option [filter] (alias [{alias}])")
-    unknown = sorted(set(conf) - _KEPT_OPTIONS - _ROUTING - {"filter"})
+    unknown = sorted(set(conf) - _KEPT_OPTIONS - _ROUTING)
     if unknown:
         raise SearchError(
             400, "illegal_argument_exception", f"unknown field [{unknown[0]}] for alias [{alias}]"
@@ -91,6 +90,12 @@ def options(alias: str, conf: Any) -> dict[str, Any]:
                 400, "illegal_argument_exception", f"[{key}] of alias [{alias}] must be a string"
             )
         out[key] = str(value)
+    if conf.get("filter"):
+        if not isinstance(conf["filter"], dict):
+            raise SearchError(
+                400, "illegal_argument_exception", f"failed to parse filter for alias [{alias}]"
+            )
+        out["filter"] = conf["filter"]
     if "," in out.get("index_routing", ""):
         raise SearchError(
             400,
@@ -299,6 +304,7 @@ def apply_actions(
     indices: Iterable[str],
     actions: Any,
     shards: Callable[[str], int] = lambda _: 1,
+    check_filter: Callable[[str, str, dict], None] = lambda *_: None,
 ) -> tuple[AliasTable, list[str]]:
     """The alias table after ``actions`` and the indices ``remove_index`` deletes.
 
@@ -334,8 +340,10 @@ def apply_actions(
         if kind == "add":
             for alias in alias_names:
                 pointer = {k: v for k, v in conf.items() if k in _KEPT_OPTIONS | _ROUTING}
-                opts = options(alias, {**pointer, "filter": conf.get("filter")})
+                opts = options(alias, pointer)
                 for name in targets:
+                    if "filter" in opts:
+                        check_filter(name, alias, opts["filter"])
                     if "search_routing" in opts and shards(name) > 1:
                         raise unsupported(
                             f"search routing of alias [{alias}] on index [{name}] with several "
@@ -370,3 +378,26 @@ def write_index(table: AliasTable, alias: str) -> str:
 def of_index(table: AliasTable, index: str) -> dict[str, dict[str, Any]]:
     """``{alias: options}`` for one index, as GET ``_alias`` shows them."""
     return {a: dict(t[index]) for a, t in sorted(table.items()) if index in t}
+
+
+def filter_of(table: AliasTable, parts: list[str], index: str) -> list[dict] | None:
+    """The alias filters a search of the expression ``parts`` applies to ``index``
+    (OpenSearch's ``filteringAliases``): none when the index is named directly, reached by
+    ``_all`` or a wildcard over indices, or through an alias without a filter; else the
+    filters of the aliases it is reached through (any of them matches)."""
+    found: list[dict] = []
+    for part in parts:
+        if part in ("_all", "*") or part == index:
+            return None
+        if "*" in part and fnmatch.fnmatchcase(index, part):
+            return None
+        names = [part] if part in table else []
+        if "*" in part:
+            names = [a for a in table if fnmatch.fnmatchcase(a, part)]
+        for alias in names:
+            if index in table[alias]:
+                flt = table[alias][index].get("filter")
+                if not flt:
+                    return None
+                found.append(flt)
+    return found or None

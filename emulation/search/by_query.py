@@ -58,7 +58,9 @@ def run_by_query(engine: Engine, req: Request, index: str, action: str) -> tuple
     query = body.get("query", {"match_all": {}})
     counts = {"total": 0, "done": 0, "noops": 0, "version_conflicts": 0}
     failures: list[dict[str, Any]] = []
-    for store in engine.resolve(index):
+    stores = engine.resolve(index)
+    query = engine.filtered(index, stores, {"query": query})["query"]
+    for store in stores:
         run = SearchRun(store, {"query": query}, {})
         searcher = run.searcher  # the last refreshed view
         found = searcher.search(

@@ -23,6 +23,7 @@ from emulation.search import aliases as alias_table
 from emulation.search.cursors import Cursors
 from emulation.search.errors import SearchError, index_not_found, unsupported
 from emulation.search.index_store import IndexStore
+from emulation.search.query_dsl import QueryBuilder
 from emulation.search.settings import IndexSettings
 
 _INVALID_CHARS = set('\\/*?"<>| ,#:')
@@ -170,6 +171,42 @@ class Engine:
             return self.indices[alias_table.write_index(self.aliases, name)]
         return self.one(name)
 
+    def _check_filter(self, index: str, alias: str, flt: dict) -> None:
+        """An alias filter must be a query the index can run (OpenSearch parses it)."""
+        store = self.indices[index]
+        try:
+            QueryBuilder(store.mapping, store.schema, store.searcher()).build(flt)
+        except SearchError as err:
+            raise SearchError(
+                400,
+                "illegal_argument_exception",
+                f"failed to parse filter for alias [{alias}]",
+                caused_by=err.cause(),
+            ) from None
+
+    def filtered(self, expression: str, stores: list[IndexStore], body: dict) -> dict:
+        """``body`` with the alias filters the expression applies (a search, count or
+        by-query through a filtered alias sees only what the filter matches)."""
+        if not self.aliases or not stores:
+            return body
+        parts = [p.strip() for p in expression.split(",") if p.strip() and p[:1] != "-"]
+        per_store = [alias_table.filter_of(self.aliases, parts or ["_all"], s.name)
+                     for s in stores]  # fmt: skip
+        if all(f is None for f in per_store):
+            return body
+        if any(f != per_store[0] for f in per_store):
+            raise unsupported(
+                "a search over several indices reached through different alias filters"
+            )
+        filters = per_store[0] or []
+        flt = (
+            filters[0]
+            if len(filters) == 1
+            else {"bool": {"should": filters, "minimum_should_match": 1}}
+        )
+        query = body.get("query", {"match_all": {}})
+        return {**body, "query": {"bool": {"must": [query], "filter": [flt]}}}
+
     def routing_through(self, name: str, store: IndexStore, routing: str | None) -> str | None:
         """The routing of a single-document request sent to ``name`` (an alias's
         ``index_routing`` when it has one)."""
@@ -180,7 +217,11 @@ class Engine:
     def update_aliases(self, actions: Any) -> None:
         """``POST /_aliases``: every action applied, or none."""
         table, dropped = alias_table.apply_actions(
-            self.aliases, self.indices, actions, lambda name: self.indices[name].shards
+            self.aliases,
+            self.indices,
+            actions,
+            lambda name: self.indices[name].shards,
+            self._check_filter,
         )
         self.aliases = table
         for name in dropped:

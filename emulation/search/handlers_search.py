@@ -54,6 +54,7 @@ def search(engine: Engine, req: Request, index: str | None) -> Response:
         searchers = [searcher for _, searcher in pit.snapshots]
     else:
         stores = engine.resolve(index or "_all", must_exist=not req.flag("ignore_unavailable"))
+        body = engine.filtered(index or "_all", stores, body)
     if "scroll" in params:
         if pit_id is not None:
             raise bad_request("using [point in time] is not allowed in a scroll context")
@@ -210,6 +211,8 @@ def create_pit(engine: Engine, req: Request, index: str) -> Response:
         )
     seconds = keep_alive(req.params["keep_alive"], "keep_alive")
     stores = engine.resolve(index)
+    if engine.filtered(index, stores, {}) != {}:
+        raise unsupported("a point in time over a filtered alias")
     pit = PointInTime([(s, s.searcher()) for s in stores], seconds)
     pit_id = engine.cursors.open_pit(pit)
     n = len(stores)
@@ -267,6 +270,7 @@ def msearch(engine: Engine, req: Request, index: str | None) -> Response:
             stores = engine.resolve(
                 target or "_all", must_exist=not header.get("ignore_unavailable")
             )
+            body = engine.filtered(target or "_all", stores, body)
             response, fragments = search_stores(stores, body, params)
             encoded = fragments.encode({**response, "status": 200})
         except SearchError as err:
@@ -284,6 +288,7 @@ def count(engine: Engine, req: Request, index: str | None) -> Response:
         raise SearchError(
             400, "parsing_exception", f"request does not support [{sorted(extra)[0]}]"
         )
+    body = engine.filtered(index or "_all", stores, body)
     total = sum(SearchRun(s, body, {}).count() for s in stores)
     return 200, {
         "count": total,

@@ -13,8 +13,6 @@ from collections.abc import Iterator
 import pytest
 from opensearchpy import NotFoundError, OpenSearch, RequestError
 
-from tests.search.conftest import REAL_OPENSEARCH
-
 
 @pytest.fixture
 def names(client: OpenSearch) -> Iterator[list[str]]:
@@ -129,10 +127,9 @@ def test_alias_errors(client: OpenSearch, names: list[str]) -> None:
     with pytest.raises(RequestError) as clash:
         client.indices.put_alias(index=v1, name=v1)
     assert clash.value.error == "invalid_alias_name_exception"
-    if not REAL_OPENSEARCH:  # our engine refuses filtered aliases rather than ignore them
-        with pytest.raises(RequestError) as filtered:
-            client.indices.put_alias(index=v1, name=alias, body={"filter": {"term": {"a": 1}}})
-        assert "not supported by the polystore embedded search engine" in str(filtered.value.info)
+    with pytest.raises(RequestError) as bad_filter:
+        client.indices.put_alias(index=v1, name=alias, body={"filter": {"no_such_query": {}}})
+    assert "failed to parse filter for alias" in str(bad_filter.value.info)
     with pytest.raises(NotFoundError):
         client.index(index=f"{v1}-nope", body={"a": 1}, params={"require_alias": "true"})
     assert client.indices.exists(index=f"{v1}-nope") is False
@@ -310,3 +307,33 @@ def test_routing_aliases(client: OpenSearch, names: list[str]) -> None:
             body={"actions": [{"add": {"index": v1, "alias": alias, "index_routing": "a,b"}}]}
         )
     assert "has several index routing values associated with it" in str(several.value.info)
+
+
+def test_filtered_aliases(client: OpenSearch, names: list[str]) -> None:
+    """A search, count or delete-by-query through a filtered alias sees only what the
+    filter matches; through the index itself, everything."""
+    v1, _, alias = names
+    client.indices.create(
+        index=v1,
+        body={"mappings": {"properties": {"k": {"type": "keyword"}, "n": {"type": "long"}}}},
+    )
+    client.bulk(body=[x for i in range(6) for x in ({"index": {"_index": v1, "_id": str(i)}},
+                                                    {"k": "even" if i % 2 == 0 else "odd",
+                                                     "n": i})], refresh="true")  # fmt: skip
+    client.indices.update_aliases(body={"actions": [
+        {"add": {"index": v1, "alias": alias, "filter": {"term": {"k": "even"}}}},
+        {"add": {"index": v1, "alias": f"{alias}-big", "filter": {"range": {"n": {"gte": 4}}}}},
+    ]})  # fmt: skip
+    shown = client.indices.get_alias(index=v1, name=alias)[v1]["aliases"][alias]
+    assert shown == {"filter": {"term": {"k": "even"}}}
+    hits = client.search(index=alias, body={"query": {"match_all": {}}, "sort": ["n"]})["hits"]
+    assert [h["_id"] for h in hits["hits"]] == ["0", "2", "4"] and hits["total"]["value"] == 3
+    assert client.count(index=alias)["count"] == 3 and client.count(index=v1)["count"] == 6
+    both = client.search(index=f"{alias},{alias}-big", body={"sort": ["n"]})["hits"]["hits"]
+    assert [h["_id"] for h in both] == ["0", "2", "4", "5"]  # either filter
+    narrowed = client.count(index=alias, body={"query": {"range": {"n": {"gte": 1}}}})
+    assert narrowed["count"] == 2
+    # The index named next to the alias: no filter for it.
+    assert client.count(index=f"{v1},{alias}")["count"] == 6
+    client.delete_by_query(index=alias, body={"query": {"match_all": {}}}, refresh=True)
+    assert sorted(h["_id"] for h in client.search(index=v1)["hits"]["hits"]) == ["1", "3", "5"]
