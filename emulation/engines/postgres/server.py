@@ -182,3 +182,52 @@ def server_command(data: Path, port: int, bins: Path) -> list[str]:
 def remove_data(data: Path) -> None:
     """Delete the cluster (wherever it was placed); the runtime's ``wipe`` calls this."""
     service_user.remove_data(data)
+
+
+def end_orphans(data: Path, timeout: float = 10.0) -> list[int]:
+    """Clear what a killed server left behind so a new one can start; return ended pids.
+
+    After ``kill -9`` of the postmaster two things block a restart: its backends live on
+    until they notice, holding the old shared memory; and its ``postmaster.pid`` names a
+    pid that still "exists" while the killed process is a zombie not yet reaped (some
+    container inits reap late or never), so PostgreSQL refuses ("lock file already
+    exists"). The backends' server is gone, so nothing they hold can still commit: they
+    are stopped (SIGQUIT, PostgreSQL's immediate exit) and waited for; then a lock file
+    whose pid is dead, a zombie or another program's is removed. Nothing is touched while
+    a live postmaster works in this data dir, or when that cannot be told (no permission).
+    """
+    import signal
+    import time
+
+    import psutil
+
+    real = data.resolve()
+    pid_file = real / "postmaster.pid"
+    if not pid_file.exists():
+        return []
+    try:
+        owner = psutil.Process(int(pid_file.read_text().split("\n", 1)[0]))
+        if owner.status() != psutil.STATUS_ZOMBIE and owner.cwd() == str(real):
+            return []  # a live server works here
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, ValueError):
+        pass  # dead, a zombie, or an unreadable lock file: stale
+    except (psutil.AccessDenied, OSError):
+        return []  # cannot tell: leave it to PostgreSQL's own check
+    orphans = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and proc.cwd() == str(real):
+                proc.send_signal(signal.SIGQUIT)
+                orphans.append(proc)
+        except psutil.Error:
+            continue
+    deadline = time.monotonic() + timeout
+    for proc in orphans:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except psutil.TimeoutExpired:
+            proc.kill()
+        except psutil.Error:
+            pass
+    pid_file.unlink(missing_ok=True)
+    return [p.pid for p in orphans]
