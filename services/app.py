@@ -84,10 +84,14 @@ def create_app(config: ServiceConfig, publisher: Any = None) -> FastAPI:
         if consumer is not None:
             consumer.start()
         yield
-        if consumer is not None:
-            consumer.stop()
-        clients.close()
-        pub.close()
+        try:
+            if consumer is not None:
+                consumer.stop()  # first: its handlers may still publish
+        finally:
+            try:
+                pub.close()  # flush, then close: a queued event is delivered or named
+            finally:
+                clients.close()
 
     system, service = config.system, config.service
     app = FastAPI(title=f"{system.name}.{service}", version="1",
