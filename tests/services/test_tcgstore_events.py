@@ -209,3 +209,51 @@ def test_a_malformed_event_is_skipped(apps: dict[str, TestClient]) -> None:
                    data={"OrderId": "bad", "Lines": "not a list"})  # fmt: skip
     assert apply_to_stock(ctx, bad) == "malformed"
     assert apps["inventory"].get("/orders/bad/stock-shortages").json()["items"] == []
+
+
+def test_a_stopped_service_closes_its_producer_cleanly(
+    stack: LocalStack, topology: Topology, tmp_path: Any
+) -> None:
+    """SIGTERM (what ECS and ``polystore down`` send): the lifespan flushes and closes the
+    producer of the events it published; the shutdown completes with no error and no
+    librdkafka complaint."""
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from emulation.ports import free_port
+    from emulation.runtimes.embedded import process_env
+
+    port = free_port()
+    log = tmp_path / "order.log"
+    env = process_env(service_env(stack, topology, "tcgstore.order"))
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "services", "tcgstore.order", "--host",
+                                 "127.0.0.1", "--port", str(port)], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for("the order service", lambda: _ok(url + "/health"))
+        r = httpx.post(url + "/orders", json={"customer_id": "cust-stop", "lines": [
+            {"card_id": "card-z", "quantity": 1, "unit_price": "1"}]})  # fmt: skip
+        assert r.status_code == 201, r.text
+        proc.send_signal(signal.SIGTERM)
+        # uvicorn re-raises the signal once its shutdown is complete
+        assert proc.wait(30) in (0, -signal.SIGTERM), log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert "Application shutdown complete" in text and '"exception"' not in text, text
+    assert "TERMINATE" not in text and "still in queue" not in text, text
+
+
+def _ok(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
