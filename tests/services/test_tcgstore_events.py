@@ -4,6 +4,7 @@ payment records the payment, each once however often the event comes."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -248,6 +249,10 @@ def test_a_stopped_service_closes_its_producer_cleanly(
     text = log.read_text()
     assert "Application shutdown complete" in text and '"exception"' not in text, text
     assert "TERMINATE" not in text and "still in queue" not in text, text
+    logged = [json.loads(x) for x in text.splitlines() if x.startswith("{")]
+    assert [(x["method"], x["status"]) for x in logged if x.get("path") == "/orders"] == [
+        ("POST", 201)
+    ]  # the access log: one JSON line per request
 
 
 def _ok(url: str) -> bool:
