@@ -60,6 +60,8 @@ def produce(env: dict[str, str], topic: str, producer: str, events: list[dict[st
                                 on_delivery=delivered)  # fmt: skip
         producer_client.poll(0)
     left = producer_client.flush(30)
+    producer_client.purge()  # what the flush gave up on is reported below, not retried
+    producer_client.close()  # librdkafka's threads end here, not noisily at exit
     if left or errors:
         why = errors[0] if errors else f"{left} not acknowledged within 30 s"
         return len(acked), f"partly loaded: {why}"

@@ -34,6 +34,7 @@ class Publisher:
 
         self.catalog = catalog
         self._errors: list[str] = []
+        self._closed = False
         self._producer = Producer({
             **(config if config is not None else client_config()),
             "enable.idempotence": True, "acks": "all", "linger.ms": 5,
@@ -42,6 +43,8 @@ class Publisher:
     def publish(self, event_type: str, key: str, data: dict[str, Any],
                 schema_version: int = 1) -> Envelope:  # fmt: skip
         """Queue one event (refused unless the topology declares this service produces it)."""
+        if self._closed:
+            raise PublishError("the publisher is closed")
         topic = self.catalog.topic_for(event_type)
         env = Envelope(type=event_type, producer=self.catalog.producer, key=key, data=data,
                        schema_version=schema_version)  # fmt: skip
@@ -60,8 +63,21 @@ class Publisher:
             self._errors.append(f"{msg.topic()}: {err}")
 
     def close(self, timeout: float = 10.0) -> None:
-        """Deliver what is queued (a service calls this on shutdown)."""
-        self.flush(timeout)
+        """Deliver what is queued, then shut the producer down (a service calls this on
+        shutdown; later calls do nothing). The flush comes first and raises naming what
+        was not acknowledged, so closing never drops an event silently; the producer is
+        shut down either way, so librdkafka's threads end here and not at exit."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.flush(timeout)
+        finally:
+            # Drop what the flush gave up on (it raised naming it), so that close()
+            # does not wait for it again; librdkafka's threads and sockets end now.
+            self._producer.purge()
+            self._producer.flush(0)
+            self._producer.close()
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every queued event is acknowledged; raise naming what was not."""

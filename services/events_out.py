@@ -45,5 +45,8 @@ class Publisher:
         pub.flush()
 
     def close(self) -> None:
-        if self._impl is not None:
-            self._impl.flush()
+        """On shutdown: deliver what is queued (raising naming what was not), then close
+        the producer so librdkafka stops here, not in the interpreter's exit."""
+        impl, self._impl = self._impl, None
+        if impl is not None:
+            impl.close()

@@ -5,7 +5,8 @@ stream by the stream-to-search link, never written here. Inventory is PostgreSQL
 strong consistency: a movement and the level it changes commit together, and the
 level's CHECK constraints make "never negative" hold under any concurrency. An order
 writes its items and line items, then publishes ``order.placed`` for inventory and
-payment (declared consumers of the event link).
+payment (declared consumers of the event link), which apply it in
+:mod:`services.flows.tcgstore_events`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Line(Body):
 class OrderBody(Body):
     customer_id: str = Field(min_length=1, max_length=64)
     currency: str = Field("USD", min_length=3, max_length=3)
+    payment_method: Literal["card", "paypal", "apple_pay", "google_pay"] = "card"
     lines: list[Line] = Field(min_length=1, max_length=100)
 
 
@@ -76,6 +78,13 @@ def _dynamo_store(ctx: Context, kind_table: str) -> tuple[str, DynamoStore]:
         if isinstance(store, DynamoStore) and store.table == kind_table:
             return name, store
     raise LookupError(kind_table)
+
+
+def handlers(ctx: Context, publisher: Any) -> dict[str, Any]:
+    """inventory and payment apply ``order.placed`` (services.flows.tcgstore_events)."""
+    from services.flows.tcgstore_events import handlers as event_handlers
+
+    return event_handlers(ctx)
 
 
 def register(app: FastAPI, ctx: Context, publisher: Any) -> None:
@@ -163,9 +172,13 @@ def register(app: FastAPI, ctx: Context, publisher: Any) -> None:
             writes.append({"Put": {"TableName": ctx.config.physical(orders_name), "Item": order}})
             db.transact_write_items(TransactItems=writes)
             body = plain(order)
-            for ln in o.lines:
-                publisher.domain("order.placed", key=order_id, data={
-                    "OrderId": order_id, "CardId": ln.card_id, "Quantity": ln.quantity})
+            # One event for the whole order (keyed by it): inventory moves all its lines
+            # or none, payment needs its total; both dedupe by the OrderId.
+            publisher.domain("order.placed", key=order_id, data={
+                "OrderId": order_id, "CustomerId": o.customer_id, "Total": body["Total"],
+                "Currency": o.currency, "Method": o.payment_method,
+                "Lines": [{"LineNumber": i, "CardId": ln.card_id, "Quantity": ln.quantity,
+                           "UnitPrice": ln.unit_price} for i, ln in enumerate(o.lines, 1)]})
             return body
 
         @app.post("/orders", status_code=201, tags=["orders"])

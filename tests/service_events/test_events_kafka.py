@@ -101,3 +101,21 @@ def test_a_failing_handler_sees_the_event_again(bootstrap: str, ecommerce: Syste
     finally:
         again.close()
     assert env.id in handled
+
+
+def test_close_delivers_everything_queued(bootstrap: str, ecommerce: System) -> None:
+    """A service closes its publisher on shutdown right after publishing: close() flushes
+    before it shuts the producer down, so every queued event reaches the topic."""
+    pub = Publisher(Catalog.of(ecommerce, "product", "local", env={}), _config(bootstrap))
+    key = f"p-{uuid.uuid4().hex[:6]}"
+    sent = [pub.publish("product.updated", key, {"product_id": key, "n": i}).id
+            for i in range(500)]  # fmt: skip
+    pub.close()  # no flush before it
+    got: list[str] = []
+    sub = Subscriber(Catalog.of(ecommerce, "cart", "local", env={}),
+                     f"cart-{uuid.uuid4().hex[:6]}", config=_config(bootstrap))  # fmt: skip
+    try:
+        sub.run(lambda e: got.append(e.id) if e.key == key else None, idle_timeout=5)
+    finally:
+        sub.close()
+    assert got == sent

@@ -18,8 +18,9 @@ SERVICE = "bellyfed.restaurant-api"
 
 def test_a_served_pattern_publishes_its_analytics_event(stack: LocalStack,
                                                         topology: Topology) -> None:  # fmt: skip
-    api = client_for(stack, topology, SERVICE)  # the real publisher: Kafka of the stack
-    r = api.get("/restaurants", params={"city": "Nowhere"})
+    # the real publisher: Kafka of the stack; ``with`` runs the lifespan, which closes it
+    with client_for(stack, topology, SERVICE) as api:
+        r = api.get("/restaurants", params={"city": "Nowhere"})
     assert r.status_code == 200, r.text
     env = service_env(stack, topology, SERVICE)
     consumer = Consumer({"bootstrap.servers": env["KAFKA_BOOTSTRAP_SERVERS"],

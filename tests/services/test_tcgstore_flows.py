@@ -53,5 +53,9 @@ def test_order_with_lines_is_published(stack: LocalStack, topology: Topology) ->
     assert r.json()["Total"] == "22.00000000"
     assert api.get(f"/orders/{oid}").json()["CustomerId"] == "cust-1"
     assert api.get("/customers/cust-1/orders").json()["items"][0]["OrderId"] == oid
-    assert [(e[0], e[2]["CardId"]) for e in pub.events] == [("order.placed", "c-1"),
-                                                           ("order.placed", "c-2")]
+    # one event for the whole order, keyed by it, with what inventory and payment need
+    assert [(e[0], e[1]) for e in pub.events] == [("order.placed", oid)]
+    data = pub.events[0][2]
+    assert (data["Total"], data["Currency"], data["Method"]) == ("22.00000000", "USD", "card")
+    assert [(ln["LineNumber"], ln["CardId"], ln["Quantity"]) for ln in data["Lines"]] == [
+        (1, "c-1", 2), (2, "c-2", 1)]
