@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from emulation.stack import LocalStack
-from polystore.topology.model import Topology
+from polystore.topology.model import EventLink, Topology
 from service_events import publisher_from_env
 from service_events.envelope import Envelope
 from tests.services.conftest import client_for, service_env
@@ -238,6 +238,8 @@ def test_redelivered_events_change_nothing(apps: dict[str, TestClient], stack: L
     assert before["orders"] >= 1, "runs after the end-to-end test"
     handled_before = {s: apps[s].get("/health").json()["consumer"]["handled"]
                       for s in ("order", "payment", "shipping", "return", "cart")}  # fmt: skip
+    carries = {link.event: link.carries for link in topology.system("ecommerce").links.values()
+               if isinstance(link, EventLink)}  # fmt: skip
     sent = 0
     for service in ("cart", "order", "payment", "shipping", "return"):
         with connect(stack, topology, service) as conn:
@@ -245,7 +247,10 @@ def test_redelivered_events_change_nothing(apps: dict[str, TestClient], stack: L
         env = service_env(stack, topology, f"ecommerce.{service}")
         pub = publisher_from_env(topology.system("ecommerce"), service, env)
         for (doc,) in rows:
-            pub.publish_envelope(Envelope.from_bytes(json.dumps(doc).encode()))
+            envelope = Envelope.from_bytes(json.dumps(doc).encode())
+            # what travels is what the topology's link says it carries
+            assert set(envelope.data) == set(carries[envelope.type]), envelope.type
+            pub.publish_envelope(envelope)
             sent += 1
         pub.flush()
     assert sent >= 8
