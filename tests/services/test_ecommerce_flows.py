@@ -377,3 +377,43 @@ def test_each_service_opens_only_its_own_database(stack: LocalStack,
         for other in set(databases.values()) - {own}:
             with pytest.raises(psycopg.OperationalError, match="permission denied"):
                 connect(stack, topology, svc, dbname=other)
+
+
+def test_concurrent_writes_keep_their_invariants(apps: dict[str, TestClient]) -> None:
+    """16 first adds to one user's cart make one active cart; 24 refunds of 1.00 on a
+    10.00 payment refund exactly 10.00."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cart, payment = apps["cart"], apps["payment"]
+    user_id = register(apps)
+    products = [uuid.uuid4() for _ in range(16)]
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda p: cart.post(f"/users/{user_id}/cart/items",
+                                                  json=line(p, 1, "0.625")).status_code,
+                              products))  # fmt: skip
+    assert codes.count(422) == 16  # 3 decimal places: refused, nothing written
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda p: cart.post(f"/users/{user_id}/cart/items",
+                                                  json=line(p, 1, "0.625"[:4])).status_code,
+                              products))  # fmt: skip
+    assert codes == [201] * 16
+    c = ok(cart.get(f"/users/{user_id}/cart"))
+    assert (len(c["items"]), c["item_count"], c["subtotal"]) == (16, 16, "9.92")
+    ok(cart.post(f"/users/{user_id}/cart/items", json=line(uuid.uuid4(), 1, "0.08")), 201)
+    ok(cart.post(f"/carts/{c['id']}/checkout", json={"shipping_address": ADDRESS,
+                                                      "shipping_method": "acme-standard"}), 201)
+    order = order_of(apps, user_id)
+    assert order["grand_total"] == "10.00"
+    pays = until("the payment", lambda: ok(payment.get(
+        "/queries/payments-of-order", params={"order_id": order["id"]}))["items"], bool)
+    pid = pays[0]["id"]
+    ok(payment.post(f"/payments/{pid}/capture",
+                    json={"provider": "stripe", "provider_payment_id": "pi_c"}), 201)
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda i: payment.post(
+            f"/payments/{pid}/refunds", json={"amount": "1.00"},
+            headers={"Idempotency-Key": f"c-{pid}-{i}"}).status_code, range(24)))  # fmt: skip
+    assert sorted(codes) == [201] * 10 + [409] * 14
+    paid = ok(payment.get(f"/payments/{pid}"))
+    assert (paid["status"], paid["amount_refunded"], len(paid["refunds"])) == (
+        "refunded", "10.00", 10)  # fmt: skip
