@@ -323,3 +323,28 @@ def seed_if_empty(
         done.skipped = summary.skipped
         return done
     return summary
+
+
+def seed_after_up(
+    state_dir: Path | None,
+    systems: list[System],
+    resumed: list[System],
+    progress: Callable[[str], None] | None = None,
+) -> Summary:
+    """``polystore up``'s seeding: ``systems`` it provisioned and has not seeded yet.
+
+    Those in ``resumed`` were left half-seeded by an ``up`` that was killed: they get the
+    default seed again, which writes only what is missing (deterministic keys, ``ON
+    CONFLICT DO NOTHING``). The others are seeded only when their stores are all empty.
+    """
+    again = {s.name for s in resumed}
+    fresh = [s for s in systems if s.name not in again]
+    summary = seed_if_empty(state_dir, fresh, progress) if fresh else Summary()
+    if resumed:
+        emit = progress or (lambda line: None)
+        emit("seed: finishing " + ", ".join(s.name for s in resumed)
+             + " (an earlier `up` stopped while seeding)")  # fmt: skip
+        done = seed(resumed, LocalTarget(state_dir), reporter=LineReporter(emit))
+        summary.plans += done.plans
+        summary.results += done.results
+    return summary
