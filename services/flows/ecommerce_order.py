@@ -34,8 +34,9 @@ from services.patterns.postgres import row_json
 # status -> the statuses it may move to (orders_status_check lists them all)
 MOVES = {
     "pending": {"confirmed", "cancelled"},
-    "confirmed": {"processing", "shipped", "cancelled", "refunded"},
-    "processing": {"shipped", "cancelled", "refunded"},
+    # delivered straight from confirmed: a carrier may report delivery as its first event
+    "confirmed": {"processing", "shipped", "delivered", "cancelled", "refunded"},
+    "processing": {"shipped", "delivered", "cancelled", "refunded"},
     "shipped": {"delivered", "refunded"},
     "delivered": {"refunded"},
     "paid": {"shipped", "refunded"},

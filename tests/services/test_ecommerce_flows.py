@@ -54,8 +54,11 @@ def apps(stack: LocalStack, topology: Topology) -> Iterator[dict[str, TestClient
     with connect(stack, topology, "shipping") as conn:
         carrier = one(conn, "INSERT INTO carriers (code, name) VALUES ('acme', 'Acme Parcel') "
                             "RETURNING id")  # fmt: skip
-        conn.execute("INSERT INTO shipping_methods (carrier_id, code, name, service_level) "
-                     "VALUES (%s, 'acme-standard', 'Acme Standard', 'standard')", (carrier,))
+        conn.execute(
+            "INSERT INTO shipping_methods (carrier_id, code, name, service_level) "
+            "VALUES (%s, 'acme-standard', 'Acme Standard', 'standard')",
+            (carrier,),
+        )
     clients = {s: client_for(stack, topology, f"ecommerce.{s}") for s in SERVICES}
     for c in clients.values():
         c.__enter__()  # the lifespan: consumer and outbox relay threads run
@@ -86,13 +89,21 @@ def until(what: str, fetch: Callable[[], Any], check: Callable[[Any], bool]) -> 
 
 def register(apps: dict[str, TestClient]) -> str:
     email = f"shopper-{uuid.uuid4().hex[:8]}@example.com"
-    return str(ok(apps["auth"].post("/register", json={"email": email,
-                                                       "password": "correct horse"}), 201)["id"])
+    return str(
+        ok(apps["auth"].post("/register", json={"email": email, "password": "correct horse"}), 201)[
+            "id"
+        ]
+    )
 
 
 def line(product: uuid.UUID, quantity: int, price: str) -> dict[str, Any]:
-    return {"product_id": str(product), "quantity": quantity, "unit_price": price,
-            "sku": f"SKU-{str(product)[:8]}", "product_name": f"Product {str(product)[:4]}"}
+    return {
+        "product_id": str(product),
+        "quantity": quantity,
+        "unit_price": price,
+        "sku": f"SKU-{str(product)[:8]}",
+        "product_name": f"Product {str(product)[:4]}",
+    }
 
 
 def order_of(apps: dict[str, TestClient], user_id: str) -> dict[str, Any]:
@@ -136,7 +147,8 @@ def test_cart_to_refund_end_to_end(apps: dict[str, TestClient], stack: LocalStac
     assert (order["status"], order["cart_id"], order["grand_total"]) == ("pending", cart_id,
                                                                           "69.97")  # fmt: skip
     assert sorted((i["sku"], i["quantity"], i["line_total"]) for i in order["items"]) == sorted(
-        [(f"SKU-{str(jacket)[:8]}", 3, "59.97"), (f"SKU-{str(mug)[:8]}", 2, "10.00")])
+        [(f"SKU-{str(jacket)[:8]}", 3, "59.97"), (f"SKU-{str(mug)[:8]}", 2, "10.00")]
+    )
     assert order["shipping_addresses"][0]["city"] == "Portland"
     assert [h["to_status"] for h in order["status_history"]] == ["pending"]
     with connect(stack, topology, "cart") as conn:
@@ -176,10 +188,21 @@ def test_cart_to_refund_end_to_end(apps: dict[str, TestClient], stack: LocalStac
     order = order_status(apps, order_id, "delivered")
 
     jacket_item = next(i for i in order["items"] if i["product_id"] == str(jacket))
-    request = {"order_id": order_id, "user_id": user_id, "payment_id": payment_id,
-               "reason_code": "damaged", "items": [{
-                   "order_item_id": jacket_item["id"], "product_id": str(jacket),
-                   "quantity": 1, "refund_amount": "19.99", "item_condition": "damaged"}]}
+    request = {
+        "order_id": order_id,
+        "user_id": user_id,
+        "payment_id": payment_id,
+        "reason_code": "damaged",
+        "items": [
+            {
+                "order_item_id": jacket_item["id"],
+                "product_id": str(jacket),
+                "quantity": 1,
+                "refund_amount": "19.99",
+                "item_condition": "damaged",
+            }
+        ],
+    }
     return_id = ok(ret.post("/returns", json=request), 201)["id"]
     approved = ok(ret.post(f"/returns/{return_id}/approval", json={}), 201)
     assert approved["status"] == "approved" and len(approved["authorizations"]) == 1
@@ -287,8 +310,15 @@ def test_outbox_relays_an_event_whose_publish_failed(apps: dict[str, TestClient]
     email = f"late-{uuid.uuid4().hex[:8]}@example.com"
     user_id = ok(broken.post("/register", json={"email": email, "password": "correct horse"}),
                  201)["id"]  # fmt: skip
-    profile = until("the profile of the relayed user.created", lambda: apps["user"].get(
-        "/queries/profile-of-user", params={"user_id": user_id}).json()["items"], bool)
+    profile = until(
+        "the profile of the relayed user.created",
+        lambda: (
+            apps["user"]
+            .get("/queries/profile-of-user", params={"user_id": user_id})
+            .json()["items"]
+        ),
+        bool,
+    )
     assert profile[0]["user_id"] == user_id
     with connect(stack, topology, "auth") as conn:
         attempts, error, sent = conn.execute(
@@ -313,16 +343,20 @@ def test_bad_input_is_4xx(apps: dict[str, TestClient]) -> None:
     checkout = {"shipping_address": ADDRESS}
     r = cart.post(f"/carts/{uuid.uuid4()}/checkout", json=checkout)
     assert r.status_code == 404 and r.json()["error"]["field"] == "cart_id"
-    r = cart.post(f"/carts/{uuid.uuid4()}/checkout",
-                  json={"shipping_address": ADDRESS | {"country_code": "usa"}})
+    r = cart.post(
+        f"/carts/{uuid.uuid4()}/checkout",
+        json={"shipping_address": ADDRESS | {"country_code": "usa"}},
+    )
     assert r.status_code == 422 and "country_code" in str(r.json()["detail"])
     assert cart.get(f"/users/{user}/cart").status_code == 404
     r = cart.delete(f"/users/{user}/cart/items/{uuid.uuid4()}")
     assert r.status_code == 404
     assert order.get(f"/orders/{uuid.uuid4()}").status_code == 404
     assert order.post(f"/orders/{uuid.uuid4()}/cancellation", json={}).status_code == 404
-    r = payment.post(f"/payments/{uuid.uuid4()}/capture",
-                     json={"provider": "stripe", "provider_payment_id": "pi"})
+    r = payment.post(
+        f"/payments/{uuid.uuid4()}/capture",
+        json={"provider": "stripe", "provider_payment_id": "pi"},
+    )
     assert r.status_code == 404 and r.json()["error"]["field"] == "payment_id"
     r = payment.post(f"/payments/{uuid.uuid4()}/refunds", json={"amount": "1.00"},
                      headers={"Idempotency-Key": "x" * 129})  # fmt: skip
@@ -344,16 +378,30 @@ def test_a_refund_beyond_the_payment_is_409(apps: dict[str, TestClient]) -> None
     cart, payment = apps["cart"], apps["payment"]
     user_id = register(apps)
     c = ok(cart.post(f"/users/{user_id}/cart/items", json=line(uuid.uuid4(), 1, "10.00")), 201)
-    ok(cart.post(f"/carts/{c['id']}/checkout", json={"shipping_address": ADDRESS,
-                                                      "shipping_method": "acme-standard"}), 201)
+    ok(
+        cart.post(
+            f"/carts/{c['id']}/checkout",
+            json={"shipping_address": ADDRESS, "shipping_method": "acme-standard"},
+        ),
+        201,
+    )
     order = order_of(apps, user_id)
-    pays = until("the payment", lambda: ok(payment.get(
-        "/queries/payments-of-order", params={"order_id": order["id"]}))["items"], bool)
+    pays = until(
+        "the payment",
+        lambda: ok(payment.get("/queries/payments-of-order", params={"order_id": order["id"]}))[
+            "items"
+        ],
+        bool,
+    )
     pid = pays[0]["id"]
     r = payment.post(f"/payments/{pid}/refunds", json={"amount": "1.00"})
     assert r.status_code == 409  # nothing captured yet
-    ok(payment.post(f"/payments/{pid}/capture",
-                    json={"provider": "stripe", "provider_payment_id": "pi_x"}), 201)
+    ok(
+        payment.post(
+            f"/payments/{pid}/capture", json={"provider": "stripe", "provider_payment_id": "pi_x"}
+        ),
+        201,
+    )
     r = payment.post(f"/payments/{pid}/refunds", json={"amount": "10.01"})
     assert r.status_code == 409 and r.json()["error"]["field"] == "amount"
     # cancelling the confirmed order refunds what was captured (order.cancelled)
@@ -400,15 +448,29 @@ def test_concurrent_writes_keep_their_invariants(apps: dict[str, TestClient]) ->
     c = ok(cart.get(f"/users/{user_id}/cart"))
     assert (len(c["items"]), c["item_count"], c["subtotal"]) == (16, 16, "9.92")
     ok(cart.post(f"/users/{user_id}/cart/items", json=line(uuid.uuid4(), 1, "0.08")), 201)
-    ok(cart.post(f"/carts/{c['id']}/checkout", json={"shipping_address": ADDRESS,
-                                                      "shipping_method": "acme-standard"}), 201)
+    ok(
+        cart.post(
+            f"/carts/{c['id']}/checkout",
+            json={"shipping_address": ADDRESS, "shipping_method": "acme-standard"},
+        ),
+        201,
+    )
     order = order_of(apps, user_id)
     assert order["grand_total"] == "10.00"
-    pays = until("the payment", lambda: ok(payment.get(
-        "/queries/payments-of-order", params={"order_id": order["id"]}))["items"], bool)
+    pays = until(
+        "the payment",
+        lambda: ok(payment.get("/queries/payments-of-order", params={"order_id": order["id"]}))[
+            "items"
+        ],
+        bool,
+    )
     pid = pays[0]["id"]
-    ok(payment.post(f"/payments/{pid}/capture",
-                    json={"provider": "stripe", "provider_payment_id": "pi_c"}), 201)
+    ok(
+        payment.post(
+            f"/payments/{pid}/capture", json={"provider": "stripe", "provider_payment_id": "pi_c"}
+        ),
+        201,
+    )
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(lambda i: payment.post(
             f"/payments/{pid}/refunds", json={"amount": "1.00"},
