@@ -43,11 +43,20 @@ class Publisher:
     def publish(self, event_type: str, key: str, data: dict[str, Any],
                 schema_version: int = 1) -> Envelope:  # fmt: skip
         """Queue one event (refused unless the topology declares this service produces it)."""
-        if self._closed:
-            raise PublishError("the publisher is closed")
-        topic = self.catalog.topic_for(event_type)
         env = Envelope(type=event_type, producer=self.catalog.producer, key=key, data=data,
                        schema_version=schema_version)  # fmt: skip
+        return self.publish_envelope(env)
+
+    def publish_envelope(self, env: Envelope) -> Envelope:
+        """Queue an envelope built earlier, keeping its id (an outbox's row relayed after
+        its commit: a relay repeated after a crash carries the same id, and consumers
+        dedupe by it). Refused unless the topology declares this service produces it."""
+        if self._closed:
+            raise PublishError("the publisher is closed")
+        topic = self.catalog.topic_for(env.type)
+        if env.producer != self.catalog.producer:
+            raise ValueError(f"{self.catalog.producer} cannot relay an event of {env.producer}")
+        event_type, key = env.type, env.key
         self._producer.produce(
             topic,
             key=key.encode(),

@@ -105,17 +105,24 @@ def create_app(config: ServiceConfig, publisher: Any = None) -> FastAPI:
     name = FLOWS.get(config.system.name)
     module = importlib.import_module(name) if name is not None else None
     consumer = consumer_for(config, module, ctx, pub)
+    # background workers a flow module runs with the server ({name: start/stop/state})
+    make_workers = getattr(module, "workers", None)
+    workers: dict[str, Any] = make_workers(ctx, pub) if make_workers is not None else {}
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # The consumer lives with the server (uvicorn and ECS run the lifespan); an app
         # used without it (a TestClient outside ``with``) serves requests only.
+        for worker in workers.values():
+            worker.start()
         if consumer is not None:
             consumer.start()
         yield
         try:
             if consumer is not None:
                 consumer.stop()  # first: its handlers may still publish
+            for worker in workers.values():
+                worker.stop()  # the outbox relays: they publish too
         finally:
             try:
                 pub.close()  # flush, then close: a queued event is delivered or named
@@ -140,6 +147,7 @@ def create_app(config: ServiceConfig, publisher: Any = None) -> FastAPI:
                                 "service": f"{system.name}.{service}", "stores": checks}
         if consumer is not None:
             body["consumer"] = consumer.state()
+        body |= {name: await run_in_threadpool(w.state) for name, w in workers.items()}
         return Response(json.dumps(body), status_code=200 if ok else 503,
                         media_type="application/json")  # fmt: skip
 

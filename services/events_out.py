@@ -44,6 +44,14 @@ class Publisher:
         pub.publish(event, key=key, data=data)
         pub.flush()
 
+    def relay(self, envelopes: list[Any]) -> None:
+        """Publish envelopes built earlier (an outbox's rows), keeping their ids; return
+        once the broker acknowledged them all."""
+        pub = self._publisher()
+        for env in envelopes:
+            pub.publish_envelope(env)
+        pub.flush()
+
     def close(self) -> None:
         """On shutdown: deliver what is queued (raising naming what was not), then close
         the producer so librdkafka stops here, not in the interpreter's exit."""

@@ -144,6 +144,12 @@ def _apply(schema: DatabaseSchema, stmt: ast.Node, loc: Location, problems: list
             if cmd.subtype == enums.AlterTableType.AT_AddConstraint and cmd.def_ is not None:
                 _constraint(schema, table, cmd.def_, loc)
             elif (
+                cmd.subtype == enums.AlterTableType.AT_AddColumn
+                and isinstance(cmd.def_, ast.ColumnDef)
+                and table in schema.tables
+            ):
+                _column(schema, schema.tables[table], cmd.def_, loc)
+            elif (
                 cmd.subtype == enums.AlterTableType.AT_ReplicaIdentity
                 and isinstance(cmd.def_, ast.ReplicaIdentityStmt)
                 and table in schema.tables
@@ -168,25 +174,30 @@ def _create_table(schema: DatabaseSchema, stmt: ast.CreateStmt, loc: Location) -
     schema.tables[name] = table
     for elt in stmt.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
-            nullable = True
-            default: str | None = None
-            generated: str | None = None
-            for c in elt.constraints or ():
-                if c.contype in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
-                    nullable = False
-                elif c.contype == enums.ConstrType.CONSTR_DEFAULT and c.raw_expr is not None:
-                    default = _sql(c.raw_expr)
-                elif c.contype == enums.ConstrType.CONSTR_GENERATED:
-                    generated = "stored"
-                elif c.contype == enums.ConstrType.CONSTR_IDENTITY:
-                    generated = "identity"
-                    nullable = False
-                _constraint(schema, name, c, loc, column=elt.colname)
-            table.columns[elt.colname] = Column(
-                elt.colname, _type_name(elt.typeName), nullable, default, generated
-            )
+            _column(schema, table, elt, loc)
         elif isinstance(elt, ast.Constraint):
             _constraint(schema, name, elt, loc)
+
+
+def _column(schema: DatabaseSchema, table: Table, elt: ast.ColumnDef, loc: Location) -> None:
+    """One column definition (CREATE TABLE or ALTER TABLE ... ADD COLUMN)."""
+    nullable = True
+    default: str | None = None
+    generated: str | None = None
+    for c in elt.constraints or ():
+        if c.contype in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
+            nullable = False
+        elif c.contype == enums.ConstrType.CONSTR_DEFAULT and c.raw_expr is not None:
+            default = _sql(c.raw_expr)
+        elif c.contype == enums.ConstrType.CONSTR_GENERATED:
+            generated = "stored"
+        elif c.contype == enums.ConstrType.CONSTR_IDENTITY:
+            generated = "identity"
+            nullable = False
+        _constraint(schema, table.name, c, loc, column=elt.colname)
+    table.columns[elt.colname] = Column(
+        elt.colname, _type_name(elt.typeName), nullable, default, generated
+    )
 
 
 def _constraint(

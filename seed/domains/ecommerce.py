@@ -621,6 +621,8 @@ class Ecommerce(Domain):
         return self.fit(store, table, rows) if rows is not None else None
 
     def count(self, store: str, table: str) -> int | None:
+        if table == "outbox":
+            return 0  # events not yet relayed: a seeded row would be published as real
         spec = self.plan.spec(store, table)
         if spec is None or (store, table) in self._world() or (store, table) in self._handed:
             return None

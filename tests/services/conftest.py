@@ -32,6 +32,11 @@ class RecordingPublisher:
     def domain(self, event: str, key: str, data: dict[str, Any]) -> None:
         self.events.append((event, key, data))
 
+    def relay(self, envelopes: list[Any]) -> None:
+        """An outbox's rows, relayed with their envelope ids."""
+        for env in envelopes:
+            self.events.append((env.type, env.key, env.data))
+
     def close(self) -> None:
         pass
 

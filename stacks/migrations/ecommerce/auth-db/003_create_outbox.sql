@@ -1,0 +1,27 @@
+-- auth publishes user.created through an outbox: the account and its event commit together.
+
+-- migrate:up
+-- The transactional outbox of this service's events: a row written in the same
+-- transaction as the change it announces, relayed to Kafka after the commit and marked
+-- sent (services/flows/ecommerce_outbox.py). A crash between the commit and the publish
+-- leaves the row unsent and the relay publishes it on the next pass, with the same event
+-- id, so consumers (who dedupe by that id) apply it once.
+CREATE TABLE outbox (
+    seq        bigint        GENERATED ALWAYS AS IDENTITY,
+    event_id   uuid          NOT NULL,
+    event_type varchar(128)  NOT NULL,
+    event_key  varchar(255)  NOT NULL,
+    envelope   jsonb         NOT NULL,  -- the whole envelope, exactly as it is published
+    attempts   integer       NOT NULL DEFAULT 0,
+    last_error text,
+    created_at timestamptz   NOT NULL DEFAULT now(),
+    sent_at    timestamptz,
+    CONSTRAINT outbox_pkey PRIMARY KEY (seq),
+    CONSTRAINT outbox_event_id_key UNIQUE (event_id)
+);
+
+-- what the relay reads: unsent rows in commit-causal order
+CREATE INDEX idx_outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
+
+-- migrate:down
+DROP TABLE outbox;
