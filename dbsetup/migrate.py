@@ -102,7 +102,7 @@ def first_failing(admin: Server, store: StoreSetup, password_for: PasswordFor,
             try:
                 for index, statement in enumerate(statements):
                     try:
-                        conn.execute(statement)  # type: ignore[call-overload]
+                        conn.execute(statement)
                     except psycopg.Error:
                         return index
             finally:

@@ -58,7 +58,7 @@ class Clients:
 
         class IamAuthConnection(psycopg.Connection[Any]):
             @classmethod
-            def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:  # type: ignore[override]
+            def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:
                 return super().connect(conninfo, **{**kwargs, "password": token(login)})
 
         return IamAuthConnection

@@ -112,8 +112,12 @@ def test_setup_as_rds_master_owns_migrates_replicates_idempotently(
         assert conn.execute(member, (repl, "rds_replication")).fetchone() == (True,)
         assert conn.execute("SELECT rolreplication FROM pg_roles WHERE rolname = %s",
                             (repl,)).fetchone() == (False,)  # fmt: skip
-        published = {t for (t,) in conn.execute(
-            "SELECT tablename FROM pg_publication_tables WHERE pubname = %s", (slot,))}
+        published = {
+            t
+            for (t,) in conn.execute(
+                "SELECT tablename FROM pg_publication_tables WHERE pubname = %s", (slot,)
+            )
+        }
         assert published == set(system.cdc_links()["bellyfed-cdc"].tables)
         readable = {t for (t,) in conn.execute(
             "SELECT table_name FROM information_schema.role_table_grants "
