@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from emulation import engines as registry
 from emulation import procs
 from emulation.errors import EmulationError
 from emulation.state import StateDir
@@ -102,6 +103,9 @@ class Supervisor:
         b.failures = b.failures + 1 if lived < QUICK_DEATH else 1
         b.not_before = now + min(MAX_DELAY, FIRST_DELAY * 2 ** (b.failures - 1))
         try:
+            if folder == self.dir.pids and spec.name in registry.ENGINE_NAMES:
+                for line in registry.get(spec.name).recover(self.dir.engine_dir(spec.name)):
+                    _log(line)
             new = current.spawn(folder)
         except EmulationError as exc:
             _log(f"{spec.name}: restart failed: {exc}")
