@@ -1,17 +1,14 @@
 """The ``cdc`` link kind in the local stack (``emulation.links``): provisioning and worker.
 
-PostgreSQL side, provisioned from the link (``provision``):
-
-Per link: a replication login (``REPLICATION``, ``SELECT`` on the captured tables only,
-``CONNECT`` on that one database; never the service's login) whose password is kept in
-``state.json``; a publication for the captured tables; a logical replication slot
-(``pgoutput``) so the WAL is kept from provisioning on, even before Connect first starts;
-the WAL a slot may hold is bounded by the server's ``max_slot_wal_keep_size``
-(``emulation/engines/postgres.py``). The slot and publication are named by
-``polystore.naming.replication_slot_name`` (the connector config names the same).
-
-Idempotent: a second run changes nothing; a changed ``tables`` list is applied to the
-publication and the grants. Runs after the engines' provisioning (the tables must exist).
+PostgreSQL side, provisioned from the link (``provision``): ``dbsetup.replication``, the
+code a deployed store's setup task runs -- per link a replication login (``SELECT`` on
+the captured tables only, ``CONNECT`` on that one database; never the service's login)
+whose password is kept in ``state.json``, a publication for the captured tables and a
+logical replication slot (``pgoutput``), named by
+``polystore.naming.replication_slot_name`` (the connector config names the same). The
+WAL a slot may hold is bounded by the server's ``max_slot_wal_keep_size``
+(``emulation/engines/postgres/server.py``). Idempotent; runs after the engines'
+provisioning (the tables must exist).
 Then, when the stack runs Kafka Connect (engine ``connect``), the link's connector
 (``cdc.connector``, the function infra uses) is PUT to it, reading as that login.
 :func:`drop_slots` removes the slots (a slot left behind would pin WAL; ``reset`` wipes the
@@ -25,18 +22,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any
 
+from dbsetup.plan import replication_setups
+from dbsetup.replication import ReplicationSetup
 from emulation.engines.base import Endpoints, Progress, Worker
 from emulation.state import State, StateDir
-from polystore.naming import (
-    LOCAL_ENVIRONMENT,
-    local_name,
-    replication_role_name,
-    replication_slot_name,
-    store_env_var,
-)
-from polystore.topology.model import CdcLink, PostgresStore, System
+from polystore.naming import LOCAL_ENVIRONMENT, local_name, store_env_var
+from polystore.topology.model import CdcLink, System
 
 KAFKA, CONNECT = "kafka", "connect"  # the engines a CDC link needs beyond the stores'
 
@@ -45,30 +37,28 @@ KAFKA, CONNECT = "kafka", "connect"  # the engines a CDC link needs beyond the s
 class CdcSource:
     system: str
     link: str
-    database: str
-    tables: tuple[str, ...]
-    role: str
+    setup: ReplicationSetup  # database, tables, login, slot (also the publication's name)
     password: str
-    slot: str  # also the publication's name
+
+    @property
+    def role(self) -> str:
+        return self.setup.login
+
+    @property
+    def slot(self) -> str:
+        return self.setup.slot
+
+    @property
+    def database(self) -> str:
+        return self.setup.database
 
 
 def sources(systems: list[System], state: State) -> list[CdcSource]:
     out = []
     for system in systems:
-        for name, link in system.cdc_links().items():
-            store = system.stores[link.source]
-            assert isinstance(store, PostgresStore)
-            role = replication_role_name(system, name)
-            out.append(CdcSource(
-                system.name, name, store.database, tuple(link.tables), role,
-                state.password_for(role), replication_slot_name(system, LOCAL_ENVIRONMENT, name),
-            ))  # fmt: skip
+        for name, setup in replication_setups(system, LOCAL_ENVIRONMENT).items():
+            out.append(CdcSource(system.name, name, setup, state.password_for(setup.login)))
     return out
-
-
-def _admin(ep: Endpoints) -> dict[str, Any]:
-    return {"host": ep.host, "port": ep.port("postgres"), "user": ep.admin_user,
-            "password": ep.admin_password, "sslmode": "disable"}  # fmt: skip
 
 
 def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
@@ -79,61 +69,28 @@ def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
 
 
 def provision_postgres(systems: list[System], ep: Endpoints, progress: Progress) -> None:
-    import psycopg
-    from psycopg import sql
+    """Each link's replication login, publication and slot (``dbsetup.replication``, the
+    code the deployed store's setup task runs), the password kept in ``state.json``."""
+    import dbsetup
+    from emulation.engines.postgres.provision import admin_server, local_errors
 
     todo = sources(systems, ep.state)
-    for src in todo:
-        role, db = sql.Identifier(src.role), sql.Identifier(src.database)
-        with psycopg.connect(dbname="postgres", autocommit=True, **_admin(ep)) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
-                                  (src.role,)).fetchone()  # fmt: skip
-            conn.execute(
-                sql.SQL("{} ROLE {} LOGIN REPLICATION PASSWORD {}").format(
-                    sql.SQL("ALTER" if exists else "CREATE"), role, sql.Literal(src.password)
-                )
-            )
-            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, role))
-        with psycopg.connect(dbname=src.database, autocommit=True, **_admin(ep)) as conn:
-            tables = sql.SQL(", ").join(sql.Identifier("public", t) for t in src.tables)
-            with conn.transaction():
-                conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
-                # exactly the captured tables: revoke first, so a table dropped from the
-                # link loses its grant
-                conn.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}")
-                             .format(role))  # fmt: skip
-                conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(tables, role))
-                has_pub = conn.execute("SELECT 1 FROM pg_publication WHERE pubname = %s",
-                                       (src.slot,)).fetchone()  # fmt: skip
-                verb = "ALTER PUBLICATION {} SET TABLE {}" if has_pub else (
-                    "CREATE PUBLICATION {} FOR TABLE {}")  # fmt: skip
-                conn.execute(sql.SQL(verb).format(sql.Identifier(src.slot), tables))
-            has_slot = conn.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s",
-                                    (src.slot,)).fetchone()  # fmt: skip
-            if not has_slot:
-                # outside a transaction that wrote: slot creation waits for running ones
-                conn.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')",
-                             (src.slot,))  # fmt: skip
+    admin = admin_server(ep)
+    with local_errors():
+        for src in todo:
+            dbsetup.setup_replication(admin, src.setup, src.password)
     if todo:
         progress(f"cdc: {len(todo)} publication(s), slot(s) and replication login(s)")
 
 
 def drop_slots(systems: list[System], ep: Endpoints) -> list[str]:
     """Drop the links' slots (ending the connector's walsender first); the dropped names."""
-    import psycopg
+    import dbsetup
+    from emulation.engines.postgres.provision import admin_server
 
-    dropped = []
-    for src in sources(systems, ep.state):
-        with psycopg.connect(dbname=src.database, autocommit=True, **_admin(ep)) as conn:
-            row = conn.execute("SELECT active_pid FROM pg_replication_slots WHERE slot_name = %s",
-                               (src.slot,)).fetchone()  # fmt: skip
-            if row is None:
-                continue
-            if row[0] is not None:
-                conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
-            conn.execute("SELECT pg_drop_replication_slot(%s)", (src.slot,))
-            dropped.append(src.slot)
-    return dropped
+    admin = admin_server(ep)
+    return [src.slot for src in sources(systems, ep.state)
+            if dbsetup.drop_slot(admin, src.setup)]  # fmt: skip
 
 
 def connectors(systems: list[System], ep: Endpoints) -> dict[str, dict[str, str]]:

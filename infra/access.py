@@ -1,7 +1,8 @@
 """What a service may reach, derived from store ownership in the topology.
 
 ``service_access`` returns the task-role statements, the plain environment, the secrets
-(``valueFrom``) and the secret ARNs for one service: its own tables, indexes, database and
+(``valueFrom``) and the secret ARNs for one service (none for its database: it logs in
+as its own login with IAM tokens, ``services.clients``): its own tables, indexes, database and
 topics, and the topics it consumes as an event consumer — nothing else. The variable names
 are the standard ones of DESIGN.md and ``polystore.naming`` (the same ``polystore env``
 prints for the local stack).
@@ -40,6 +41,12 @@ class ServiceAccess:
     consumes: dict[str, str] = field(default_factory=dict)
 
 
+def db_user_arn(ctx: Context, db: Any, login: str) -> pulumi.Output[str]:
+    """What ``rds-db:connect`` names: ``login`` on the database ``db`` (a PostgresDatabase)."""
+    return pulumi.Output.concat("arn:aws:rds-db:", ctx.region, ":", ctx.account_id,
+                                ":dbuser:", db.dbi_resource_id, "/", login)
+
+
 def service_access(ctx: Context, system: System, service: str, *, tables: dict[str, Any],
                    databases: dict[str, Any], search: Any, streaming: Any,
                    data_key_arn: pulumi.Input[str]) -> ServiceAccess:
@@ -70,20 +77,14 @@ def service_access(ctx: Context, system: System, service: str, *, tables: dict[s
             acc.topics[store_name] = physical
         elif store.kind == "postgres":
             db = databases[store_name]
+            # Its own login (created by the store's setup task, ``dbsetup``), authenticated
+            # with an IAM token the service makes per connection: no password anywhere.
             acc.environment.update({"PGHOST": db.endpoint, "PGPORT": str(db.port),
-                                    "PGDATABASE": store.database, "PGSSLMODE": "require"})
-            # RDS-managed secret (JSON with username/password), injected at task start.
-            acc.secrets["PGUSER"] = pulumi.Output.concat(db.secret_arn, ":username::")
-            acc.secrets["PGPASSWORD"] = pulumi.Output.concat(db.secret_arn, ":password::")
-            acc.secret_arns.append(db.secret_arn)
+                                    "PGDATABASE": store.database, "PGSSLMODE": "require",
+                                    "PGUSER": service_role_name(system, service)})
             acc.statements.append(statement(
-                ["rds-db:connect"],
-                [pulumi.Output.concat("arn:aws:rds-db:", ctx.region, ":", ctx.account_id,
-                                      ":dbuser:", db.dbi_resource_id, "/",
-                                      service_role_name(system, service))],
+                ["rds-db:connect"], [db_user_arn(ctx, db, service_role_name(system, service))],
                 sid="IamAuthOwnDatabase"))
-            acc.statements.append(statement(["secretsmanager:GetSecretValue"], [db.secret_arn],
-                                            sid="ReadOwnDatabaseSecret"))
     for topic_store in system.consumed_topics(service):
         physical = store_physical_name(system, ctx.environment, topic_store)
         acc.consumes[topic_store] = physical
@@ -100,7 +101,7 @@ def service_access(ctx: Context, system: System, service: str, *, tables: dict[s
             streaming.cluster_arn, write=tuple(acc.topics.values()),
             read=tuple(acc.consumes.values()),
             group=f"{ctx.prefix}-{service}" if acc.consumes else None)
-    if table_arns or acc.secret_arns:
+    if table_arns:
         acc.statements.append(statement(["kms:Decrypt", "kms:GenerateDataKey"],
                                         [data_key_arn], sid="UseDataKey"))
     return acc

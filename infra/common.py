@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from polystore.tags import (  # noqa: F401  (re-exported: the components import them here)
     ROLE_CDC_CONNECTOR,
     ROLE_CDC_SINK,
+    ROLE_DB_SETUP,
     ROLE_KAFKA_ADMIN,
     ROLE_REINDEX,
     ROLE_SEARCH_BOOTSTRAP,
@@ -21,6 +22,7 @@ from polystore.tags import (  # noqa: F401  (re-exported: the components import 
     TAG_ENVIRONMENT,
     TAG_LINK,
     TAG_ROLE,
+    TAG_ROTATION,
     TAG_SERVICE,
     TAG_STORE,
     TAG_STORES,

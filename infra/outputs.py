@@ -3,12 +3,15 @@
 Per service: the plain environment and the secret references its task gets (the same
 names ``polystore env`` prints locally), its tables, indexes, topics, database endpoint and
 secret ARN, task role, ECS service and log group. Per system: network, cluster, brokers,
-search endpoint, backup vault, platform workers.
+search endpoint, backup vault, platform workers -- for the one-off ones (kafka-admin,
+each PostgreSQL store's ``dbsetup-<store>``) the ``aws ecs run-task`` command that runs them.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import pulumi
 
 from polystore.topology.model import System
 
@@ -50,6 +53,22 @@ def system_outputs(*, system: System, environment: str, services: dict[str, Any]
         "backup_vault_arn": backup.vault_arn,
         "stores": sorted(system.stores),
         "services": out_services,
-        "workers": {w: {"ecs_service": f.service_name, "log_group": f.log_group_name}
+        "workers": {w: {"ecs_service": f.service_name, "log_group": f.log_group_name,
+                        **({"run_task": run_task(f, cluster, network)}
+                           if f.desired_count == 0 else {})}
                     for w, f in workers.items()},
     }
+
+
+def run_task(worker: Any, cluster: Any, network: Any) -> pulumi.Output[str]:
+    """The command that runs a one-off worker's task once, in the private subnets."""
+
+    def text(cluster_name: str, sg: str, subnets: list[str]) -> str:
+        net = (f"awsvpcConfiguration={{subnets=[{','.join(subnets)}],securityGroups=[{sg}],"
+               "assignPublicIp=DISABLED}")
+        return (f"aws ecs run-task --cluster {cluster_name} --task-definition {worker.family} "
+                f"--launch-type FARGATE --network-configuration '{net}'")
+
+    return pulumi.Output.all(cluster.cluster_name, worker.args_identity.security_group_id,
+                             pulumi.Output.all(*network.private_subnet_ids)
+                             ).apply(lambda v: text(v[0], v[1], list(v[2])))  # fmt: skip

@@ -134,6 +134,11 @@ class FargateServiceArgs:
     port: int | None = 8080
     command: list[str] = field(default_factory=list)
     health_path: str | None = None  # an HTTP path answering 200 when the task is healthy
+    # Another workload's image run differently (a one-off task on a service's image): the
+    # image's entry point replaced, and the ECR repository (``system/service``) it is
+    # pulled from instead of one of its own.
+    entry_point: list[str] = field(default_factory=list)
+    repository: str | None = None
 
 
 class FargateService(pulumi.ComponentResource):
@@ -150,14 +155,14 @@ class FargateService(pulumi.ComponentResource):
         # Names, URIs and ARNs below are derived from known inputs, not read from the new
         # resources' outputs: the container definition and the execution policy stay
         # readable at preview (docs/infra.md, "Offline preview").
-        repo_name = f"{ctx.system}/{args.service}"
+        repo_name = args.repository or f"{ctx.system}/{args.service}"
         log_path = f"/polystore/{ctx.prefix}/{args.service}"
-        repo = aws.ecr.Repository(
+        own_repo = [] if args.repository else [aws.ecr.Repository(
             name, name=repo_name, image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
             encryption_configurations=[{"encryption_type": "KMS",
                                         "kms_key": args.kms_key_arn}], tags=tags,
-            opts=child(self))
+            opts=child(self))]
         image = args.image or ecr_image(ctx, repo_name)
         logs = log_group(name, log_path, args.log_retention_days, args.logs_key_arn, self, tags)
 
@@ -192,6 +197,8 @@ class FargateService(pulumi.ComponentResource):
         }
         if args.port:
             container["portMappings"] = [{"containerPort": args.port, "protocol": "tcp"}]
+        if args.entry_point:
+            container["entryPoint"] = args.entry_point
         if args.command:
             container["command"] = args.command
         if args.health_path and args.port:
@@ -208,7 +215,7 @@ class FargateService(pulumi.ComponentResource):
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "ARM64"},
             volumes=[{"name": TMP_VOLUME}], tags=tags,
             container_definitions=pulumi.Output.json_dumps([container]),
-            opts=child(self, depends_on=[repo, logs, *ident.roles]))
+            opts=child(self, depends_on=[*own_repo, logs, *ident.roles]))
         svc = aws.ecs.Service(
             name, name=args.service, cluster=args.cluster.cluster_arn,
             task_definition=task.arn, desired_count=args.desired_count, launch_type="FARGATE",
@@ -236,6 +243,8 @@ class FargateService(pulumi.ComponentResource):
                         "predefined_metric_type": "ECSServiceAverageCPUUtilization"}},
                 opts=child(self))
         self.service_name = svc.name
+        self.family = base
+        self.desired_count = args.desired_count
         self.log_group_name = logs.name
         self.image = pulumi.Output.from_input(image)
         self.args_identity = ident

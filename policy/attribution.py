@@ -23,6 +23,7 @@ from polystore.naming import service_role_name, store_physical_name
 from polystore.tags import (  # noqa: F401  (re-exported: the rules import them here)
     ROLE_CDC_CONNECTOR,
     ROLE_CDC_SINK,
+    ROLE_DB_SETUP,
     ROLE_KAFKA_ADMIN,
     ROLE_REINDEX,
     ROLE_SEARCH_BOOTSTRAP,

@@ -16,6 +16,7 @@ TAG_STORES = "polystore:stores"  # space-separated: a resource hosting several s
 TAG_ROLE = "polystore:role"  # what a workload identity (SG, role, task, function) is
 TAG_LINK = "polystore:link"  # the topology link a platform workload serves
 TAG_TIER = "polystore:tier"  # subnets: public | private | isolated
+TAG_ROTATION = "polystore:rotation"  # "not-supported: <why>" exempts a secret from rotation
 
 # values of TAG_ROLE
 ROLE_SERVICE = "service"  # a topology service's own workload
@@ -25,3 +26,4 @@ ROLE_STREAM_TO_SEARCH = "stream-to-search"
 ROLE_CDC_SINK = "cdc-sink"
 ROLE_SEARCH_BOOTSTRAP = "search-bootstrap"
 ROLE_REINDEX = "reindex"  # the one-off task rebuilding a stream-to-search link's index
+ROLE_DB_SETUP = "db-setup"  # a store's one-off setup task (python -m dbsetup), as its owner

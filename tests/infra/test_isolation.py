@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from polystore.naming import store_physical_name
+from polystore.naming import replication_role_name, service_role_name, store_physical_name
 from tests.infra.conftest import mock_id, of_type, policy, topology
 
 STORE_ARN = re.compile(r":(table/[^/]+|domain/[^/]+/[^/*]+|topic/[^/]+/[^/]+/[^/]+|"
@@ -82,7 +82,8 @@ def test_databases_admit_only_their_owner_and_declared_connector(result: dict[st
             db_sg = next(i for i, n in sgs.items() if n == f"{system.name}-{name}-sg")
             mine = [r["inputs"] for r in rules if r["inputs"]["securityGroupId"] == db_sg]
             assert mine, f"{name} admits nobody"
-            allowed = {f"{system.name}-{store.owner}-sg"}
+            # the owner, and its setup task (python -m dbsetup: logins, migrations)
+            allowed = {f"{system.name}-{store.owner}-sg", f"{system.name}-dbsetup-{name}-sg"}
             if name in system.cdc_sources():
                 allowed.add(f"{system.name}-kafka-connect-sg")
             for rule in mine:
@@ -118,10 +119,16 @@ def test_no_plain_text_password_in_any_input(result: dict[str, Any]) -> None:
 
     for r in result["resources"]:
         walk(r["inputs"], r["name"])
+    # PGUSER may be plain: a login's name (a service's, IAM-authenticated; a CDC
+    # replication login's, its password a secret), never the master user's
+    logins = {f(s, n) for s in topology().systems.values()
+              for f, names in ((service_role_name, s.services),
+                               (replication_role_name, s.cdc_links())) for n in names}
     for td in of_type(result, "aws:ecs/taskDefinition:TaskDefinition"):
         for c in json.loads(td["inputs"]["containerDefinitions"]):
-            names = {e["name"] for e in c["environment"]}
-            assert "PGPASSWORD" not in names and "PGUSER" not in names
+            env = {e["name"]: e["value"] for e in c["environment"]}
+            assert "PGPASSWORD" not in env
+            assert env.get("PGUSER", next(iter(logins))) in logins, env.get("PGUSER")
             assert c["readonlyRootFilesystem"] is True and c["privileged"] is False
             for s in c["secrets"]:
                 assert s["valueFrom"].startswith("arn:aws:secretsmanager:")

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from infra.config import ConfigError
 from infra.preview import UNKNOWN, run_preview
-from polystore.naming import store_physical_name
+from polystore.naming import service_role_name, store_physical_name
 from tests.infra.conftest import of_type, topology
 
 CONTRACT_KEYS = {"urn", "type", "name", "parent", "custom", "inputs", "options"}
@@ -54,7 +54,9 @@ def test_outputs_give_each_service_what_its_runtime_needs(stack: str) -> None:
             assert out["environment"]["AWS_REGION"]
             if any(s.kind == "postgres" for s in own.values()):
                 assert {"PGHOST", "PGPORT", "PGDATABASE", "PGSSLMODE"} <= set(out["environment"])
-                assert set(out["secrets"]) == {"PGUSER", "PGPASSWORD"}
+                # its own login, IAM-authenticated (services.clients makes the tokens)
+                assert out["environment"]["PGUSER"] == service_role_name(system, svc)
+                assert out["secrets"] == {}
                 assert out["database"]["secret_arn"].startswith("arn:aws:secretsmanager:")
 
 

@@ -99,7 +99,8 @@ def test_domains_and_clusters_list_the_stores_they_host(result: dict[str, Any]) 
 
 def test_workload_identities_say_what_they_are(result: dict[str, Any]) -> None:
     """Service SGs, roles and task definitions: role=service under their own service;
-    the Debezium worker's: role=cdc-connector; link Lambdas: their role and link."""
+    a store's setup task: role=db-setup under the store's owner; the Debezium worker's:
+    role=cdc-connector; link Lambdas: their role and link."""
     kinds = ("aws:ec2/securityGroup:SecurityGroup", "aws:iam/role:Role",
              "aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service")
     by_role: dict[str, set[tuple[str, str]]] = {}
@@ -112,6 +113,10 @@ def test_workload_identities_say_what_they_are(result: dict[str, Any]) -> None:
             if role == common.ROLE_SERVICE:
                 system = topology().systems[tags[common.TAG_SYSTEM]]
                 assert tags[common.TAG_SERVICE] in system.services, r["name"]
+            elif role == common.ROLE_DB_SETUP:
+                system = topology().systems[tags[common.TAG_SYSTEM]]
+                assert tags[common.TAG_SERVICE] in {
+                    s.owner for s in system.postgres_stores().values()}, r["name"]
             else:
                 assert tags[common.TAG_SERVICE] == common.SHARED_SERVICE or tags.get(
                     common.TAG_LINK), r["name"]
@@ -125,6 +130,9 @@ def test_workload_identities_say_what_they_are(result: dict[str, Any]) -> None:
             assert ("aws:iam/role:Role", system.name) in by_role[common.ROLE_CDC_SINK]
         if system.stream_links():
             assert ("aws:iam/role:Role", system.name) in by_role[common.ROLE_STREAM_TO_SEARCH]
+        if system.postgres_stores():
+            for typ in kinds:
+                assert (typ, system.name) in by_role[common.ROLE_DB_SETUP], typ
     services = {(r["inputs"]["tags"].get(common.TAG_ROLE), r["name"])
                 for r in of_type(result, "aws:ecs/taskDefinition:TaskDefinition")}
     assert all(role for role, _ in services)

@@ -16,9 +16,13 @@ from services.config import required_variables
 from tests.infra.conftest import of_type, shipped_preview
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
-# Only the local stack sets these: in AWS the task role and the region's endpoints do.
+# Only the local stack sets these: in AWS the task role and the region's endpoints do,
+# and a service logs in to its database with an IAM token it makes per connection for
+# PGUSER (services.clients) instead of PGPASSWORD -- RDS IAM authentication has no local
+# counterpart, so locally the login has a password.
 LOCAL_ONLY = {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
-              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}  # fmt: skip
+              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+              "PGPASSWORD"}  # fmt: skip
 
 
 def _task_env(preview: dict[str, Any], system: str, service: str) -> tuple[set[str], list[str]]:

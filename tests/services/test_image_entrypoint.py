@@ -29,7 +29,7 @@ DOCKERFILE = ROOT / "infra/docker/services/Dockerfile"
 
 def test_the_dockerfile_copies_what_the_test_copies() -> None:
     copied = re.findall(r"^COPY (\S+)/ ", DOCKERFILE.read_text(), re.M)
-    assert {"polystore", "services", "stacks"} <= set(copied)
+    assert {"polystore", "services", "stacks", "dbsetup"} <= set(copied)
     assert 'ENTRYPOINT ["python", "-m", "services"]' in DOCKERFILE.read_text()
 
 
@@ -53,6 +53,14 @@ def test_entrypoint_serves_from_a_clean_virtualenv(stack: LocalStack, topology: 
     env |= {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(app),
             "POLYSTORE_STACKS": str(app / "stacks"),
             "XDG_CACHE_HOME": str(tmp_path / "cache")}  # fmt: skip
+    # the stores' setup task runs the same image: `python -m dbsetup`, with dbmate in it
+    found = subprocess.run([str(venv / "bin/python"), "-c", "from dbsetup.migrate import "
+                            "dbmate_path; print(dbmate_path())"], cwd=app, env=env,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert found.stdout.strip() == str(venv / "bin/dbmate"), found.stderr
+    usage = subprocess.run([str(venv / "bin/python"), "-m", "dbsetup", "--help"], cwd=app,
+                           env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert usage.returncode == 0 and "--store" in usage.stdout, usage.stderr
     port = free_port()
     proc = subprocess.Popen([str(venv / "bin/python"), "-m", "services", f"inventory.{service}",
                              "--host", "127.0.0.1", "--port", str(port)], cwd=app, env=env,

@@ -3,8 +3,8 @@ indexes."""
 
 from __future__ import annotations
 
+from dbsetup.store import MAINTENANCE_DATABASES
 from emulation.engines.base import Endpoints
-from emulation.engines.postgres.provision import MAINTENANCE_DATABASES
 from emulation.engines.postgres.version import majors
 from polystore.naming import service_role_name
 from polystore.topology.model import System

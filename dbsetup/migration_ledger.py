@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emulation.errors import MigrationRefused
+from dbsetup.errors import MigrationRefused
 
 # dbmate's own rule: a migration is a ``.sql`` file whose name starts with its version.
 _MIGRATION_FILE = re.compile(r"^(\d+).*\.sql$")
