@@ -137,16 +137,18 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             else:
                 raise validation("Unknown write request type; expected PutRequest or "
                                  "DeleteRequest")  # fmt: skip
-            ident = _key_id(t, key)
+            loc = t.locate(key)
+            ident = (t.name, *loc)
             if ident in seen:
                 raise validation(_DUPLICATES)
             seen.add(ident)
-            plan.append((t, key, t.locate(key), new, size))
+            plan.append((t, key, loc, new, size))
     _consumed(req, {})
     units: dict[str, float] = {}
     with engine.store.tx():
+        old = engine.load_many(plan)
         for t, _key, loc, new, size in plan:
-            row = engine.load(t, loc)
+            row = old.get((t.name, *loc))
             units[t.name] = units.get(t.name, 0.0) + write_units(max(size, row[1] if row else 0))
             if row is None and new is None:
                 continue

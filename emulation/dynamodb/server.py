@@ -26,12 +26,12 @@ __all__ = ["RunningServer", "main", "make_server", "serve_in_thread"]
 log = logging.getLogger(__name__)
 
 
-def _ticker(engine: Engine) -> Callable[[], None]:
+def _ticker(engine: Engine, tick_s: float) -> Callable[[], None]:
     last_trim = [0.0]
+    engine.store.start_checkpoints(tick_s)  # off the event loop: its fsync stalls no request
 
     def tick() -> None:
         ttl.sweep(engine)
-        engine.store.checkpoint()
         now = time.time()
         if now - last_trim[0] >= 60:
             last_trim[0] = now
@@ -46,7 +46,7 @@ def make_server(engine: Engine, host: str, port: int, tick_s: float = 1.0) -> En
         DynamoApp(lambda target, body: api.handle(engine, target, body)),
         host,
         port,
-        periodic=(Periodic(_ticker(engine), tick_s, "TTL sweep and stream trim"),),
+        periodic=(Periodic(_ticker(engine, tick_s), tick_s, "TTL sweep and stream trim"),),
     )
 
 
