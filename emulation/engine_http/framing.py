@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import httptools
 
@@ -111,8 +111,8 @@ class Connection(asyncio.Protocol):
         self.expects_continue = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # a TCP transport (uvloop's does not subclass asyncio.Transport, but is one)
+        self.transport = cast(asyncio.Transport, transport)
         self.server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
