@@ -25,6 +25,7 @@ Not a test: run it by hand.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -71,10 +72,11 @@ def wait_listening(url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{url} did not answer ListTables within {timeout}s")
 
 
-def start_ours(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_ours(data_dir: Path, repo: Path = REPO) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "emulation.dynamodb", "--port", str(port),
-                             "--data-dir", str(data_dir)], cwd=REPO,
+                             "--data-dir", str(data_dir)], cwd=repo,
+                            env={**os.environ, "PYTHONPATH": str(repo)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     wait_listening(url)
@@ -193,7 +195,7 @@ def measure(urls: dict[str, str], items: int, ops: int) -> dict[str, dict[str, f
     groups = max(1, items // 10)
 
     def each(call: Callable[[Any, int], Any]) -> dict[str, Callable[[int], Any]]:
-        return {name: (lambda i, c=c: call(c, i)) for name, c in clients.items()}
+        return {name: functools.partial(call, c) for name, c in clients.items()}
 
     get = p50_ms(each(lambda c, i: c.get_item(TableName=TABLE, Key={
         "pk": {"S": f"user#{(i * step) % items:08d}"}, "sk": {"S": "profile"}})), ops)  # fmt: skip
@@ -308,6 +310,10 @@ def main() -> None:
                         default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                         / "polystore" / "bench")  # fmt: skip
     parser.add_argument("--skip-moto", action="store_true")
+    parser.add_argument("--compare-with", type=Path, metavar="CHECKOUT",
+                        help="also measure the engine of another checkout of this project "
+                             "(e.g. `git worktree add /tmp/main main`), taking turns with "
+                             "ours: a before/after under the same load")  # fmt: skip
     parser.add_argument("--serve-canned", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_canned:
@@ -315,14 +321,23 @@ def main() -> None:
         return
     print(f"machine: {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_ours(Path(tmp) / "ours")
-        canned, canned_url = start_canned()
+        procs: list[subprocess.Popen[bytes]] = []
+        urls: dict[str, str] = {}
         try:
-            print(f"ours and the canned server, taking turns: loading {args.items} items ...",
-                  flush=True)  # fmt: skip
-            results = measure({"ours": url, "floor": canned_url}, args.items, args.ops)
+            starts: list[tuple[str, Callable[[], tuple[subprocess.Popen[bytes], str]]]] = [
+                ("ours", functools.partial(start_ours, Path(tmp) / "ours")),
+                ("floor", start_canned),
+            ]
+            if args.compare_with:
+                starts.append(("other", functools.partial(
+                    start_ours, Path(tmp) / "other", args.compare_with.resolve())))  # fmt: skip
+            for name, start in starts:
+                proc, urls[name] = start()
+                procs.append(proc)
+            print(f"{', '.join(urls)}, taking turns: loading {args.items} items ...", flush=True)
+            results = measure(urls, args.items, args.ops)
         finally:
-            for p in (proc, canned):
+            for p in procs:
                 p.terminate()
                 p.wait()
     if not args.skip_moto:
@@ -341,17 +356,20 @@ def main() -> None:
         (f"GSI query p50 ms @{args.items // 1000}k", "gsi_query", "≤ 3", False),
         ("ListTables p50 ms (floor)", "floor", "", False),
     ]
+    other = results.get("other")
     print(f"\n{'figure':28}{'ours':>12}{'moto':>12}{'ratio':>9}{'target':>10}"
-          f"{'client floor':>14}")  # fmt: skip
+          f"{'client floor':>14}" + (f"{'other':>12}" if other else ""))  # fmt: skip
     for label, key, target, higher in rows:
         m = moto[key] if moto else float("nan")
         ratio = (ours[key] / m if higher else m / ours[key]) if moto else float("nan")
         print(f"{label:28}{ours[key]:12.2f}{m:12.2f}{ratio:8.1f}x{target:>10}"
-              f"{floor[key]:14.2f}")  # fmt: skip
+              f"{floor[key]:14.2f}" + (f"{other[key]:12.2f}" if other else ""))  # fmt: skip
     print("ratio: how many times better ours is (moto/ours for latencies, ours/moto for rates)")
     print("floor: a request with almost no server work: boto3 + HTTP on this machine")
     print("client floor: the same calls answered by a canned server (no engine): boto3 + HTTP "
           "for that operation, the best any server could show")  # fmt: skip
+    if other:
+        print(f"other: the engine of {args.compare_with}, measured taking turns with ours")
     inner = measure_in_process(args.items, args.ops)
     print(
         f"\nours in-process (no HTTP, no boto3): BatchWriteItem {inner['batch_write']:.0f} "
