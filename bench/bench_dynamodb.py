@@ -7,6 +7,10 @@ thread, the way a service or test talks to DynamoDB) does the same work against 
   * GetItem p50, PutItem p50 (``--ops`` calls each, keys spread over the table);
   * GSI query p50: equality on the GSI hash key, ~10 items back, at ``--items`` items;
   * ListTables(Limit=1) p50: the floor, what boto3 and HTTP alone cost on this machine;
+the same work against a "canned" server (this script, answering each operation with a
+fixed answer of the real shape, no engine behind it) gives each figure's client floor:
+what boto3 and HTTP alone cost for that operation's request and answer, which no server
+can go below;
 and, for our engine only (moto keeps nothing on disk): start time and RSS of a process
 opening a data dir that already holds ``--start-items`` items (1M by default; the data
 dir is built in-process through the engine's own write path and kept in
@@ -21,6 +25,7 @@ Not a test: run it by hand.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -67,14 +72,43 @@ def wait_listening(url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{url} did not answer ListTables within {timeout}s")
 
 
-def start_ours(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_ours(data_dir: Path, repo: Path = REPO) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "emulation.dynamodb", "--port", str(port),
-                             "--data-dir", str(data_dir)], cwd=REPO,
+                             "--data-dir", str(data_dir)], cwd=repo,
+                            env={**os.environ, "PYTHONPATH": str(repo)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     wait_listening(url)
     return proc, url
+
+
+def start_canned() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-canned", str(port)], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_listening(url)
+    return proc, url
+
+
+def serve_canned(port: int) -> None:
+    """Answer each operation with a fixed answer of the shape the engine gives."""
+    from emulation.dynamodb.http_server import DynamoApp
+    from emulation.engine_http.serving import EngineServer, run_until_signal
+
+    one = item(1, 10)
+    answers = {
+        "ListTables": {"TableNames": [TABLE]},
+        "CreateTable": {"TableDescription": {"TableName": TABLE, "TableStatus": "ACTIVE"}},
+        "BatchWriteItem": {"UnprocessedItems": {}},
+        "GetItem": {"Item": one},
+        "PutItem": {},
+        "Query": {"Items": [one] * 10, "Count": 10, "ScannedCount": 10},
+    }
+    canned = {f"DynamoDB_20120810.{k}": json.dumps(v).encode() for k, v in answers.items()}
+    app = DynamoApp(lambda target, body: (200, canned[target]))
+    run_until_signal(EngineServer(app, "127.0.0.1", port), None)
 
 
 def start_moto() -> tuple[subprocess.Popen[bytes], str]:
@@ -129,48 +163,50 @@ def item(i: int, n: int) -> dict[str, Any]:
     }
 
 
-def p50_ms(fn: Callable[[int], Any], ops: int) -> float:
+def p50_ms(fns: dict[str, Callable[[int], Any]], ops: int) -> dict[str, float]:
+    """p50 of each server's call, the servers taking turns call by call, so that a change in
+    the machine's load between two servers' runs cannot skew their comparison."""
     for i in range(20):
-        fn(i)
-    samples = []
+        for fn in fns.values():
+            fn(i)
+    samples: dict[str, list[float]] = {name: [] for name in fns}
     for i in range(ops):
-        t = time.perf_counter()
-        fn(i)
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1000
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn(i)
+            samples[name].append(time.perf_counter() - t)
+    return {name: statistics.median(s) * 1000 for name, s in samples.items()}
 
 
-def measure(url: str, items: int, ops: int) -> dict[str, float]:
-    c = client(url)
-    c.create_table(**create_args())
-    t = time.perf_counter()
+def measure(urls: dict[str, str], items: int, ops: int) -> dict[str, dict[str, float]]:
+    """The figures of each server in ``urls`` (name -> URL), measured taking turns."""
+    clients = {name: client(url) for name, url in urls.items()}
+    for c in clients.values():
+        c.create_table(**create_args())
+    spent = dict.fromkeys(clients, 0.0)
     for start in range(0, items, 25):
         batch = [{"PutRequest": {"Item": item(i, items)}}
                  for i in range(start, min(items, start + 25))]  # fmt: skip
-        c.batch_write_item(RequestItems={TABLE: batch})
-    write_rate = items / (time.perf_counter() - t)
+        for name, c in clients.items():
+            t = time.perf_counter()
+            c.batch_write_item(RequestItems={TABLE: batch})
+            spent[name] += time.perf_counter() - t
     step = max(1, items // ops)
-    get = p50_ms(
-        lambda i: c.get_item(
-            TableName=TABLE,
-            Key={"pk": {"S": f"user#{(i * step) % items:08d}"}, "sk": {"S": "profile"}},
-        ),
-        ops,
-    )
-    put = p50_ms(lambda i: c.put_item(TableName=TABLE, Item=item(items + i, items)), ops)
     groups = max(1, items // 10)
-    query = p50_ms(
-        lambda i: c.query(
-            TableName=TABLE,
-            IndexName="g1Index",
-            KeyConditionExpression="g1 = :g",
-            ExpressionAttributeValues={":g": {"S": f"group#{(i * 7919) % groups}"}},
-        ),
-        ops,
-    )
-    floor = p50_ms(lambda i: c.list_tables(Limit=1), ops)
-    return {"batch_write": write_rate, "get": get, "put": put, "gsi_query": query,
-            "floor": floor}  # fmt: skip
+
+    def each(call: Callable[[Any, int], Any]) -> dict[str, Callable[[int], Any]]:
+        return {name: functools.partial(call, c) for name, c in clients.items()}
+
+    get = p50_ms(each(lambda c, i: c.get_item(TableName=TABLE, Key={
+        "pk": {"S": f"user#{(i * step) % items:08d}"}, "sk": {"S": "profile"}})), ops)  # fmt: skip
+    put = p50_ms(each(lambda c, i: c.put_item(TableName=TABLE, Item=item(items + i, items))), ops)
+    query = p50_ms(each(lambda c, i: c.query(
+        TableName=TABLE, IndexName="g1Index", KeyConditionExpression="g1 = :g",
+        ExpressionAttributeValues={":g": {"S": f"group#{(i * 7919) % groups}"}})), ops)  # fmt: skip
+    floor = p50_ms(each(lambda c, i: c.list_tables(Limit=1)), ops)
+    return {name: {"batch_write": items / spent[name], "get": get[name], "put": put[name],
+                   "gsi_query": query[name], "floor": floor[name]}
+            for name in clients}  # fmt: skip
 
 
 def measure_in_process(items: int, ops: int) -> dict[str, float]:
@@ -254,15 +290,10 @@ def measure_start(cache: Path, n: int, ops: int) -> dict[str, float]:
         rss = psutil.Process(proc.pid).memory_info().rss / 1e6
         c = client(url)
         groups = max(1, n // 10)
-        query = p50_ms(
-            lambda i: c.query(
-                TableName=TABLE,
-                IndexName="g1Index",
-                KeyConditionExpression="g1 = :g",
-                ExpressionAttributeValues={":g": {"S": f"group#{(i * 7919) % groups}"}},
-            ),
-            ops,
-        )
+        query = p50_ms({"ours": lambda i: c.query(
+            TableName=TABLE, IndexName="g1Index", KeyConditionExpression="g1 = :g",
+            ExpressionAttributeValues={":g": {"S": f"group#{(i * 7919) % groups}"}})},
+            ops)["ours"]  # fmt: skip
         rss_after = psutil.Process(proc.pid).memory_info().rss / 1e6
     finally:
         proc.terminate()
@@ -279,26 +310,45 @@ def main() -> None:
                         default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                         / "polystore" / "bench")  # fmt: skip
     parser.add_argument("--skip-moto", action="store_true")
+    parser.add_argument("--compare-with", type=Path, metavar="CHECKOUT",
+                        help="also measure the engine of another checkout of this project "
+                             "(e.g. `git worktree add /tmp/main main`), taking turns with "
+                             "ours: a before/after under the same load")  # fmt: skip
+    parser.add_argument("--serve-canned", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_canned:
+        serve_canned(args.serve_canned)
+        return
     print(f"machine: {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}")
-    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_ours(Path(tmp) / "ours")
+        procs: list[subprocess.Popen[bytes]] = []
+        urls: dict[str, str] = {}
         try:
-            print(f"ours: loading {args.items} items ...", flush=True)
-            results["ours"] = measure(url, args.items, args.ops)
+            starts: list[tuple[str, Callable[[], tuple[subprocess.Popen[bytes], str]]]] = [
+                ("ours", functools.partial(start_ours, Path(tmp) / "ours")),
+                ("floor", start_canned),
+            ]
+            if args.compare_with:
+                starts.append(("other", functools.partial(
+                    start_ours, Path(tmp) / "other", args.compare_with.resolve())))  # fmt: skip
+            for name, start in starts:
+                proc, urls[name] = start()
+                procs.append(proc)
+            print(f"{', '.join(urls)}, taking turns: loading {args.items} items ...", flush=True)
+            results = measure(urls, args.items, args.ops)
         finally:
-            proc.terminate()
-            proc.wait()
+            for p in procs:
+                p.terminate()
+                p.wait()
     if not args.skip_moto:
         proc, url = start_moto()
         try:
             print(f"moto: loading {args.items} items ...", flush=True)
-            results["moto"] = measure(url, args.items, args.ops)
+            results.update(measure({"moto": url}, args.items, args.ops))
         finally:
             proc.terminate()
             proc.wait()
-    ours, moto = results["ours"], results.get("moto")
+    ours, moto, floor = results["ours"], results.get("moto"), results["floor"]
     rows = [
         ("BatchWriteItem items/s", "batch_write", "≥ 20000", True),
         ("GetItem p50 ms", "get", "≤ 1.0", False),
@@ -306,13 +356,20 @@ def main() -> None:
         (f"GSI query p50 ms @{args.items // 1000}k", "gsi_query", "≤ 3", False),
         ("ListTables p50 ms (floor)", "floor", "", False),
     ]
-    print(f"\n{'figure':28}{'ours':>12}{'moto':>12}{'ratio':>9}{'target':>10}")
+    other = results.get("other")
+    print(f"\n{'figure':28}{'ours':>12}{'moto':>12}{'ratio':>9}{'target':>10}"
+          f"{'client floor':>14}" + (f"{'other':>12}" if other else ""))  # fmt: skip
     for label, key, target, higher in rows:
         m = moto[key] if moto else float("nan")
         ratio = (ours[key] / m if higher else m / ours[key]) if moto else float("nan")
-        print(f"{label:28}{ours[key]:12.2f}{m:12.2f}{ratio:8.1f}x{target:>10}")
+        print(f"{label:28}{ours[key]:12.2f}{m:12.2f}{ratio:8.1f}x{target:>10}"
+              f"{floor[key]:14.2f}" + (f"{other[key]:12.2f}" if other else ""))  # fmt: skip
     print("ratio: how many times better ours is (moto/ours for latencies, ours/moto for rates)")
     print("floor: a request with almost no server work: boto3 + HTTP on this machine")
+    print("client floor: the same calls answered by a canned server (no engine): boto3 + HTTP "
+          "for that operation, the best any server could show")  # fmt: skip
+    if other:
+        print(f"other: the engine of {args.compare_with}, measured taking turns with ours")
     inner = measure_in_process(args.items, args.ops)
     print(
         f"\nours in-process (no HTTP, no boto3): BatchWriteItem {inner['batch_write']:.0f} "

@@ -20,6 +20,7 @@ from emulation.dynamodb import (
     table_settings_api,
     tables_api,
 )
+from emulation.dynamodb import values as V
 from emulation.dynamodb.engine import Engine
 from emulation.dynamodb.errors import DynamoError, envelope
 
@@ -116,4 +117,4 @@ def handle(engine: Engine, target: str, body: bytes) -> tuple[int, bytes]:
                                 "message": "Internal server error"}).encode()  # fmt: skip
     if isinstance(out, bytes):
         return 200, out
-    return 200, json.dumps(out, separators=(",", ":")).encode()
+    return 200, V.compact_json(out).encode()

@@ -64,11 +64,11 @@ def batch_get_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
         checked = []
         for k in keys:
             key = engine.key_from_request(t, k)
-            ident = _key_id(t, key)
-            if ident in seen:
+            loc = t.locate(key)
+            if loc in seen:
                 raise validation(_DUPLICATES)
-            seen.add(ident)
-            checked.append(key)
+            seen.add(loc)
+            checked.append((key, loc))
         plans.append((t, checked, parsed.projection, spec))
     _consumed(req, {})  # the parameter is checked before anything is read
     out: dict[str, list[Any]] = {}
@@ -78,17 +78,19 @@ def batch_get_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
     for t, keys, projection, spec in plans:
         found = out.setdefault(t.name, [])
         consistent = bool(spec.get("ConsistentRead"))
-        for n, key in enumerate(keys):
+        stored = engine.store.get_many(t, [loc for _key, loc in keys])  # one statement
+        for n, (_key, loc) in enumerate(keys):
             if size > MAX_BATCH_GET_BYTES:  # DynamoDB stops at 16 MB and hands back the rest
                 rest = {k: v for k, v in spec.items() if k != "Keys"}
                 left = unprocessed.setdefault(t.name, {**rest, "Keys": []})
-                left["Keys"] += keys[n:]
+                left["Keys"] += [key for key, _loc in keys[n:]]
                 break
-            row = engine.load(t, t.locate(key))
+            row = stored.get(loc)
             units[t.name] = units.get(t.name, 0.0) + read_units(row[1] if row else 0, consistent)
             if row is not None:
                 size += row[1]
-                found.append(project(row[0], projection) if projection is not None else row[0])
+                item = json.loads(row[0])
+                found.append(project(item, projection) if projection is not None else item)
     return {"Responses": out, "UnprocessedKeys": unprocessed, **_consumed(req, units)}
 
 
@@ -137,16 +139,18 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
             else:
                 raise validation("Unknown write request type; expected PutRequest or "
                                  "DeleteRequest")  # fmt: skip
-            ident = _key_id(t, key)
+            loc = t.locate(key)
+            ident = (t.name, *loc)
             if ident in seen:
                 raise validation(_DUPLICATES)
             seen.add(ident)
-            plan.append((t, key, t.locate(key), new, size))
+            plan.append((t, key, loc, new, size))
     _consumed(req, {})
     units: dict[str, float] = {}
     with engine.store.tx():
+        old = engine.load_many(plan)
         for t, _key, loc, new, size in plan:
-            row = engine.load(t, loc)
+            row = old.get((t.name, *loc))
             units[t.name] = units.get(t.name, 0.0) + write_units(max(size, row[1] if row else 0))
             if row is None and new is None:
                 continue

@@ -108,7 +108,7 @@ class Engine:
         old_item, old_size, old_text = old if old is not None else (None, 0, None)
         if new is not None and new_size is None:
             new_size = V.item_size(new)
-        new_text = json.dumps(new, separators=(",", ":")) if new is not None else None
+        new_text = V.compact_json(new) if new is not None else None
         self.store.write(t, loc, old_item, new, old_size, new_size or 0, new_text)
         if t.stream_sid is None or (old_item is None and new is None):
             return
@@ -120,7 +120,7 @@ class Engine:
             return  # DynamoDB writes no record for a write that changed nothing
         view = t.stream_view or "KEYS_ONLY"
         keys = t.key_of(new if new is not None else old_item)  # type: ignore[arg-type]
-        keys_text = json.dumps(keys, separators=(",", ":"))
+        keys_text = V.compact_json(keys)
         size = V.item_size(keys)
         event = "INSERT" if old_item is None else "REMOVE" if new is None else "MODIFY"
         seq = self.store.next_seq()
@@ -150,6 +150,20 @@ class Engine:
         if row is None:
             return None
         return json.loads(row[0]), row[1], row[0]
+
+    def load_many(
+        self, plan: list[tuple[TableInfo, Any, tuple[int, bytes, bytes], Any, int]]
+    ) -> dict[tuple[str, int, bytes, bytes], Loaded]:
+        """:meth:`load` for a batch's keys, one statement per table, keyed
+        ``(table name, *loc)``."""
+        by_table: dict[str, tuple[TableInfo, list[tuple[int, bytes, bytes]]]] = {}
+        for t, _key, loc, *_ in plan:
+            by_table.setdefault(t.name, (t, []))[1].append(loc)
+        out: dict[tuple[str, int, bytes, bytes], Loaded] = {}
+        for name, (t, locs) in by_table.items():
+            for loc, (text, size) in self.store.get_many(t, locs).items():
+                out[(name, *loc)] = (json.loads(text), size, text)
+        return out
 
     # -- keys
     def key_from_request(self, t: TableInfo, key: Any, where: str = "Key") -> dict[str, Any]:

@@ -50,22 +50,39 @@ class Placeholders:
     used_values: set[str] = field(default_factory=set)
 
 
+_TOKENS: dict[str, tuple[tuple[str, str, int], ...]] = {}
+_TOKENS_KEPT = 1024  # distinct expression texts remembered (clients reuse a few)
+
+
+def _tokens(text: str, kind: str) -> tuple[tuple[str, str, int], ...]:
+    """The tokens of ``text``; a client sends the same few expressions again and again, so
+    they are split once (placeholders are resolved per request, by the parser)."""
+    tokens = _TOKENS.get(text)
+    if tokens is not None:
+        return tokens
+    out: list[tuple[str, str, int]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            bad = text[pos:].lstrip()[:1]
+            raise validation(f'Invalid {kind}: Syntax error; token: "{bad}", near: '
+                             f'"{text[max(0, pos - 5):pos + 5].strip()}"')  # fmt: skip
+        group = m.lastgroup or "op"
+        out.append((group, m.group(group), m.start(group)))
+        pos = m.end()
+    if len(_TOKENS) >= _TOKENS_KEPT:
+        _TOKENS.clear()
+    tokens = _TOKENS[text] = tuple(out)
+    return tokens
+
+
 class _Parser:
     def __init__(self, text: str, kind: str, ph: Placeholders) -> None:
         self.text, self.kind, self.ph = text, kind, ph
-        self.tokens: list[tuple[str, str, int]] = []
-        pos = 0
-        while pos < len(text):
-            if text[pos:].strip() == "":
-                break
-            m = _TOKEN.match(text, pos)
-            if m is None or m.end() == pos:
-                bad = text[pos:].lstrip()[:1]
-                raise validation(f'Invalid {kind}: Syntax error; token: "{bad}", near: '
-                                 f'"{text[max(0, pos - 5):pos + 5].strip()}"')  # fmt: skip
-            group = m.lastgroup or "op"
-            self.tokens.append((group, m.group(group), m.start(group)))
-            pos = m.end()
+        self.tokens = _tokens(text, kind)
         self.i = 0
         self.parenthesized: set[int] = set()  # ids of nodes written inside ( )
 

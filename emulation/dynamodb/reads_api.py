@@ -219,7 +219,7 @@ def _whole_items(tgt: _Target, rows: Iterator[tuple[str, int]], limit: int | Non
     if more and texts:
         last = json.loads(texts[-1])
         lek = {k: last[k] for k in tgt.key_names}
-        parts += [',"LastEvaluatedKey":', json.dumps(lek, separators=(",", ":"))]
+        parts += [',"LastEvaluatedKey":', V.compact_json(lek)]
     parts.append("}")
     return "".join(parts).encode()
 

@@ -9,31 +9,29 @@ SIGINT. Startup reads only table metadata, whatever the number of items stored.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from emulation.dynamodb import api, streams_api, ttl
 from emulation.dynamodb.engine import Engine
-from emulation.dynamodb.http_server import DynamoServer
+from emulation.dynamodb.http_server import DynamoApp
+from emulation.engine_http import serving
+from emulation.engine_http.serving import EngineServer, Periodic, RunningServer
 
-STARTUP_TIMEOUT_S = 15.0
+__all__ = ["RunningServer", "main", "make_server", "serve_in_thread"]
 log = logging.getLogger(__name__)
 
 
-def _ticker(engine: Engine) -> Callable[[], None]:
+def _ticker(engine: Engine, tick_s: float) -> Callable[[], None]:
     last_trim = [0.0]
+    engine.store.start_checkpoints(tick_s)  # off the event loop: its fsync stalls no request
 
     def tick() -> None:
         ttl.sweep(engine)
-        engine.store.checkpoint()
         now = time.time()
         if now - last_trim[0] >= 60:
             last_trim[0] = now
@@ -43,69 +41,19 @@ def _ticker(engine: Engine) -> Callable[[], None]:
     return tick
 
 
-def make_server(engine: Engine, host: str, port: int, tick_s: float = 1.0) -> DynamoServer:
-    return DynamoServer(
-        lambda target, body: api.handle(engine, target, body),
+def make_server(engine: Engine, host: str, port: int, tick_s: float = 1.0) -> EngineServer:
+    return EngineServer(
+        DynamoApp(lambda target, body: api.handle(engine, target, body)),
         host,
         port,
-        tick=_ticker(engine),
-        tick_s=tick_s,
+        periodic=(Periodic(_ticker(engine, tick_s), tick_s, "TTL sweep and stream trim"),),
     )
 
 
-@dataclass
-class RunningServer:
-    """An engine served from a background thread; ``stop()`` shuts it down."""
-
-    url: str
-    engine: Engine
-    _server: DynamoServer
-    _thread: threading.Thread
-
-    def stop(self) -> None:
-        self._server.request_stop()
-        self._thread.join(timeout=STARTUP_TIMEOUT_S)
-        self.engine.close()
-
-    def __enter__(self) -> RunningServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
 def serve_in_thread(data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
-                    tick_s: float = 1.0) -> RunningServer:  # fmt: skip
+                    tick_s: float = 1.0) -> RunningServer[Engine]:  # fmt: skip
     engine = Engine(data_dir)
-    server = make_server(engine, host, port, tick_s)
-    ready = threading.Event()
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        async def main() -> None:
-            started = asyncio.Event()
-            task = asyncio.create_task(server.serve(started))
-            await asyncio.wait([task, asyncio.create_task(started.wait())],
-                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-            ready.set()
-            await task
-
-        try:
-            asyncio.run(main())
-        except BaseException as err:
-            failure.append(err)
-            ready.set()
-
-    thread = threading.Thread(target=run, name="polystore-dynamodb", daemon=True)
-    thread.start()
-    if not ready.wait(STARTUP_TIMEOUT_S) or failure or server.bound_port is None:
-        server.request_stop()
-        engine.close()
-        raise RuntimeError(
-            f"dynamodb engine did not start on {host}:{port} "
-            f"({failure[0] if failure else 'timeout'}); is the port free?"
-        )
-    return RunningServer(f"http://{host}:{server.bound_port}", engine, server, thread)
+    return serving.serve_in_thread(engine, make_server(engine, host, port, tick_s), "dynamodb")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,20 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     server = make_server(engine, args.host, args.port)
 
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, server.request_stop)
-        started = asyncio.Event()
-        task = asyncio.create_task(server.serve(started))
-        await asyncio.wait([task, asyncio.create_task(started.wait())],
-                           return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-        if server.bound_port is not None:
-            print(f"dynamodb listening on http://{args.host}:{server.bound_port}", flush=True)
-        await task
+    def listening(port: int) -> None:
+        print(f"dynamodb listening on http://{args.host}:{port}", flush=True)
 
     try:
-        asyncio.run(run())
+        serving.run_until_signal(server, listening)
     except OSError as err:
         print(f"dynamodb: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr,
               flush=True)  # fmt: skip

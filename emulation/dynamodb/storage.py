@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import sqlite3
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +53,10 @@ CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER);
 """
 
 
+log = logging.getLogger(__name__)
 SEQ_ID = "~sequence"
+_MANY = 100  # keys per get_many statement (SQLite allows 32766 parameters)
+_GET_MANY: dict[int, str] = {}
 
 
 def partition_hash(hk: bytes) -> int:
@@ -150,6 +155,8 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._checkpoints: tuple[threading.Event, threading.Thread] | None = None
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -157,7 +164,7 @@ class Store:
         self.db.execute("PRAGMA temp_store=MEMORY")
         # A checkpoint fsyncs the database file; at SQLite's default (every 1000 WAL pages)
         # it cost two thirds of a BatchWriteItem. The server checkpoints once a second
-        # (``checkpoint``); this bound only matters if it cannot keep up.
+        # (``start_checkpoints``); this bound only matters if it cannot keep up.
         self.db.execute("PRAGMA wal_autocheckpoint=20000")
         self.db.execute("PRAGMA journal_size_limit=67108864")
         self.db.executescript(SCHEMA)
@@ -169,6 +176,7 @@ class Store:
         }
         self._dirty_stats: set[str] = set()
         self._idx_rows: list[tuple[Any, ...]] = []
+        self._item_rows: list[tuple[Any, ...]] = []  # puts not yet sent to SQLite
         self._records: list[tuple[Any, ...]] = []
         self._in_tx = False
         # the highest sequence number ever used lives with the counters (their page is
@@ -177,6 +185,11 @@ class Store:
         self.last_seq = max(self.stats.pop(SEQ_ID, [0, 0])[0], top[0] or 0)
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            stop, thread = self._checkpoints
+            stop.set()
+            thread.join()
+            self._checkpoints = None
         self.db.close()
 
     # -- transactions
@@ -193,6 +206,7 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.flush_items()
             # index rows and stream records written in this transaction, in two statements
             # (an item is written at most once per transaction, so nothing reads them back)
             if self._idx_rows:
@@ -218,12 +232,45 @@ class Store:
         finally:
             self._dirty_stats.clear()
             self._idx_rows.clear()
+            self._item_rows.clear()
             self._records.clear()
             self._in_tx = False
+
+    def flush_items(self) -> None:
+        """Send the transaction's pending item puts to SQLite in one statement. Every read
+        or delete of ``items`` runs after it (the methods below call it), so a put is never
+        missed, nor reordered with a delete of the same key."""
+        if self._item_rows:
+            self.db.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?)",
+                                self._item_rows)  # fmt: skip
+            self._item_rows.clear()
 
     def checkpoint(self) -> None:
         """Copy committed pages from the WAL into the database file, without blocking."""
         self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def start_checkpoints(self, every_s: float) -> None:
+        """Checkpoint every ``every_s`` seconds from a thread with its own connection: the
+        checkpoint's fsync (milliseconds) then never stalls a request. A PASSIVE checkpoint
+        takes no writer lock; commits go on appending to the WAL meanwhile."""
+        if self._checkpoints is not None:
+            return
+        stop = threading.Event()
+
+        def run() -> None:
+            db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            try:
+                while not stop.wait(every_s):
+                    try:
+                        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    except sqlite3.Error as err:  # e.g. busy: the next round catches up
+                        log.warning("WAL checkpoint failed: %s", err)
+            finally:
+                db.close()
+
+        thread = threading.Thread(target=run, name="dynamodb-checkpoint", daemon=True)
+        thread.start()
+        self._checkpoints = (stop, thread)
 
     def next_id(self, name: str) -> int:
         row = self.db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
@@ -246,6 +293,7 @@ class Store:
         self.tables[t.name] = t
 
     def drop_table(self, t: TableInfo) -> None:
+        self.flush_items()
         self.db.execute("DELETE FROM tables WHERE name = ?", (t.name,))
         self.db.execute("DELETE FROM items WHERE tid = ?", (t.tid,))
         self.db.execute("DELETE FROM ttl WHERE tid = ?", (t.tid,))
@@ -261,6 +309,8 @@ class Store:
 
     # -- items
     def get(self, t: TableInfo, loc: tuple[int, bytes, bytes]) -> str | None:
+        if self._item_rows:
+            self.flush_items()
         row = self.db.execute(
             "SELECT item FROM items WHERE tid = ? AND ph = ? AND hk = ? AND rk = ?",
             (t.tid, *loc),
@@ -269,11 +319,34 @@ class Store:
 
     def get_sized(self, t: TableInfo, loc: tuple[int, bytes, bytes]) -> tuple[str, int] | None:
         """The item's JSON text and its DynamoDB size (kept so no write recomputes it)."""
+        if self._item_rows:
+            self.flush_items()
         row: tuple[str, int] | None = self.db.execute(
             "SELECT item, size FROM items WHERE tid = ? AND ph = ? AND hk = ? AND rk = ?",
             (t.tid, *loc),
         ).fetchone()
         return row
+
+    def get_many(
+        self, t: TableInfo, locs: list[tuple[int, bytes, bytes]]
+    ) -> dict[tuple[int, bytes, bytes], tuple[str, int]]:
+        """:meth:`get_sized` for many keys in one statement (a batch's old items)."""
+        if self._item_rows:
+            self.flush_items()
+        found: dict[tuple[int, bytes, bytes], tuple[str, int]] = {}
+        for start in range(0, len(locs), _MANY):
+            part = locs[start : start + _MANY]
+            sql = _GET_MANY.get(len(part))
+            if sql is None:
+                sql = _GET_MANY[len(part)] = " UNION ALL ".join(
+                    ["SELECT ph, hk, rk, item, size FROM items WHERE tid = ? AND ph = ? AND "
+                     "hk = ? AND rk = ?"] * len(part))  # fmt: skip
+            args: list[Any] = []
+            for loc in part:
+                args += (t.tid, *loc)
+            for ph, hk, rk, text, size in self.db.execute(sql, args):
+                found[(ph, hk, rk)] = (text, size)
+        return found
 
     def write(
         self,
@@ -288,9 +361,13 @@ class Store:
         """Replace the item at ``loc`` (None = delete), keeping indexes, TTL and stats."""
         db = self.db
         if new is None:
+            if self._item_rows:
+                self.flush_items()
             db.execute(
                 "DELETE FROM items WHERE tid = ? AND ph = ? AND hk = ? AND rk = ?", (t.tid, *loc)
             )
+        elif self._in_tx:
+            self._item_rows.append((t.tid, *loc, new_text, new_size))
         else:
             db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?)",
                        (t.tid, *loc, new_text, new_size))  # fmt: skip
@@ -323,6 +400,7 @@ class Store:
                                (t.tid, b, *loc))  # fmt: skip
 
     def rebuild_ttl(self, t: TableInfo) -> None:
+        self.flush_items()
         self.db.execute("DELETE FROM ttl WHERE tid = ?", (t.tid,))
         if t.ttl_attr is None:
             return
@@ -334,6 +412,7 @@ class Store:
                                 (t.tid, exp, ph, hk, rk))  # fmt: skip
 
     def backfill_index(self, t: TableInfo, ix: IndexInfo) -> None:
+        self.flush_items()
         rows = self.db.execute("SELECT ph, hk, rk, item FROM items WHERE tid = ?", (t.tid,))
         for ph, hk, rk, text in rows.fetchall():
             item = json.loads(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import decimal
+import json
 from typing import Any
 
 from emulation.dynamodb.errors import DynamoError, value_error
@@ -22,6 +23,10 @@ TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 SCALAR_KEY_TYPES = ("S", "N", "B")
 MAX_ITEM_BYTES = 400 * 1024
 MAX_DEPTH = 32
+# one encoder for every compact JSON text (json.dumps builds a new one per call when given
+# separators, which cost as much as encoding a small item)
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
 # DynamoDB's numbers: 38 significant digits, magnitude 1E-130 .. 9.99..E+125
 NUMBER_CONTEXT = decimal.Context(
     prec=38, Emax=125, Emin=-130, traps=[decimal.InvalidOperation, decimal.Overflow]
@@ -70,7 +75,15 @@ def format_number(value: decimal.Decimal) -> str:
 
 
 def normalise_number(text: Any) -> str:
+    if type(text) is str and _is_canonical_integer(text):
+        return text  # most numbers are plain integers, already in canonical form
     return format_number(parse_number(text))
+
+
+def _is_canonical_integer(text: str) -> bool:
+    """``-?[1-9][0-9]{0,37}``: what parse + format would hand back unchanged."""
+    digits = text[1:] if text[:1] == "-" else text
+    return 0 < len(digits) <= 38 and digits.isascii() and digits.isdigit() and digits[0] != "0"
 
 
 def check_arithmetic(value: decimal.Decimal) -> decimal.Decimal:
@@ -213,19 +226,27 @@ def check_item_sized(item: Any, where: str = "Item") -> tuple[Item, int]:
     """A validated item (numbers normalised) and its DynamoDB size, in one pass."""
     if not isinstance(item, dict):
         raise DynamoError("SerializationException", f"{where} must be a map")
-    size = [0]
+    size = [0]  # what check_value adds to for nested and non-string values
+    total = 0
     out: Item = {}
     for name, av in item.items():
-        if not isinstance(name, str) or not name:
+        if type(name) is not str or not name:
             raise value_error(
                 "One or more parameter values were invalid: An AttributeValue may not contain an "
                 "empty string"
             )
-        if len(name.encode()) > 65535:
+        name_size = len(name) if name.isascii() else len(name.encode())
+        if name_size > 65535:
             raise value_error("Attribute name is too large, must be less than 65536 bytes")
-        size[0] += _text_size(name)
+        total += name_size
+        if type(av) is dict and len(av) == 1:
+            text = av.get("S")
+            if type(text) is str:  # the common case, checked as check_value checks it
+                total += len(text) if text.isascii() else len(text.encode())
+                out[name] = av
+                continue
         out[name] = check_value(av, 1, size)
-    return out, size[0]
+    return out, total + size[0]
 
 
 def _text_size(raw: str) -> int:

@@ -7,12 +7,15 @@ import decimal
 import http.client
 import json
 import zlib
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from emulation.dynamodb import api
 from emulation.dynamodb import values as V
+from emulation.dynamodb.engine import Engine
 from emulation.dynamodb.errors import DynamoError
 from tests.dynamodb.conftest import EngineProcess
 
@@ -171,3 +174,44 @@ def test_one_pass_size_equals_the_documented_size(item: dict[str, object]) -> No
     except DynamoError:
         return  # numbers outside DynamoDB's range
     assert size == V.item_size(checked)
+
+
+@given(st.one_of(st.integers(-(10**40), 10**40).map(str), st.from_regex(r"-?0*[0-9]{1,3}")))
+def test_integer_fast_path_equals_the_full_normalisation(text: str) -> None:
+    try:
+        full = V.format_number(V.parse_number(text))
+    except DynamoError:
+        with pytest.raises(DynamoError):
+            V.normalise_number(text)
+        return
+    assert V.normalise_number(text) == full
+
+
+def test_puts_held_for_the_commit_are_seen_by_reads_and_deletes(tmp_path: Path) -> None:
+    """Item puts in a transaction reach SQLite in one statement at the end; every read
+    and delete in between must still see them, in order."""
+    engine = Engine(tmp_path)
+    try:
+        api.handle(engine, "DynamoDB_20120810.CreateTable", json.dumps({
+            "TableName": "units", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        }).encode())  # fmt: skip
+        t = engine.store.tables["units"]
+        a, b = {"pk": {"S": "a"}}, {"pk": {"S": "b"}}
+        with engine.store.tx():
+            engine.change(t, t.locate(a), None, a)
+            assert engine.load(t, t.locate(a)) is not None  # read after a held put
+            engine.change(t, t.locate(b), None, b)
+            held = (b, V.item_size(b), V.compact_json(b))  # as load would give it, unread
+            engine.change(t, t.locate(b), held, None)  # deleted while its put is held
+            assert set(engine.store.get_many(t, [t.locate(a), t.locate(b)])) == {t.locate(a)}
+        assert engine.load(t, t.locate(a)) is not None
+        assert engine.load(t, t.locate(b)) is None
+        with pytest.raises(RuntimeError), engine.store.tx():  # a failed one leaves nothing
+            engine.change(t, t.locate(b), None, b)
+            raise RuntimeError("abort")
+        assert engine.load(t, t.locate(b)) is None
+        assert engine.store.stats[str(t.tid)][0] == 1
+    finally:
+        engine.close()
