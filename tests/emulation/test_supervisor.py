@@ -86,20 +86,31 @@ def test_no_restart_while_another_command_holds_the_lock(sdir: StateDir) -> None
         _stop_all(sdir)
 
 
+def _wait_dead(d: StateDir, name: str) -> None:
+    """Until the process of ``name``'s pid file has exited (a loaded machine starts slowly)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        t = procs.read_tracked(d.pids, name)
+        if t is not None and not t.is_alive():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{name} did not exit")
+
+
 def test_a_process_that_keeps_dying_backs_off(sdir: StateDir) -> None:
     procs.spawn_detached("broken", [sys.executable, "-c", "raise SystemExit(3)"],
                          pids_dir=sdir.pids, log=sdir.log("broken"))  # fmt: skip
-    time.sleep(0.3)  # dead by now
+    _wait_dead(sdir, "broken")
     keeper = supervisor.Supervisor(sdir)
     now = time.time()
     assert keeper.tick(now) == ["broken"]
-    time.sleep(0.3)  # it dies again at once
+    _wait_dead(sdir, "broken")  # it dies again at once
     assert keeper.tick(now + 0.1) == []  # not due yet
     delays = []
     for step in range(4):
         b = keeper.backoff["broken"]
         delays.append(b.not_before)
-        time.sleep(0.2)
+        _wait_dead(sdir, "broken")
         assert keeper.tick(b.not_before) == ["broken"], step
     gaps = [b - a for a, b in itertools.pairwise(delays)]
     assert all(later > earlier for earlier, later in itertools.pairwise(gaps)), gaps
