@@ -33,6 +33,11 @@ from sync.stream_to_search.search_http import SearchHttp
 log = logging.getLogger("sync.poller")
 SHARD_REFRESH_SECONDS = 1.0
 HEARTBEAT_SECONDS = 1.0
+# Between empty reads: ACTIVE_POLL_SECONDS while the stream had records in the last
+# ACTIVE_SECONDS (a trickle of writes is picked up within ~10 ms), --poll-interval when idle.
+ACTIVE_POLL_SECONDS = 0.01
+ACTIVE_SECONDS = 2.0
+SEARCH_PROBE_SECONDS = 0.05  # how often a search engine that does not answer is probed
 PAGE_LIMIT = 1000  # GetRecords' maximum Limit
 # A Lambda invocation's payload is at most 6 MB; the event source mapping cuts batches
 # there. A record's JSON is estimated from its SizeBytes (item bytes) plus its envelope.
@@ -68,6 +73,7 @@ class Poller:
         self._shards_at = 0.0
         self._beat_at = 0.0
         self._caught_up = False
+        self._active_at = 0.0  # when a read last returned records
 
     # -- the loop ---------------------------------------------------------------------
     def run(self) -> None:
@@ -80,6 +86,7 @@ class Poller:
             self.wire.close()
 
     def _loop(self) -> None:
+        failures = 0
         while not self.stop.is_set():
             try:
                 got = self.poll_once()
@@ -89,10 +96,17 @@ class Poller:
                                       last_error_at=time.time())  # fmt: skip
                 self._forget_all()
                 self._shards_at = 0.0
-                self.stop.wait(0.5)
+                failures += 1  # 0.1 s, 0.2 s, then every 0.4 s: a restart is seen soon
+                self.stop.wait(min(0.05 * 2**failures, 0.4))
                 continue
-            if not got:
-                self.stop.wait(self.poll_interval)
+            failures = 0
+            now = time.monotonic()
+            if got:
+                self._active_at = now
+            elif now - self._active_at < ACTIVE_SECONDS:
+                self.stop.wait(ACTIVE_POLL_SECONDS)  # changes are flowing: look again soon
+            else:
+                self.stop.wait(self.poll_interval)  # idle: back off
 
     def poll_once(self) -> int:
         """One pass over the readable shards; the number of records handled."""
@@ -279,6 +293,13 @@ class Poller:
                 self.state.dead_letter(shard_id, pending[0], error, attempts)
                 log.error("%s: moved to the failure queue", error)
                 pending, attempts = pending[1:], 0
+                continue
+            if why == lambda_handler.NO_ANSWER and not self._search_answers():
+                # The engine is down (restarting): probe it every SEARCH_PROBE_SECONDS and
+                # retry the moment it answers, rather than rebuilding the batch on a timer.
+                # (An engine that answers but fails the bulk gets the backoff below.)
+                while not self.stop.wait(SEARCH_PROBE_SECONDS) and not self._search_answers():
+                    pass
                 continue
             self.stop.wait(min(0.05 * 2 ** min(attempts, 10), 0.5))
 
