@@ -189,7 +189,7 @@ class _Connection(asyncio.Protocol):
 class SearchServer:
     """Serves one engine on host:port until :meth:`request_stop`; closes the engine."""
 
-    def __init__(self, engine: Engine, host: str, port: int, refresh_tick: float = 0.1) -> None:
+    def __init__(self, engine: Engine, host: str, port: int, refresh_tick: float = 0.025) -> None:
         self.engine = engine
         self.host = host
         self.port = port
