@@ -69,6 +69,41 @@ def pid_file(pids_dir: Path, name: str) -> Path:
     return pids_dir / f"{name}.json"
 
 
+def spec_file(pids_dir: Path, name: str) -> Path:
+    """How to start ``name`` again (command, env, cwd, user, log): the supervisor's input."""
+    return pids_dir / f"{name}.spec"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything ``spawn_detached`` was given, so a dead process can be started again."""
+
+    name: str
+    command: list[str]
+    log: str
+    env: dict[str, str] | None = None
+    cwd: str | None = None
+    user: str | None = None
+
+    def spawn(self, pids_dir: Path) -> Tracked:
+        return spawn_detached(self.name, self.command, pids_dir=pids_dir, log=Path(self.log),
+                              env=self.env, cwd=Path(self.cwd) if self.cwd else None,
+                              user=self.user)  # fmt: skip
+
+
+def read_spec(pids_dir: Path, name: str) -> Spec | None:
+    try:
+        return Spec(**json.loads(spec_file(pids_dir, name).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def specs(pids_dir: Path) -> list[Spec]:
+    """Every process under ``pids_dir`` that may be restarted, by name."""
+    found = (read_spec(pids_dir, p.name[: -len(".spec")]) for p in sorted(pids_dir.glob("*.spec")))
+    return [s for s in found if s is not None]
+
+
 def read_tracked(pids_dir: Path, name: str) -> Tracked | None:
     path = pid_file(pids_dir, name)
     try:
@@ -120,6 +155,11 @@ def spawn_detached(
         started = 0.0  # exited at once; the readiness wait reports it with the log
     tracked = Tracked(name, pid, started, command, str(log))
     pid_file(pids_dir, name).write_text(json.dumps(asdict(tracked)))
+    # The environment may hold local passwords: the spec is readable by its owner only.
+    spec = Spec(name, command, str(log), env, str(cwd) if cwd else None, user)
+    fd = os.open(spec_file(pids_dir, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(asdict(spec), fh)
     return tracked
 
 
@@ -128,8 +168,10 @@ def stop(
 ) -> None:
     """Signal the process, wait (bounded) for it to go, kill it if it will not; drop the pid file.
 
-    The process is not our child, so "gone" is polled rather than waited on.
+    The process is not our child, so "gone" is polled rather than waited on. The spec
+    goes first: a process stopped on purpose is not one the supervisor brings back.
     """
+    spec_file(pids_dir, tracked.name).unlink(missing_ok=True)
     if tracked.is_alive():
         with contextlib.suppress(ProcessLookupError):
             os.kill(tracked.pid, sig)

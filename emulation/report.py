@@ -13,7 +13,8 @@ import shlex
 from typing import Any
 
 from emulation import engines as registry
-from emulation import workers
+from emulation import procs as procs_mod
+from emulation import supervisor, workers
 from emulation.engines.base import endpoints_of
 from emulation.errors import NotRunning
 from emulation.runtimes import factory
@@ -74,12 +75,18 @@ def status(state_dir: StateDir, systems: list[System]) -> dict[str, Any]:
     for entry in procs.values():
         entry["state"] = ("running" if entry["alive"] else
                           "stopped" if state.stopped else "unhealthy")  # fmt: skip
+    restarted = supervisor.restarts(state_dir)
+    for name, entry in [*engines.items(), *procs.items()]:
+        entry["restarts"] = int(restarted.get(name, {}).get("restarts", 0))
     problems = sum(1 for e in [*engines.values(), *procs.values()] if e["state"] == "unhealthy")
+    keeper = procs_mod.read_tracked(state_dir.pids, supervisor.NAME)
     from emulation import links
 
     link_states = links.status(present, state_dir) if state.runtime else {}
     return {"runtime": state.runtime or None, "state_dir": str(state_dir.root),
             "stopped": state.stopped, "engines": engines, "workers": procs,
+            "supervisor": {"pid": keeper.pid if keeper and keeper.is_alive() else None,
+                           "alive": bool(keeper and keeper.is_alive())},
             "links": link_states,
             "stores": stores, "problems": problems}  # fmt: skip
 

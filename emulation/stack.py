@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulation import engines as registry
-from emulation import fingerprint, links, service_workers, workers
+from emulation import fingerprint, links, service_workers, supervisor, workers
 from emulation.engines.base import Endpoints, Progress, Worker, endpoints_of
 from emulation.errors import EmulationError, StaleState
 from emulation.ports import free_port
@@ -62,8 +62,14 @@ class LocalStack:
         self.dir = state_dir if isinstance(state_dir, StateDir) else StateDir(state_dir)
 
     def up(self, systems: list[System], runtime: str = "auto", progress: Progress = _quiet,
-           new_ports: bool = False, services: bool = False) -> UpResult:  # fmt: skip
-        """Start, provision and (``services``) serve ``systems``; idempotent."""
+           new_ports: bool = False, services: bool = False,
+           supervise: bool = False) -> UpResult:  # fmt: skip
+        """Start, provision and (``services``) serve ``systems``; idempotent.
+
+        ``supervise`` leaves a supervisor running that starts again any engine or worker
+        that dies (``emulation.supervisor``); ``polystore up`` asks for it, tests that
+        kill processes on purpose and restart them themselves do not.
+        """
         t0 = time.monotonic()
         with self.dir.locked():
             state = self.dir.load()
@@ -103,8 +109,15 @@ class LocalStack:
                 self.dir.save(state)  # passwords generated while provisioning
             for system in stale:
                 state.provisioned[system.name] = prints[system.name]
+                if system.name not in state.unseeded:
+                    state.unseeded.append(system.name)
             self.dir.save(state)
             running = self._start_workers(systems, state, ep, progress, services)
+            if supervise:
+                from emulation.runtimes.embedded import process_env
+
+                if supervisor.ensure(self.dir, process_env()):
+                    progress("started the supervisor (restarts any engine or worker that dies)")
         return UpResult(name, started, [s.name for s in stale], ep, time.monotonic() - t0,
                         engines, running)  # fmt: skip
 
@@ -134,12 +147,24 @@ class LocalStack:
             raise EmulationError("provisioning failed:\n" + "\n".join(map(str, errors)))
         links.provision(systems, ep, progress)  # after the stores the links connect
 
+    def unseeded(self) -> list[str]:
+        """Systems provisioned whose seeding has not finished (``polystore up`` seeds them)."""
+        return list(self.dir.load().unseeded) if self.dir.exists() else []
+
+    def mark_seeded(self, names: list[str]) -> None:
+        """Seeding of ``names`` finished (or was declined): a later ``up`` leaves them alone."""
+        with self.dir.locked():
+            state = self.dir.load()
+            state.unseeded = [n for n in state.unseeded if n not in names]
+            self.dir.save(state)
+
     def down(self, progress: Progress = _quiet) -> bool:
         """Stop every engine; return False when there was no stack here."""
         if not self.dir.exists():
             return False
         with self.dir.locked():
             state = self.dir.load()
+            supervisor.stop(self.dir)
             workers.stop(self.dir, progress)
             if state.runtime:
                 factory.make(state.runtime, self.dir, state).stop(progress)
@@ -156,6 +181,7 @@ class LocalStack:
                 state = self.dir.load()
             except StaleState:
                 state = None
+            supervisor.stop(self.dir)
             workers.stop(self.dir, progress)
             if state and state.runtime:
                 rt = factory.make(state.runtime, self.dir, state)

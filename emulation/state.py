@@ -54,6 +54,9 @@ class State:
     stopped: bool = False
     # engine -> the major version the topology declares for it (postgres: 16)
     versions: dict[str, int] = field(default_factory=dict)
+    # Systems provisioned by an `up` whose demo seeding has not finished (or been declined
+    # with --no-seed): saved with `provisioned`, so an `up` killed while seeding is resumed.
+    unseeded: list[str] = field(default_factory=list)
 
     def password_for(self, role: str) -> str:
         # Engines provision in parallel threads, each may create passwords.

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from polystore.topology.model import DynamoStore, System
+from polystore.topology.model import DynamoStore, EventLink, System
 from seed import load_dynamodb, load_postgres, load_search, load_topics, verify
 from seed.plan import DEFAULT_SEED, Plan, build_plan
 from seed.targets import LocalTarget, Target, physical
@@ -125,6 +125,15 @@ def plan_results(plan: Plan) -> list[StoreResult]:
         r = StoreResult(system.name, name, store.kind, store.owner, n)
         if name in plan.fed_by:
             r.status = f"fed by link {plan.fed_by[name]}"
+        elif store.kind == "topic" and n:
+            consumers = sorted({c for link in system.links.values() if isinstance(link, EventLink)
+                                and link.topic == name for c in link.consumers})  # fmt: skip
+            if consumers:
+                # The seeded stores already hold what consuming these events does: on the
+                # topic, the consumers (running, or started later from the earliest
+                # offset) would apply the history a second time.
+                r.status = (f"not loaded: {', '.join(consumers)} would apply these events "
+                            "again (the seeded stores already hold their effects)")  # fmt: skip
         out.append(r)
     return out
 
@@ -133,7 +142,7 @@ def _load(plan: Plan, target: Target, r: StoreResult, reporter: Reporter) -> Non
     system = plan.system
     env = target.env(system, r.service)
     label = f"{system.name}/{r.store}"
-    if r.status.startswith("fed by"):
+    if r.status.startswith(("fed by", "not loaded")):
         return
     t0 = time.perf_counter()
     advance = reporter.start(label, r.planned)
@@ -149,7 +158,9 @@ def _load(plan: Plan, target: Target, r: StoreResult, reporter: Reporter) -> Non
             r.written = load_search.bulk(env, index, plan.docs[r.store], advance)
         else:
             topic = physical(system, r.store, env)
-            r.written, r.status = load_topics.produce(env, topic, plan.events[r.store], advance)
+            producer = f"{system.name}.{r.service}"
+            r.written, r.status = load_topics.produce(env, topic, producer,
+                                                      plan.events[r.store], advance)  # fmt: skip
     finally:
         r.seconds = time.perf_counter() - t0
         reporter.finish(label)
@@ -322,4 +333,29 @@ def seed_if_empty(
         done = seed(empty, target, reporter=LineReporter(emit))
         done.skipped = summary.skipped
         return done
+    return summary
+
+
+def seed_after_up(
+    state_dir: Path | None,
+    systems: list[System],
+    resumed: list[System],
+    progress: Callable[[str], None] | None = None,
+) -> Summary:
+    """``polystore up``'s seeding: ``systems`` it provisioned and has not seeded yet.
+
+    Those in ``resumed`` were left half-seeded by an ``up`` that was killed: they get the
+    default seed again, which writes only what is missing (deterministic keys, ``ON
+    CONFLICT DO NOTHING``). The others are seeded only when their stores are all empty.
+    """
+    again = {s.name for s in resumed}
+    fresh = [s for s in systems if s.name not in again]
+    summary = seed_if_empty(state_dir, fresh, progress) if fresh else Summary()
+    if resumed:
+        emit = progress or (lambda line: None)
+        emit("seed: finishing " + ", ".join(s.name for s in resumed)
+             + " (an earlier `up` stopped while seeding)")  # fmt: skip
+        done = seed(resumed, LocalTarget(state_dir), reporter=LineReporter(emit))
+        summary.plans += done.plans
+        summary.results += done.results
     return summary

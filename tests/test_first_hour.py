@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +129,20 @@ def test_first_hour(clone: Path) -> None:
     # a command from a subdirectory sees the same stack, not "no stack here"
     status = ok(polystore(clone / "stacks" / "migrations", "status"))
     assert f"state: {clone / '.polystore'}" in status
+    assert "supervisor: pid" in status
+
+    # a worker killed with -9 is started again by the supervisor `up` left running
+    doc = json.loads(ok(polystore(clone, "status", "--json")))
+    name, worker = next((n, w) for n, w in doc["workers"].items() if w["pid"])
+    os.kill(worker["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        doc = json.loads(polystore(clone, "status", "--json").stdout)
+        now = doc["workers"][name]
+        if now["restarts"] == 1 and now["state"] == "running":
+            break
+        time.sleep(0.5)
+    assert now["restarts"] == 1 and now["state"] == "running" and now["pid"] != worker["pid"]
     assert not (clone / "stacks" / "migrations" / ".polystore").exists()
     parity = ok(polystore(clone / "docs", "parity", "tcgstore", "inventory"))
     assert "parity: the local stack matches" in parity

@@ -133,6 +133,14 @@ class Engine:
         """Prepare ``data`` (first start) and say how to start the engine."""
         raise NotImplementedError
 
+    def recover(self, data: Path) -> list[str]:
+        """Clear what a killed process left in ``data`` that would stop a restart.
+
+        Called before the supervisor starts a dead engine again (``launch`` does the
+        same on ``up``); returns lines saying what it did. Most engines need nothing.
+        """
+        return []
+
     def wipe(self, data: Path) -> None:
         """Delete the engine's data dir (embedded runtime, after ``stop``)."""
         import shutil

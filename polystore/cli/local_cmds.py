@@ -79,7 +79,8 @@ def up(systems: tuple[str, ...], runtime: str, new_ports: bool, no_services: boo
     names = ", ".join(s.name for s in selected)
     click.echo(f"polystore up: {names} (state {stack.dir.root})", err=True)
     result = _guard(lambda: stack.up(selected, runtime=runtime, progress=_progress,
-                                     new_ports=new_ports, services=not no_services))  # fmt: skip
+                                     new_ports=new_ports, services=not no_services,
+                                     supervise=True))  # fmt: skip
     ep = result.endpoints
     what = "provisioned " + ", ".join(result.provisioned) if result.provisioned else \
         "already up to date"  # fmt: skip
@@ -88,11 +89,17 @@ def up(systems: tuple[str, ...], runtime: str, new_ports: bool, no_services: boo
         click.echo(f"  {engine:<9} {ep.url(engine)}")
     for worker in result.workers:
         click.echo(f"  {worker}")
-    fresh = [s for s in selected if s.name in result.provisioned]
-    if fresh and not no_seed:
-        from seed.api import seed_if_empty
+    waiting = [s for s in selected if s.name in stack.unseeded()]
+    if waiting and no_seed:
+        stack.mark_seeded([s.name for s in waiting])  # declined: a later `up` won't seed
+    elif waiting:
+        from seed.api import seed_after_up
 
-        summary = _guard(lambda: seed_if_empty(stack.dir.root, fresh, _progress))
+        # Provisioned by this run: seeded when empty. Left by an `up` killed while seeding:
+        # finished (the default seed is idempotent: only what is missing is written).
+        resumed = [s for s in waiting if s.name not in result.provisioned]
+        summary = _guard(lambda: seed_after_up(stack.dir.root, waiting, resumed, _progress))
+        stack.mark_seeded([s.name for s in waiting])
         for name, why in sorted(summary.skipped.items()):
             click.echo(f"  seed: {name} not seeded ({why})")
     click.echo("variables for a service: polystore env SYSTEM.SERVICE; all: polystore status")
@@ -145,10 +152,15 @@ def status(as_json: bool, state_dir: Path | None) -> None:
         click.echo(f"runtime: {doc['runtime']}   state: {doc['state_dir']}")
         for name, engine in doc["engines"].items():
             ident = engine.get("container") or engine.get("pid") or "-"
-            click.echo(f"  {name:<9} {engine['endpoint']:<28} {ident!s:<12} {engine['state']}")
+            click.echo(f"  {name:<9} {engine['endpoint']:<28} {ident!s:<12} {engine['state']}"
+                       + _restarted(engine))  # fmt: skip
         for name, worker in doc["workers"].items():
             click.echo(f"  {name:<9} {worker.get('url') or '(worker)':<28} "
-                       f"{worker['pid'] or '-'!s:<12} {worker['state']}")  # fmt: skip
+                       f"{worker['pid'] or '-'!s:<12} {worker['state']}"
+                       + _restarted(worker))  # fmt: skip
+        keeper = doc["supervisor"]
+        click.echo(f"  supervisor: pid {keeper['pid']}, restarts what dies" if keeper["alive"]
+                   else "  supervisor: not running (`polystore up` starts it)")  # fmt: skip
         for name, link in doc["links"].items():
             lag = "-" if link["lag_ms"] is None else f"lag {link['lag_ms']:.0f} ms"
             error = f", last error: {link['last_error']}" if link["last_error"] else ""
@@ -163,6 +175,11 @@ def status(as_json: bool, state_dir: Path | None) -> None:
             click.echo("stopped with `polystore down`; `polystore up` starts it again")
     if doc["problems"]:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _restarted(entry: dict[str, object]) -> str:
+    n = entry.get("restarts") or 0
+    return f" (restarted {n}x by the supervisor)" if n else ""
 
 
 @click.command()
@@ -232,6 +249,11 @@ def compose(systems: tuple[str, ...], output: Path | None, state_dir: Path | Non
     path = _guard(lambda: write_compose(_stack(state_dir).dir, selected, output))
     click.echo(f"wrote {path} (secrets in {path.parent / '.env'}, mode 0600); then: "
                f"docker compose -f {path} up -d && polystore up --runtime docker")  # fmt: skip
+
+
+def _restarted(entry: dict[str, object]) -> str:
+    n = entry.get("restarts") or 0
+    return f" (restarted {n}x by the supervisor)" if n else ""
 
 
 @click.command()

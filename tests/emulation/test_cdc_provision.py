@@ -78,8 +78,7 @@ def test_the_slot_captures_a_committed_row(provisioned: dict[str, Any]) -> None:
     with psycopg.connect(dbname="bellyfed", autocommit=True, **provisioned["admin"]) as conn:
         conn.execute("INSERT INTO restaurants (name, slug, cuisine, city) "
                      "VALUES ('Slot Test', 'slot-test', 'thai', 'Austin')")  # fmt: skip
-    # synchronous_commit is off locally: decoding sees the commit once the WAL writer has
-    # flushed it (≤ a few hundred ms)
+    # logical decoding may see the commit a moment after it returns: poll, bounded
     deadline = time.monotonic() + 5
     with _as_replicator(provisioned) as conn:
         while True:

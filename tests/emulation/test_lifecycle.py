@@ -78,6 +78,39 @@ def test_down_leaves_nothing_and_up_brings_every_kind_of_data_back(
     assert search.get(index=index, id="kept")["found"] is True
 
 
+def test_acknowledged_commits_survive_kill_9_of_postgres(
+    up_stack: Stack, topology: Topology
+) -> None:
+    """What a service answered 200 for is in PostgreSQL after the server is killed."""
+    import os
+    import signal
+    import time
+
+    stack, _ = up_stack
+    _, pg = _stores(topology)["pg"]
+    env = report.env(stack.dir, topology.system("tcgstore"), pg.owner)
+    args = {"host": env["PGHOST"], "port": env["PGPORT"], "user": env["PGUSER"],
+            "password": env["PGPASSWORD"], "dbname": env["PGDATABASE"],
+            "autocommit": True}  # fmt: skip
+    with psycopg.connect(**args) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS crash_probe (n int PRIMARY KEY)")
+        acked = 0
+        for n in range(400):  # each INSERT is its own acknowledged commit
+            conn.execute("INSERT INTO crash_probe VALUES (%s)", (n,))
+            acked += 1
+        server = procs.read_tracked(stack.dir.pids, "postgres")
+        assert server is not None
+        os.kill(server.pid, signal.SIGKILL)  # at once: the last commits are milliseconds old
+    deadline = time.monotonic() + 10
+    while server.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not server.is_alive()
+    stack.up(topology.select(["tcgstore"]), runtime="embedded")  # restarts it; WAL recovery
+    with psycopg.connect(**args) as conn:
+        [(count,)] = conn.execute("SELECT count(*) FROM crash_probe").fetchall()
+    assert count == acked, f"{acked - count} acknowledged commits lost"
+
+
 def test_reset_stops_everything_and_wipes_the_data(up_stack: Stack) -> None:
     stack, _ = up_stack
     tracked = [procs.read_tracked(stack.dir.pids, e) for e in ENGINE_NAMES]

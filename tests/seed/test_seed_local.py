@@ -308,3 +308,44 @@ def test_a_deployed_stack_from_its_outputs_file(
     out = _run(["--stack", "prod", "--outputs", str(path), "inventory"])
     assert out.exit_code == 2 and "--allow-prod" in out.output
     assert DeployedTarget("prod", path, allow_prod=True).stack == "prod"
+
+
+def test_an_up_killed_while_seeding_is_finished_by_the_next_up(
+    up_stack: Any, topology: Topology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from polystore.cli.local_cmds import up as up_cmd
+
+    [inventory] = topology.select(["inventory"])
+    target = LocalTarget(up_stack.dir.root)
+    plan = build_plan(inventory)
+    api.delete_plan(plan, target)
+    # the first store lands, then the process dies (as `up` killed with -9 while seeding)
+    real, calls = api._load, []
+
+    def dies_after_one(*args: Any) -> None:
+        calls.append(args)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        real(*args)
+
+    monkeypatch.setattr(api, "_load", dies_after_one)
+    monkeypatch.setattr(api, "PARALLEL_STORES", 1)
+    with pytest.raises(KeyboardInterrupt):
+        api.seed([inventory], target)
+    monkeypatch.undo()
+    state = up_stack.dir.load()
+    state.unseeded = ["inventory"]  # what `up` saved with the provisioning it did
+    up_stack.dir.save(state)
+    half = api.seed([inventory], target, dry_run=True, check=True)
+    assert half.violations, "the interrupted seed left something missing"
+
+    args = ["inventory", "--no-services", "--state-dir", str(up_stack.dir.root)]
+    result = CliRunner().invoke(up_cmd, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "finishing inventory" in result.output
+    done = api.seed([inventory], target, dry_run=True, check=True)
+    assert not done.violations, done.violations
+    assert up_stack.dir.load().unseeded == []
+    # and a later `up` leaves the (now user-owned) data alone
+    again = CliRunner().invoke(up_cmd, args, catch_exceptions=False)
+    assert "finishing" not in again.output and "seeded" not in again.output

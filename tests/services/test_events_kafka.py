@@ -39,3 +39,33 @@ def test_a_served_pattern_publishes_its_analytics_event(stack: LocalStack,
     assert event["type"] == "RESTAURANTS_LISTED"
     assert event["producer"] == "bellyfed.restaurant-api"
     assert event["data"]["params"] == {"city": "Nowhere"}
+
+
+def test_seeded_events_reach_kafka_as_envelopes(stack: LocalStack, topology: Topology) -> None:
+    """seed.load_topics counts only what Kafka acknowledged, written as the producer would."""
+    from seed.load_topics import produce
+
+    env = service_env(stack, topology, SERVICE)
+    topic = env["KAFKA_TOPIC_ANALYTICS_TOPIC"]
+    events = [{"event": "RESTAURANT_VIEWED", "restaurant_id": f"seeded-{n}"} for n in range(3)]
+    advanced: list[int] = []
+    written, status = produce(env, topic, SERVICE, events, advanced.append)
+    assert (written, status, sum(advanced)) == (3, "loaded", 3)
+    consumer = Consumer({"bootstrap.servers": env["KAFKA_BOOTSTRAP_SERVERS"],
+                         "group.id": "test-seeded", "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    seen: dict[str, dict[str, object]] = {}
+    try:
+        for _ in range(60):
+            msg = consumer.poll(0.5)
+            if msg is not None and not msg.error():
+                body = json.loads(msg.value())
+                if str(body.get("key", "")).startswith("seeded-"):
+                    seen[body["key"]] = body
+            if len(seen) == 3:
+                break
+    finally:
+        consumer.close()
+    assert sorted(seen) == ["seeded-0", "seeded-1", "seeded-2"]
+    assert {b["type"] for b in seen.values()} == {"RESTAURANT_VIEWED"}
+    assert {b["producer"] for b in seen.values()} == {SERVICE}

@@ -50,10 +50,24 @@ class PostgresEngine(Engine):
         major = server.wanted_major(ep.state)
         bins = server.bin_dir(major, progress, user)  # fetched once per major, then cached
         server.check_cluster(data / "data", major)
+        for line in self.recover(data):
+            progress(line)
         if not (data / "data" / "PG_VERSION").exists():
             progress(f"postgres: creating the cluster (initdb, PostgreSQL {major})")
             server.initdb(data / "data", ep.admin_password, user, bins)
         return Launch(server.server_command(data / "data", ep.port(self.name), bins), user=user)
+
+    def recover(self, data: Path) -> list[str]:
+        """A killed server's backends and stale lock file (``server.end_orphans``)."""
+        from emulation.engines.postgres import server
+
+        lock = data / "data" / "postmaster.pid"
+        if not lock.exists():
+            return []
+        ended = server.end_orphans(data / "data")
+        if lock.exists():
+            return []  # a live server owns it (or it cannot be told): left alone
+        return [f"postgres: cleared a killed server's lock file and {len(ended)} backends"]
 
     def wipe(self, data: Path) -> None:
         """As root the cluster may live outside ``data`` (a 0700 checkout): remove it too."""
@@ -79,7 +93,7 @@ class PostgresEngine(Engine):
                     environment={"POSTGRES_PASSWORD": state.admin_password,
                                  "POSTGRES_USER": "postgres"},
                     command=["postgres", "-c", "wal_level=logical", "-c",
-                             "synchronous_commit=off", "-c", "max_connections=200"],
+                             "synchronous_commit=on", "-c", "max_connections=200"],
                     healthcheck=HealthCheck(["CMD-SHELL",
                                              "pg_isready -U postgres -h 127.0.0.1"]))  # fmt: skip
 

@@ -30,14 +30,14 @@ PG_BIN_ENV = "POLYSTORE_PG_BIN"
 SERVICE_USER = "embedded_postgres"
 ADMIN_USER = "postgres"
 
-# Local-only settings: no Unix socket (nothing to clean up, no path-length limit),
-# asynchronous commit (speed: a crash may lose the last fraction of a second of commits,
-# but fsync and full-page writes stay on so it can never corrupt the cluster and lose
-# the seeded data), logical WAL so CDC can read it.
+# Local-only settings: no Unix socket (nothing to clean up, no path-length limit), logical
+# WAL so CDC can read it. Commits stay synchronous, as on RDS: a service answers 200 only
+# for what survives a kill -9 of the server (with asynchronous commit, a write acknowledged
+# to a client — and already mirrored to DynamoDB or Kafka — could vanish from PostgreSQL).
 SERVER_SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "unix_socket_directories": "",
-    "synchronous_commit": "off",
+    "synchronous_commit": "on",
     "wal_level": "logical",
     "max_connections": "200",
     "max_wal_senders": "10",
@@ -182,3 +182,52 @@ def server_command(data: Path, port: int, bins: Path) -> list[str]:
 def remove_data(data: Path) -> None:
     """Delete the cluster (wherever it was placed); the runtime's ``wipe`` calls this."""
     service_user.remove_data(data)
+
+
+def end_orphans(data: Path, timeout: float = 10.0) -> list[int]:
+    """Clear what a killed server left behind so a new one can start; return ended pids.
+
+    After ``kill -9`` of the postmaster two things block a restart: its backends live on
+    until they notice, holding the old shared memory; and its ``postmaster.pid`` names a
+    pid that still "exists" while the killed process is a zombie not yet reaped (some
+    container inits reap late or never), so PostgreSQL refuses ("lock file already
+    exists"). The backends' server is gone, so nothing they hold can still commit: they
+    are stopped (SIGQUIT, PostgreSQL's immediate exit) and waited for; then a lock file
+    whose pid is dead, a zombie or another program's is removed. Nothing is touched while
+    a live postmaster works in this data dir, or when that cannot be told (no permission).
+    """
+    import signal
+    import time
+
+    import psutil
+
+    real = data.resolve()
+    pid_file = real / "postmaster.pid"
+    if not pid_file.exists():
+        return []
+    try:
+        owner = psutil.Process(int(pid_file.read_text().split("\n", 1)[0]))
+        if owner.status() != psutil.STATUS_ZOMBIE and owner.cwd() == str(real):
+            return []  # a live server works here
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, ValueError):
+        pass  # dead, a zombie, or an unreadable lock file: stale
+    except (psutil.AccessDenied, OSError):
+        return []  # cannot tell: leave it to PostgreSQL's own check
+    orphans = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and proc.cwd() == str(real):
+                proc.send_signal(signal.SIGQUIT)
+                orphans.append(proc)
+        except psutil.Error:
+            continue
+    deadline = time.monotonic() + timeout
+    for proc in orphans:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except psutil.TimeoutExpired:
+            proc.kill()
+        except psutil.Error:
+            pass
+    pid_file.unlink(missing_ok=True)
+    return [p.pid for p in orphans]
