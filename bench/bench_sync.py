@@ -3,15 +3,18 @@
 Prints:
 - lag PutItem acknowledged → document searchable (``ids`` query on the alias), p50/p99
   over BENCH_LAG_WRITES writes (default 5,000) at a steady rate; target p99 <= 250 ms.
-  Measured twice: searchable through ``_search`` (the declared index settings: refresh
-  every 1 s, the OpenSearch default, so up to 1 s is the engine's refresh, not the link)
-  and indexed as seen by a realtime ``_mget`` (the link's own lag).
+  Measured twice: searchable through ``_search`` (through the index's refresh, whose
+  ``refresh_interval`` the topology declares and the bench reads from the index) and
+  indexed as seen by a realtime ``_mget`` (the link's own lag).
+- the handler alone (Lambda-shaped batches of 100, one ``_bulk`` each).
 - throughput through the link: BENCH_LOAD_WRITES items (default 20,000) written while
-  the poller is stopped, then the time for the poller to drain the stream into the index;
-  target >= 5,000 changes/s.
+  the poller does not read, then the time until all are searchable; warm (the running
+  poller paused with SIGSTOP, then resumed) and cold (poller process stopped, then
+  started: its start-up included); target >= 5,000 changes/s.
 - kill -9 of the poller, then separately of the search engine, in the middle of a load of
-  BENCH_LOAD_WRITES writes: after the restart, seconds until the index equals the table
-  (same ids, same content), and the lost/stale counts at 2 s and at the end.
+  BENCH_LOAD_WRITES writes: seconds from the load's end until the index equals the table
+  (same ids, same content), judged on point-in-time views of the index taken every
+  ~0.1 s and compared afterwards; the lost/stale counts at 2 s if not converged by then.
 
 DynamoDB is the project's own engine (durable stream records); a kill -9 of it in the
 middle of a load is covered by tests/sync/test_poller_live.py.
