@@ -18,13 +18,14 @@ import logging
 import signal
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from sync import endpoints, stream_records
+from sync import endpoints, stream_records, streams_wire
 from sync.link_state import LinkState, state_path
 from sync.stream_to_search import handler as lambda_handler
 from sync.stream_to_search.search_http import SearchHttp
@@ -32,6 +33,16 @@ from sync.stream_to_search.search_http import SearchHttp
 log = logging.getLogger("sync.poller")
 SHARD_REFRESH_SECONDS = 1.0
 HEARTBEAT_SECONDS = 1.0
+# Between empty reads: ACTIVE_POLL_SECONDS while the stream had records in the last
+# ACTIVE_SECONDS (a trickle of writes is picked up within ~10 ms), --poll-interval when idle.
+ACTIVE_POLL_SECONDS = 0.01
+ACTIVE_SECONDS = 2.0
+SEARCH_PROBE_SECONDS = 0.05  # how often a search engine that does not answer is probed
+PAGE_LIMIT = 1000  # GetRecords' maximum Limit
+# A Lambda invocation's payload is at most 6 MB; the event source mapping cuts batches
+# there. A record's JSON is estimated from its SizeBytes (item bytes) plus its envelope.
+MAX_EVENT_BYTES = 6 * 1024 * 1024
+RECORD_ENVELOPE_BYTES = 600
 
 
 class Poller:
@@ -48,18 +59,34 @@ class Poller:
         self.streams = boto3.client(
             "dynamodbstreams", **endpoints.client_kwargs(ends, "dynamodbstreams")
         )
-        self.iterators: dict[str, str] = {}
+        self.wire = streams_wire.StreamsWire(self.streams)
+        # GetRecords runs on one reader thread (it owns the connection), so the next page
+        # of a busy shard is read while the handler applies the current one.
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="getrecords")
+        self.iterators: dict[str, str] = {}  # shard -> iterator after what was read
+        self._ahead: dict[str, Future[tuple[list[dict[str, Any]], str | None]]] = {}
+        self._carry: dict[str, list[dict[str, Any]]] = {}  # read, beyond the last batch
+        self._ended: set[str] = set()  # closed shards read to their end, not yet finished
         self.shards: list[dict[str, Any]] = []
         self.stream_arn = ""
         self.stop = threading.Event()
         self._shards_at = 0.0
         self._beat_at = 0.0
         self._caught_up = False
+        self._active_at = 0.0  # when a read last returned records
 
     # -- the loop ---------------------------------------------------------------------
     def run(self) -> None:
         self.state.set_status(pid=_pid(), started_at=time.time(), table=self.ends.table,
                               index=self.ends.index, last_error=None)  # fmt: skip
+        try:
+            self._loop()
+        finally:
+            self._reader.shutdown(wait=True, cancel_futures=True)
+            self.wire.close()
+
+    def _loop(self) -> None:
+        failures = 0
         while not self.stop.is_set():
             try:
                 got = self.poll_once()
@@ -67,12 +94,19 @@ class Poller:
                 log.warning("poll failed: %s", exc)
                 self.state.set_status(last_error=f"{type(exc).__name__}: {exc}",
                                       last_error_at=time.time())  # fmt: skip
-                self.iterators.clear()
+                self._forget_all()
                 self._shards_at = 0.0
-                self.stop.wait(0.5)
+                failures += 1  # 0.1 s, 0.2 s, then every 0.4 s: a restart is seen soon
+                self.stop.wait(min(0.05 * 2**failures, 0.4))
                 continue
-            if not got:
-                self.stop.wait(self.poll_interval)
+            failures = 0
+            now = time.monotonic()
+            if got:
+                self._active_at = now
+            elif now - self._active_at < ACTIVE_SECONDS:
+                self.stop.wait(ACTIVE_POLL_SECONDS)  # changes are flowing: look again soon
+            else:
+                self.stop.wait(self.poll_interval)  # idle: back off
 
     def poll_once(self) -> int:
         """One pass over the readable shards; the number of records handled."""
@@ -130,7 +164,7 @@ class Poller:
             result = job.run()
         finally:
             job.http.close()
-        self.iterators.clear()
+        self._forget_all()
         self.state.reset_checkpoints()
         self.state.set_status(
             stream_arn=new,
@@ -152,37 +186,81 @@ class Poller:
         return out
 
     def _poll_shard(self, shard_id: str, done: dict[str, tuple[str | None, bool]]) -> int:
-        it = self.iterators.get(shard_id)
-        if it is None:
-            it = self._open(shard_id, done.get(shard_id, (None, False))[0])
-        try:
-            resp = self.streams.get_records(ShardIterator=it, Limit=self.batch_size)
-        except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-            self.iterators.pop(shard_id, None)
-            if code == "ExpiredIteratorException":
-                return 0  # reopened from the checkpoint on the next pass
-            if code == "TrimmedDataAccessException":
-                self.state.set_status(
-                    last_error=f"{shard_id}: records trimmed before they "
-                    "were read: run polystore reindex",
-                    last_error_at=time.time(),
-                )
-                self.iterators[shard_id] = self._open(shard_id, None)
-                return 0
-            raise
-        records = resp.get("Records", [])
-        if records:
-            self._deliver(shard_id, [stream_records.lambda_record(r, self.stream_arn,
-                                                                  self.ends.region)
-                                     for r in records])  # fmt: skip
-        nxt = resp.get("NextShardIterator")
-        if nxt is None:
+        """Read up to ``batch_size`` records (one or more GetRecords pages), start reading
+        the next page, hand the batch to the handler; the number of records handled."""
+        batch = self._carry.pop(shard_id, [])
+        limit = min(PAGE_LIMIT, self.batch_size)
+        page: list[dict[str, Any]] = []
+        while len(batch) < self.batch_size and shard_id not in self._ended:
+            try:
+                page, nxt = self._page(shard_id, done, limit)
+            except ClientError as exc:
+                code = exc.response["Error"]["Code"]
+                self._forget(shard_id)
+                if code == "ExpiredIteratorException":
+                    return 0  # reopened from the checkpoint on the next pass
+                if code == "TrimmedDataAccessException":
+                    self.state.set_status(
+                        last_error=f"{shard_id}: records trimmed before they "
+                        "were read: run polystore reindex",
+                        last_error_at=time.time(),
+                    )
+                    self.iterators[shard_id] = self._open(shard_id, None)
+                    return 0
+                raise
+            batch.extend(page)
+            if nxt is None:
+                self._ended.add(shard_id)  # a closed shard read to its end
+                self.iterators.pop(shard_id, None)
+            else:
+                self.iterators[shard_id] = nxt
+            if len(page) < limit:
+                break  # caught up with the shard: deliver what there is now
+        batch, rest = _split(batch, self.batch_size)
+        if rest:
+            self._carry[shard_id] = rest
+        elif page and shard_id not in self._ended:
+            self._read_ahead(shard_id, limit)  # the next page, while the handler works
+        if batch:
+            self._deliver(shard_id, batch)
+        if shard_id in self._ended and shard_id not in self._carry and not self.stop.is_set():
             self.state.finish(shard_id)
-            self.iterators.pop(shard_id, None)
-        else:
-            self.iterators[shard_id] = nxt
-        return len(records)
+            self._ended.discard(shard_id)
+        return len(batch)
+
+    def _page(self, shard_id: str, done: dict[str, tuple[str | None, bool]],
+              limit: int) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+        """The next page of the shard: the one read ahead, or one read now."""
+        ahead = self._ahead.pop(shard_id, None)
+        if ahead is None:
+            it = self.iterators.get(shard_id)
+            if it is None:
+                it = self._open(shard_id, done.get(shard_id, (None, False))[0])
+            ahead = self._reader.submit(self._fetch, it, limit)
+        return ahead.result()
+
+    def _read_ahead(self, shard_id: str, limit: int) -> None:
+        self._ahead[shard_id] = self._reader.submit(self._fetch, self.iterators[shard_id], limit)
+
+    def _fetch(self, iterator: str, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """One GetRecords (on the reader thread, which owns the connection)."""
+        resp = self.wire.get_records(iterator, limit)
+        arn, region = self.stream_arn, self.ends.region
+        records = [streams_wire.lambda_record(r, arn, region) for r in resp.get("Records", [])]
+        return records, resp.get("NextShardIterator")
+
+    def _forget(self, shard_id: str) -> None:
+        """Drop what was read past the checkpoint; the next read starts from it again."""
+        self.iterators.pop(shard_id, None)
+        self._carry.pop(shard_id, None)
+        self._ended.discard(shard_id)
+        ahead = self._ahead.pop(shard_id, None)
+        if ahead is not None:
+            ahead.cancel()
+
+    def _forget_all(self) -> None:
+        for shard_id in {*self.iterators, *self._carry, *self._ahead, *self._ended}:
+            self._forget(shard_id)
 
     def _open(self, shard_id: str, after: str | None) -> str:
         kw: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard_id}
@@ -216,6 +294,13 @@ class Poller:
                 log.error("%s: moved to the failure queue", error)
                 pending, attempts = pending[1:], 0
                 continue
+            if why == lambda_handler.NO_ANSWER and not self._search_answers():
+                # The engine is down (restarting): probe it every SEARCH_PROBE_SECONDS and
+                # retry the moment it answers, rather than rebuilding the batch on a timer.
+                # (An engine that answers but fails the bulk gets the backoff below.)
+                while not self.stop.wait(SEARCH_PROBE_SECONDS) and not self._search_answers():
+                    pass
+                continue
             self.stop.wait(min(0.05 * 2 ** min(attempts, 10), 0.5))
 
     def _checkpoint(self, shard_id: str, record: dict[str, Any]) -> None:
@@ -236,6 +321,18 @@ class Poller:
                 http.close()
         except OSError:
             return False
+
+
+def _split(records: list[dict[str, Any]],
+           batch_size: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """(the batch, the rest): at most ``batch_size`` records and about 6 MB of event."""
+    size, cut = 0, min(len(records), batch_size)
+    for i, record in enumerate(records[:cut]):
+        size += int(record["dynamodb"].get("SizeBytes", 0)) * 2 + RECORD_ENVELOPE_BYTES
+        if size > MAX_EVENT_BYTES and i > 0:
+            cut = i
+            break
+    return records[:cut], records[cut:]
 
 
 def _permanent(status: int) -> bool:

@@ -281,8 +281,13 @@ class Engine:
 
     # -- refresh ---------------------------------------------------------------------------
     def refresh_due(self) -> None:
-        """Refresh dirty indices whose ``refresh_interval`` has elapsed."""
-        now = time.monotonic()
+        """Refresh dirty indices whose ``refresh_interval`` has elapsed.
+
+        The interval runs from the end of the previous refresh (a fixed delay, as
+        OpenSearch schedules its refresh task): a refresh is a tantivy commit that can take
+        tens of milliseconds, and counting from its start would let refreshes take most of
+        the engine's time under a steady stream of writes with a short interval.
+        """
         with self.lock:
             if self.closed:
                 return
@@ -290,9 +295,9 @@ class Engine:
                 interval = store.settings.refresh_interval
                 if not store.dirty or interval is None:
                     continue
-                if now - self._last_refresh.get(name, 0.0) >= interval:
+                if time.monotonic() - self._last_refresh.get(name, 0.0) >= interval:
                     store.refresh()
-                    self._last_refresh[name] = now
+                    self._last_refresh[name] = time.monotonic()
 
     def close(self) -> None:
         with self.lock:

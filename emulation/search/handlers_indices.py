@@ -7,7 +7,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from emulation.search import ENGINE_VERSION
+from emulation.search import ENGINE_VERSION, settings
 from emulation.search import aliases as alias_table
 from emulation.search.engine import Engine
 from emulation.search.errors import SearchError, index_not_found
@@ -129,6 +129,19 @@ def put_mapping(engine: Engine, req: Request, index: str) -> Response:
 
 def get_settings(engine: Engine, req: Request, index: str | None) -> Response:
     return 200, {s.name: {"settings": _settings_body(s)} for s in engine.resolve(index or "_all")}
+
+
+def put_settings(engine: Engine, req: Request, index: str | None) -> Response:
+    """``PUT [/{index}]/_settings``: dynamic settings of every named index, or of none
+    (one setting that cannot be updated rejects the whole request)."""
+    body = req.json(required=True)
+    stores = engine.resolve(index or "_all", must_exist=not req.flag("ignore_unavailable"))
+    preserve = req.flag("preserve_existing")
+    plans = [(s, settings.updated(s.settings.raw, body, preserve, s.name, s.uuid))
+             for s in stores]  # fmt: skip
+    for store, raw in plans:
+        store.update_settings(raw)
+    return 200, {"acknowledged": True}
 
 
 def refresh(engine: Engine, req: Request, index: str | None) -> Response:

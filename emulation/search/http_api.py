@@ -66,7 +66,13 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
         {"GET": lambda e, r: idx.refresh(e, r, None), "POST": lambda e, r: idx.refresh(e, r, None)},
     ),
     (("_mapping",), {"GET": lambda e, r: idx.get_mapping(e, r, None)}),
-    (("_settings",), {"GET": lambda e, r: idx.get_settings(e, r, None)}),
+    (
+        ("_settings",),
+        {
+            "GET": lambda e, r: idx.get_settings(e, r, None),
+            "PUT": lambda e, r: idx.put_settings(e, r, None),
+        },
+    ),
     (
         ("_aliases",),
         {"POST": idx.update_aliases, "GET": lambda e, r: idx.get_alias(e, r, None, None)},
@@ -106,7 +112,7 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
         ("{i}", "_mapping"),
         {"GET": idx.get_mapping, "PUT": idx.put_mapping, "POST": idx.put_mapping},
     ),
-    (("{i}", "_settings"), {"GET": idx.get_settings}),
+    (("{i}", "_settings"), {"GET": idx.get_settings, "PUT": idx.put_settings}),
     (("{i}", "_delete_by_query"), {"POST": docs.delete_by_query}),
     (
         ("{i}", "_alias"),
@@ -194,6 +200,8 @@ def api_name(pattern: tuple[str, ...], method: str) -> str | None:
     last = literals[-1]
     if last == "_doc":
         return {"GET": "get", "HEAD": "get", "DELETE": "delete"}.get(method, "index")
+    if last == "_settings":
+        return "indices.get_settings" if method == "GET" else "indices.put_settings"
     if last == "_mapping":
         return "indices.get_mapping" if method == "GET" else "indices.put_mapping"
     if last in ("_alias", "_aliases"):

@@ -52,7 +52,7 @@ class SearchApp:
         return Response(status, _HEADERS, json.dumps(body).encode())
 
 
-def make_server(engine: Engine, host: str, port: int, refresh_tick: float = 0.1) -> EngineServer:
+def make_server(engine: Engine, host: str, port: int, refresh_tick: float = 0.025) -> EngineServer:
     """The engine on host:port: refreshes due indexes every ``refresh_tick`` seconds and
     closes the engine (commits every index) when the server stops."""
     return EngineServer(

@@ -172,6 +172,16 @@ class IndexStore:
         self.index.reload()
         self.dirty = False
 
+    def update_settings(self, raw: dict[str, Any]) -> None:
+        """Apply changed dynamic settings (validated by ``settings.updated``) and persist
+        them; ``refresh_interval`` takes effect at the engine's next refresh tick."""
+        self.settings = IndexSettings(raw)
+        self.meta["settings"] = raw
+        self._save_meta()
+        replicas = int(raw.get("index", {}).get("number_of_replicas", 1))
+        self.write_shards = {"total": 1 + replicas, "successful": 1, "failed": 0}
+        self.shard_count = (self.shards, self.shards * (1 + replicas))
+
     def searcher(self) -> tantivy.Searcher:
         return self.index.searcher()
 

@@ -138,3 +138,103 @@ def parse_time(setting: str, value: Any) -> float:
             f"failed to parse value [{text}] for setting [{setting}], must be >= [-1]"
         )
     return number
+
+
+# What ``PUT _settings`` may change on an open index: OpenSearch's dynamic index settings
+# (docs: "Index settings", dynamic). The other known settings are static (changeable only
+# on a closed index, which this engine does not have) or final.
+_DYNAMIC = frozenset(
+    {
+        "number_of_replicas",
+        "auto_expand_replicas",
+        "refresh_interval",
+        "max_result_window",
+        "max_inner_result_window",
+        "max_rescore_window",
+        "max_docvalue_fields_search",
+        "max_script_fields",
+        "max_ngram_diff",
+        "max_shingle_diff",
+        "max_refresh_listeners",
+        "max_terms_count",
+        "max_regex_length",
+        "max_slices_per_scroll",
+        "highlight",
+        "gc_deletes",
+        "translog",
+        "merge",
+        "blocks",
+        "search",
+        "routing",
+        "write",
+        "requests",
+        "query",
+        "mapping",
+        "hidden",
+    }
+)
+_FINAL = frozenset(
+    {"number_of_shards", "number_of_routing_shards", "uuid", "creation_date", "provided_name"}
+    | {"version"}
+)
+_INT_SETTINGS = ("max_result_window", "max_regex_length", "max_docvalue_fields_search")
+
+
+def updated(current: dict[str, Any], body: Any, preserve_existing: bool, index: str,
+            uuid: str) -> dict[str, Any]:  # fmt: skip
+    """The settings after ``PUT /<index>/_settings`` with ``body`` (OpenSearch's forms:
+    flat, nested under ``index``, dotted, or wrapped in ``settings``); ``null`` resets a
+    setting to its default. Raises, changing nothing, when any setting cannot be updated."""
+    if not isinstance(body, dict):
+        raise bad_request("request body is required", "action_request_validation_exception")
+    if set(body) == {"settings"} and isinstance(body["settings"], dict):
+        body = body["settings"]
+    changes = _nest(copy.deepcopy(body)).get("index", {})
+    if not changes:
+        raise bad_request(
+            "Validation Failed: 1: no settings to update;", "action_request_validation_exception"
+        )
+    for key in changes:
+        if key not in _KNOWN:
+            raise unsupported(f"index setting [index.{key}]")
+    final = sorted(k for k in changes if k in _FINAL)
+    if final:
+        raise bad_request(f"final index setting [index.{final[0]}], not updateable")
+    static = sorted(f"index.{k}" for k in changes if k not in _DYNAMIC)
+    if static:
+        raise bad_request(
+            f"Can't update non dynamic settings [[{', '.join(static)}]] for open indices "
+            f"[[{index}/{uuid}]]"
+        )
+    merged = copy.deepcopy(current)
+    _merge(merged.setdefault("index", {}), changes, preserve_existing)
+    index_settings = merged["index"]
+    parse_interval(index_settings.get("refresh_interval", "1s"))
+    for key in _INT_SETTINGS:
+        if key in index_settings:
+            try:
+                int(index_settings[key])
+            except (TypeError, ValueError):
+                raise bad_request(
+                    f"Failed to parse value [{index_settings[key]}] for setting [index.{key}]"
+                ) from None
+    return merged
+
+
+def _merge(into: dict[str, Any], changes: dict[str, Any], preserve_existing: bool) -> None:
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            node = into.get(key)
+            if not isinstance(node, dict):
+                if node is not None and preserve_existing:
+                    continue
+                node = into[key] = {}
+            _merge(node, value, preserve_existing)
+            if not node:
+                del into[key]
+        elif value is None:
+            if not preserve_existing:
+                into.pop(key, None)  # back to the default
+        elif key not in into or not preserve_existing:
+            # OpenSearch keeps settings as strings (GET _settings shows "1", "true").
+            into[key] = str(value).lower() if isinstance(value, bool) else str(value)

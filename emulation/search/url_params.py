@@ -134,6 +134,7 @@ ACCEPTED: dict[str, frozenset[str]] = {
     "indices.put_mapping": _MASTER | _INDICES | {"write_index_only"},
     "indices.get_settings": _INDICES
     | {"local", "flat_settings", "include_defaults", "master_timeout", "cluster_manager_timeout"},
+    "indices.put_settings": _MASTER | _INDICES | {"preserve_existing", "flat_settings"},
     "indices.refresh": _INDICES,
     "indices.aliases": _MASTER,
     "indices.get_alias": _INDICES | {"local"},

@@ -28,6 +28,8 @@ from sync.stream_to_search.search_http import SearchHttp
 log = logging.getLogger("sync.stream_to_search")
 
 MAX_VERSION = 2**63 - 1  # OpenSearch versions are signed 64-bit
+# ``json.dumps`` with options builds an encoder per call; one kept encoder is ~2x faster.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 _state: dict[str, Any] = {}
 # Why each record of the last invocation failed: the HTTP status of its bulk item, 0 when
 # the engine did not answer properly, -1 when the record could not be read. The Lambda
@@ -112,7 +114,7 @@ def apply(records: list[dict[str, Any]], cfg: link_config.LinkConfig, http: Sear
             continue
         if action is None:
             continue
-        lines.extend(json.dumps(part, separators=(",", ":")).encode() for part in action)
+        lines.extend(_encode(part).encode() for part in action)
         owners.append(seq)
         if "index" in action[0] and late_records.is_late(record, cfg, now):
             late[seq] = (record, action[0]["index"]["_id"], action[0]["index"]["version"])
@@ -133,9 +135,10 @@ def _action(record: dict[str, Any], cfg: link_config.LinkConfig, index: str,
             version: int) -> list[dict[str, Any]] | None:  # fmt: skip
     ddb = record["dynamodb"]
     keys = ddb["Keys"]
-    if not transform.selected(cfg, keys):
+    texts = transform.key_texts(keys)
+    if not transform.selected(cfg, keys, texts):
         return None
-    meta = {"_index": index, "_id": transform.document_id(cfg, keys),
+    meta = {"_index": index, "_id": transform.document_id(cfg, keys, texts),
             "version": version, "version_type": "external"}  # fmt: skip
     name = record["eventName"]
     if name == "REMOVE":

@@ -45,8 +45,15 @@ def plain(value: dict[str, Any]) -> Any:
 
 
 def _number(text: str) -> int | float:
+    if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
+        return int(text)  # the common case, without a Decimal
     d = Decimal(text)
     return int(d) if d == d.to_integral_value() and "e" not in text.lower() else float(d)
+
+
+def key_texts(keys: AttributeMap) -> dict[str, str]:
+    """Every key attribute as text (computed once per record for selection and the id)."""
+    return {k: key_text(v) for k, v in keys.items()}
 
 
 def key_text(value: dict[str, Any]) -> str:
@@ -55,9 +62,11 @@ def key_text(value: dict[str, Any]) -> str:
     return v if isinstance(v, str) else str(plain(value))
 
 
-def selected(cfg: LinkConfig, keys: AttributeMap) -> bool:
+def selected(cfg: LinkConfig, keys: AttributeMap, texts: dict[str, str] | None = None) -> bool:
     """Whether the item with these keys is one the link indexes."""
-    texts = {k: key_text(v) for k, v in keys.items()}
+    if not cfg.key_prefixes and not cfg.item_patterns:
+        return True
+    texts = key_texts(keys) if texts is None else texts
     for attr, prefix in cfg.key_prefixes.items():
         if not texts.get(attr, "").startswith(prefix):
             return False
@@ -69,8 +78,8 @@ def selected(cfg: LinkConfig, keys: AttributeMap) -> bool:
     )
 
 
-def document_id(cfg: LinkConfig, keys: AttributeMap) -> str:
-    texts = {k: key_text(v) for k, v in keys.items()}
+def document_id(cfg: LinkConfig, keys: AttributeMap, texts: dict[str, str] | None = None) -> str:
+    texts = key_texts(keys) if texts is None else texts
     if cfg.id_template is not None:
         return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: texts[m.group(1)],
                       cfg.id_template)  # fmt: skip

@@ -1,0 +1,59 @@
+"""The AWS search bootstrap keeps an existing index's dynamic settings as declared.
+
+The request to the domain is recorded (no domain here): an existing index gets one
+``PUT /<index>/_settings`` with the declared ``refresh_interval``; a new one is created
+with it in its body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from emulation.engines.search import provision
+from infra.handlers import search_bootstrap
+from polystore import load_topology
+
+
+def _store() -> Any:
+    return load_topology().system("tcgstore").stores["cards-index"]
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, exists: bool) -> list[tuple[str, str, Any]]:
+    store = _store()
+    calls: list[tuple[str, str, Any]] = []
+
+    def signed(method: str, url: str, body: Any) -> tuple[int, str]:
+        calls.append((method, url, body))
+        if method == "HEAD":
+            return (200 if exists else 404), ""
+        return 200, "{}"
+
+    monkeypatch.setenv("OPENSEARCH_URL", "search-d.eu-west-1.es.amazonaws.com")
+    monkeypatch.setattr(search_bootstrap, "_signed", signed)
+    event = {"indexes": [{"name": "tcgstore-prod-cards", "security_role": "r",
+                          "body": store.body(), "iam_roles": ["arn:role"]}]}  # fmt: skip
+    search_bootstrap.handler(event)
+    return calls
+
+
+def test_an_existing_index_gets_the_declared_dynamic_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _run(monkeypatch, exists=True)
+    puts = [c for c in calls if c[0] == "PUT" and c[1].endswith("/tcgstore-prod-cards/_settings")]
+    assert len(puts) == 1
+    declared = _store().settings["refresh_interval"]
+    assert puts[0][2] == {"index": {"refresh_interval": declared, "max_result_window": None}}
+
+
+def test_a_new_index_is_created_with_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _run(monkeypatch, exists=False)
+    create = next(c for c in calls if c[1].endswith("/tcgstore-prod-cards-000001"))
+    assert create[2]["settings"]["refresh_interval"] == _store().settings["refresh_interval"]
+    assert not any(c[1].endswith("/_settings") for c in calls)
+
+
+def test_the_bootstrap_and_local_provisioning_keep_the_same_settings_in_step() -> None:
+    assert search_bootstrap.DYNAMIC_SETTINGS == provision.DYNAMIC_SETTINGS
