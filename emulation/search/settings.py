@@ -218,6 +218,7 @@ def updated(current: dict[str, Any], body: Any, preserve_existing: bool, index: 
                 raise bad_request(
                     f"Failed to parse value [{index_settings[key]}] for setting [index.{key}]"
                 ) from None
+    IndexSettings(merged)  # the rest parses too (gc_deletes, ...), or 400 and nothing changed
     return merged
 
 
