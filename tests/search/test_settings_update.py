@@ -71,8 +71,8 @@ def test_a_bad_value_is_refused(client: OpenSearch, index_name: str) -> None:
 def test_a_bad_gc_deletes_changes_nothing(client: OpenSearch, index_name: str) -> None:
     _create(client, index_name)
     with pytest.raises(RequestError) as err:
-        client.indices.put_settings(index=index_name,
-                                    body={"refresh_interval": "2s", "gc_deletes": "later"})  # fmt: skip
+        body = {"refresh_interval": "2s", "gc_deletes": "later"}
+        client.indices.put_settings(index=index_name, body=body)
     assert "gc_deletes" in str(err.value.info)
     assert "refresh_interval" not in _index_settings(client, index_name)  # all or nothing
 
