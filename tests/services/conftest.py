@@ -6,7 +6,8 @@ and a recording publisher in place of Kafka where a test checks what was publish
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -74,3 +75,18 @@ def client_for(stack: LocalStack, topology: Topology, target: str,
     config = ServiceConfig.from_env(topology.system(system), service, env)
     return TestClient(create_app(config, publisher),
                       raise_server_exceptions=False)  # fmt: skip
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 90.0,
+             interval: float = 0.05) -> Any:  # fmt: skip
+    """Poll ``check`` until it returns a truthy value (returned), or fail naming ``what``.
+
+    The default bounds a consumer group's join plus delivery on a loaded machine.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(interval)
+    raise AssertionError(f"after {timeout}s: {what}")

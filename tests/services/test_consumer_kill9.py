@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +26,7 @@ from emulation.stack import LocalStack
 from polystore.naming import store_env_var
 from polystore.topology.model import Topology
 from service_events import publisher_from_env
+from tests.services.conftest import wait_for
 
 pytestmark = pytest.mark.slow
 SYSTEMS = ["tcgstore"]
@@ -37,14 +36,6 @@ STOCK = 100_000
 WAIT = 180.0  # a restarted member waits for the killed one's session to expire (45 s)
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.02)
-    raise AssertionError(f"after {timeout}s: {what}")
 
 
 def lines_of(i: int) -> list[dict[str, Any]]:
@@ -116,7 +107,7 @@ def test_kill_9_mid_stream_applies_every_event_once(stack: LocalStack,
             "Currency": "USD", "Method": "card", "Lines": lines})  # fmt: skip
     pub.close()
 
-    wait_for("inventory to be mid-stream", lambda: applied() >= N // 10)
+    wait_for("inventory to be mid-stream", lambda: applied() >= N // 10, timeout=WAIT)
     kill(stack, "svc-tcgstore-inventory")
     kill(stack, "svc-tcgstore-payment")
     at_kill = applied(), len(payments())
@@ -124,8 +115,8 @@ def test_kill_9_mid_stream_applies_every_event_once(stack: LocalStack,
     assert at_kill[1] < N, f"payment was not killed mid-stream: {at_kill[1]} of {N}"
 
     stack.up([system], runtime="embedded", services=True)  # what a user does: `up` again
-    wait_for("inventory to apply every event", lambda: applied() >= N)
-    wait_for("payment to record every order", lambda: len(payments()) >= N)
+    wait_for("inventory to apply every event", lambda: applied() >= N, timeout=WAIT)
+    wait_for("payment to record every order", lambda: len(payments()) >= N, timeout=WAIT)
     paid = payments()
 
     # exactly once: one claim per order, one movement per line, levels that add up

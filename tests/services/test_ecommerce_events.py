@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from emulation.stack import LocalStack
 from polystore.topology.model import Topology
-from tests.services.conftest import client_for, service_env
-from tests.services.test_order_events import wait_for
+from tests.services.conftest import client_for, service_env, wait_for
 
 pytestmark = pytest.mark.slow
 SYSTEMS = ["ecommerce"]

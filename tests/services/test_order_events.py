@@ -3,31 +3,19 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from emulation.stack import LocalStack
 from polystore.topology.model import Topology
-from tests.services.conftest import client_for
+from tests.services.conftest import client_for, wait_for
 
 pytestmark = pytest.mark.slow
 SYSTEMS = ["order-processor"]
-WAIT = 60.0  # seconds: consumer group join + delivery on a loaded machine
 
 
-def wait_for(what: str, check: Callable[[], Any]) -> Any:
-    """Poll ``check`` until it returns a truthy value, or fail naming ``what``."""
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.25)
-    raise AssertionError(f"after {WAIT}s: {what}")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,21 +21,13 @@ from polystore.topology.model import Topology
 from service_events import Catalog, Envelope, client_config
 from service_events.client import TYPE_HEADER
 from services.flows.tcgstore_events import apply_to_stock
-from tests.services.conftest import client_for, service_env
+from tests.services.conftest import client_for, service_env, wait_for
 
 pytestmark = pytest.mark.slow
 SYSTEMS = ["tcgstore"]
 WAIT = 90.0  # seconds: consumer group join + delivery on a loaded machine
 
 
-def wait_for(what: str, check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.25)
-    raise AssertionError(f"after {WAIT}s: {what}")
 
 
 @pytest.fixture(scope="module")
