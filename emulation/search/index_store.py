@@ -4,6 +4,11 @@ Writes go to SQLite first (the acknowledged record) and to the tantivy writer se
 ``refresh`` commits tantivy and makes everything written so far searchable. A mapping
 change (a new dynamic field, ``PUT _mapping``) rebuilds tantivy from SQLite into a new
 generation directory, because a tantivy schema cannot grow.
+
+tantivy is a view of SQLite, kept where ``view_dir.choose_root`` says (tmpfs when usable):
+a stamp beside it (``view.json``: generation, last sequence number committed) tells on
+open how far the view got, and ``_catch_up`` replays SQLite from there, or rebuilds the
+view from every live row when it is missing or not this index's.
 """
 
 from __future__ import annotations
@@ -59,11 +64,17 @@ class WriteResult:
 
 
 class IndexStore:
-    def __init__(self, directory: Path, meta: dict[str, Any]) -> None:
+    def __init__(
+        self, directory: Path, meta: dict[str, Any], view_root: Path | None = None
+    ) -> None:
         self.dir = directory
         self.meta = meta
         self.name: str = meta["name"]
         self.uuid: str = meta["uuid"]
+        # The searchable view's directory: inside the data dir, or under a tmpfs root.
+        self.view_dir = directory if view_root is None else view_root / self.uuid
+        self.view_dir.mkdir(parents=True, exist_ok=True)
+        self.rebuilt = 0  # rows the last open rebuilt or replayed into the view
         self.settings = IndexSettings(meta["settings"])
         self.registry = AnalysisRegistry(self.settings.analysis)
         self.mapping = Mapping(meta["mappings"], self.registry)
@@ -85,11 +96,13 @@ class IndexStore:
         routing_shards = self.settings.raw.get("index", {}).get("number_of_routing_shards")
         self.routing_shards = int(routing_shards or default_routing_shards(shards))
         self._open_tantivy()
-        self._recover()
+        self._catch_up()
 
     # -- lifecycle -----------------------------------------------------------------------
     @classmethod
-    def create(cls, directory: Path, name: str, body: dict[str, Any]) -> IndexStore:
+    def create(
+        cls, directory: Path, name: str, body: dict[str, Any], view_root: Path | None = None
+    ) -> IndexStore:
         settings = IndexSettings.from_request(body.get("settings") or {})
         registry = AnalysisRegistry(settings.analysis)
         mapping = Mapping(body.get("mappings") or {}, registry)  # validates before any I/O
@@ -104,22 +117,25 @@ class IndexStore:
         }
         directory.mkdir(parents=True)
         (directory / "meta.json").write_text(json.dumps(meta))
-        return cls(directory, meta)
+        return cls(directory, meta, view_root)
 
     @classmethod
-    def open(cls, directory: Path) -> IndexStore:
-        return cls(directory, json.loads((directory / "meta.json").read_text()))
+    def open(cls, directory: Path, view_root: Path | None = None) -> IndexStore:
+        return cls(directory, json.loads((directory / "meta.json").read_text()), view_root)
 
     def _tantivy_dir(self, generation: int) -> Path:
-        return self.dir / f"tantivy-{generation}"
+        return self.view_dir / f"tantivy-{generation}"
 
     def _open_tantivy(self) -> None:
         generation = int(self.meta["generation"])
         path = self._tantivy_dir(generation)
         path.mkdir(exist_ok=True)
-        for stale in self.dir.glob("tantivy-*"):  # left by a rebuild cut short
+        # Left by a rebuild cut short, or a view kept in the data dir by an earlier run.
+        for stale in [*self.view_dir.glob("tantivy-*"), *self.dir.glob("tantivy-*")]:
             if stale != path:
                 shutil.rmtree(stale, ignore_errors=True)
+        # An empty directory: the view was removed (or never written), whatever the stamp.
+        self._fresh_view = not tantivy.Index.exists(str(path))
         try:
             self._use_tantivy(path, self.mapping)
         except ValueError as err:
@@ -137,16 +153,47 @@ class IndexStore:
         self.writer = index.writer(_WRITER_HEAP, 1)
         index.config_reader("Manual")
 
-    def _recover(self) -> None:
-        """Replay rows newer than tantivy's last commit (a crash between the two)."""
-        indexed = self.sources.meta("indexed_seq", -1)
-        replayed = False
+    def _view_seq(self) -> int | None:
+        """The last sequence number the view on disk holds, None if unknown (no stamp, a
+        stamp of another generation, or a view newer than SQLite: not this history)."""
+        try:
+            stamp = json.loads((self.view_dir / "view.json").read_text())
+        except (OSError, ValueError):
+            return None
+        ours = stamp.get("uuid") == self.uuid
+        if self._fresh_view or not ours or stamp.get("generation") != self.meta["generation"]:
+            return None
+        seq = int(stamp["seq"])
+        return seq if seq < self._next_seq else None
+
+    def _stamp(self, seq: int) -> None:
+        """Record how far the committed view goes (after its commit: a crash in between
+        leaves an older stamp, and the replay from it is idempotent). No fsync: the view
+        is rebuilt whenever the stamp is lost."""
+        tmp = self.view_dir / "view.json.tmp"
+        stamp = {"uuid": self.uuid, "generation": self.meta["generation"], "seq": seq}
+        tmp.write_text(json.dumps(stamp))
+        tmp.replace(self.view_dir / "view.json")
+
+    def _catch_up(self) -> None:
+        """Bring the view up to SQLite: replay rows newer than the view's last commit (a
+        crash between the two), or rebuild it from every live row when it is unknown."""
+        view_seq = self._view_seq()
+        self.rebuilt = 0
+        if view_seq is None:
+            self.writer.delete_all_documents()
+            for row in self.sources.live_rows():
+                self._add(row)
+                self.rebuilt += 1
+            self.refresh()
+            return
+        indexed = min(view_seq, self.sources.meta("indexed_seq", -1))
         for row in self.sources.rows_after(indexed):
             self.writer.delete_documents_by_term("_id", row.doc_id)
             if not row.deleted and row.source is not None:
                 self._add(row)
-            replayed = True
-        if replayed:
+            self.rebuilt += 1
+        if self.rebuilt:
             self.refresh()
 
     def _save_meta(self) -> None:
@@ -163,11 +210,13 @@ class IndexStore:
         self.writer.rollback()
         self.sources.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.view_dir, ignore_errors=True)
 
     # -- refresh ---------------------------------------------------------------------------
     def refresh(self) -> None:
         self.sources.commit()
         self.writer.commit()
+        self._stamp(self._next_seq - 1)
         self.sources.set_meta("indexed_seq", self._next_seq - 1)
         self.index.reload()
         self.dirty = False
@@ -219,6 +268,7 @@ class IndexStore:
                 late.append(row)
         self.writer.commit()
         self._save_meta()  # the new generation is live only once meta.json says so
+        self._stamp(refreshed)
         for stale in self.dir.glob("tantivy-*"):
             if stale != path:
                 shutil.rmtree(stale, ignore_errors=True)
@@ -226,6 +276,7 @@ class IndexStore:
         for row in late:
             self._add(row)
         self.dirty = bool(late)
+        self._fresh_view = False
 
     def _add(self, row: Row) -> None:
         assert row.source is not None
