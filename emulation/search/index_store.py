@@ -17,7 +17,6 @@ import json
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,41 +25,18 @@ import tantivy
 from emulation.search.analysis import AnalysisRegistry
 from emulation.search.doc_builder import DocBuilder
 from emulation.search.documents import build_schema, register_analyzers, to_document
-from emulation.search.errors import SearchError, version_conflict
+from emulation.search.errors import version_conflict
 from emulation.search.mapping import Mapping
 from emulation.search.routing import default_routing_shards, shard_of
 from emulation.search.settings import IndexSettings
 from emulation.search.source_store import Row, SourceStore
 from emulation.search.versioning import WriteOptions, next_version
+from emulation.search.view_dir import read_stamp, write_stamp
+from emulation.search.write_result import WriteResult, check_id
 
-SHARDS = {"total": 2, "successful": 1, "failed": 0}
+__all__ = ["IndexStore", "WriteResult"]
+
 _WRITER_HEAP = 64_000_000
-
-
-@dataclass
-class WriteResult:
-    """The outcome of one write; ``body`` is OpenSearch's response to it."""
-
-    status: int
-    index: str
-    doc_id: str
-    version: int
-    result: str  # created | updated | deleted | not_found | noop
-    seq_no: int
-    changed: bool = field(default=True)
-    shards: dict[str, int] = field(default_factory=lambda: SHARDS)
-
-    @property
-    def body(self) -> dict[str, Any]:
-        return {
-            "_index": self.index,
-            "_id": self.doc_id,
-            "_version": self.version,
-            "result": self.result,
-            "_shards": self.shards,
-            "_seq_no": self.seq_no,
-            "_primary_term": 1,
-        }
 
 
 class IndexStore:
@@ -154,26 +130,15 @@ class IndexStore:
         index.config_reader("Manual")
 
     def _view_seq(self) -> int | None:
-        """The last sequence number the view on disk holds, None if unknown (no stamp, a
-        stamp of another generation, or a view newer than SQLite: not this history)."""
-        try:
-            stamp = json.loads((self.view_dir / "view.json").read_text())
-        except (OSError, ValueError):
+        """The last sequence number the view holds, None if unknown (no stamp, a stamp of
+        another generation, an emptied view, or a view newer than SQLite: not ours)."""
+        seq = read_stamp(self.view_dir, self.uuid, int(self.meta["generation"]))
+        if self._fresh_view or seq is None or seq >= self._next_seq:
             return None
-        ours = stamp.get("uuid") == self.uuid
-        if self._fresh_view or not ours or stamp.get("generation") != self.meta["generation"]:
-            return None
-        seq = int(stamp["seq"])
-        return seq if seq < self._next_seq else None
+        return seq
 
     def _stamp(self, seq: int) -> None:
-        """Record how far the committed view goes (after its commit: a crash in between
-        leaves an older stamp, and the replay from it is idempotent). No fsync: the view
-        is rebuilt whenever the stamp is lost."""
-        tmp = self.view_dir / "view.json.tmp"
-        stamp = {"uuid": self.uuid, "generation": self.meta["generation"], "seq": seq}
-        tmp.write_text(json.dumps(stamp))
-        tmp.replace(self.view_dir / "view.json")
+        write_stamp(self.view_dir, self.uuid, int(self.meta["generation"]), seq)
 
     def _catch_up(self) -> None:
         """Bring the view up to SQLite: replay rows newer than the view's last commit (a
@@ -310,7 +275,7 @@ class IndexStore:
     ) -> WriteResult:
         """Index one document; the caller commits the source store (per request)."""
         opts.validate()
-        _check_id(doc_id)
+        check_id(doc_id)
         row = self._versioned(self.sources.get(doc_id))
         self._deleted_at.pop(doc_id, None)
         version, conflict = next_version(row, opts)
@@ -458,17 +423,3 @@ class IndexStore:
 
     def count_live(self) -> int:
         return self.sources.count_live()
-
-
-def _check_id(doc_id: str) -> None:
-    if len(doc_id.encode()) > 512:
-        raise SearchError(
-            400,
-            "action_request_validation_exception",
-            f"Validation Failed: 1: id [{doc_id[:20]}...] is too long, must be no"
-            " longer than 512 bytes but was: " + str(len(doc_id.encode())) + ";",
-        )
-    if not doc_id:
-        raise SearchError(
-            400, "illegal_argument_exception", "if _id is specified it must not be empty"
-        )

@@ -16,6 +16,7 @@ data dir (the layout before views moved, and the fallback when no tmpfs is usabl
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -94,3 +95,23 @@ def remove_views(data_dir: Path, override: str | None = None) -> None:
     root = root_path(data_dir, override)
     if root is not None:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def read_stamp(view_dir: Path, uuid: str, generation: int) -> int | None:
+    """The last sequence number committed to the view of ``uuid``'s ``generation``."""
+    try:
+        stamp = json.loads((view_dir / "view.json").read_text())
+        if stamp["uuid"] != uuid or stamp["generation"] != generation:
+            return None
+        return int(stamp["seq"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_stamp(view_dir: Path, uuid: str, generation: int, seq: int) -> None:
+    """Record how far the committed view goes, after its commit: a crash in between
+    leaves an older stamp, and the replay from it is idempotent. No fsync: a view whose
+    stamp is lost is rebuilt."""
+    tmp = view_dir / "view.json.tmp"
+    tmp.write_text(json.dumps({"uuid": uuid, "generation": generation, "seq": seq}))
+    tmp.replace(view_dir / "view.json")
