@@ -7,6 +7,7 @@ SQLite is the durable record: a kill -9 followed by the loss of the view (a rebo
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from emulation.engines.search import ENGINE
+from emulation.search import view_dir
 from emulation.search.engine import Engine
 from emulation.search.versioning import WriteOptions
 from emulation.search.view_dir import VIEW_DIR_ENV, choose_root, root_path
@@ -47,6 +49,8 @@ def test_kill_then_lost_view_rebuilds_every_document_and_version(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(VIEW_DIR_ENV, raising=False)  # the default: tmpfs when usable
+    if not os.access("/dev/shm", os.W_OK):
+        pytest.skip("no writable /dev/shm here: the engine keeps views in the data dir")
     with engine_process(data_dir) as (proc, url):
         httpx.put(f"{url}/cards", json=NO_REFRESH).raise_for_status()
         ext = {"version_type": "external"}
@@ -96,8 +100,8 @@ def test_kill_then_lost_view_rebuilds_every_document_and_version(
         assert any(root.glob("*/tantivy-*")), "the view was not rebuilt on tmpfs"
 
 
-def _engine_with_cards(data_dir: Path, view_dir: str) -> Engine:
-    engine = Engine(data_dir, view_dir)
+def _engine_with_cards(data_dir: Path, views: str | None) -> Engine:
+    engine = Engine(data_dir, views)
     store = engine.create_index("cards", NO_REFRESH)
     for i in range(20):
         raw = json.dumps({"name": f"Card {i}"}).encode()
@@ -161,3 +165,15 @@ def test_views_of_vanished_data_dirs_are_collected(tmp_path: Path) -> None:
     _engine_with_cards(tmp_path / "kept", str(views)).close()
     owners = {p.read_text() for p in views.glob("*/data_dir.txt")}
     assert owners == {str((tmp_path / "kept").resolve())}
+
+
+def test_a_small_tmpfs_falls_back_to_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(VIEW_DIR_ENV, raising=False)
+    monkeypatch.setattr(view_dir, "_MIN_FREE", 1 << 62)  # more than any tmpfs has free
+    assert choose_root(tmp_path / "data") is None
+    engine = _engine_with_cards(tmp_path / "data", None)
+    assert engine.view_root is None
+    assert list((tmp_path / "data").glob("indices/cards/tantivy-*"))
+    engine.close()
