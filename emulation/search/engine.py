@@ -25,6 +25,7 @@ from emulation.search.errors import SearchError, index_not_found, unsupported
 from emulation.search.index_store import IndexStore
 from emulation.search.query_dsl import QueryBuilder
 from emulation.search.settings import IndexSettings
+from emulation.search.view_dir import choose_root
 
 _INVALID_CHARS = set('\\/*?"<>| ,#:')
 
@@ -61,17 +62,25 @@ def _shards_of(body: dict[str, Any]) -> int:
 
 
 class Engine:
-    def __init__(self, data_dir: str | Path) -> None:
+    def __init__(self, data_dir: str | Path, view_dir: str | None = None) -> None:
+        """``view_dir``: where the tantivy views go (see ``view_dir.choose_root``; None:
+        ``$POLYSTORE_SEARCH_VIEW_DIR``, else tmpfs when usable, else the data dir)."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.view_root = choose_root(self.data_dir, view_dir)  # before the lock: may fail
         self._lock_file = self._acquire(self.data_dir / "engine.lock")
         self.lock = threading.RLock()
         self.indices: dict[str, IndexStore] = {}
         self._last_refresh: dict[str, float] = {}
         (self.data_dir / "indices").mkdir(exist_ok=True)
         for meta in sorted((self.data_dir / "indices").glob("*/meta.json")):
-            store = IndexStore.open(meta.parent)
+            store = IndexStore.open(meta.parent, self.view_root)
             self.indices[store.name] = store
+        if self.view_root is not None:  # views of indices gone while the engine was down
+            live = {s.uuid for s in self.indices.values()}
+            for view in self.view_root.iterdir():
+                if view.is_dir() and view.name not in live:
+                    shutil.rmtree(view, ignore_errors=True)
         self.aliases: alias_table.AliasTable = alias_table.load(self.data_dir / "aliases.json")
         self.cursors = Cursors()  # open scrolls and points in time
         self.closed = False
@@ -258,7 +267,7 @@ class Engine:
                 raise unsupported(f"search routing of alias [{alias}] on an index with shards > 1")
             alias_table.add(table, self.indices, name, alias, opts)
         alias_table.check_write_indices(table)
-        store = IndexStore.create(directory, name, body)
+        store = IndexStore.create(directory, name, body, self.view_root)
         self.indices[name] = store
         self.aliases = table
         self.save_aliases()

@@ -4,6 +4,11 @@ Writes go to SQLite first (the acknowledged record) and to the tantivy writer se
 ``refresh`` commits tantivy and makes everything written so far searchable. A mapping
 change (a new dynamic field, ``PUT _mapping``) rebuilds tantivy from SQLite into a new
 generation directory, because a tantivy schema cannot grow.
+
+tantivy is a view of SQLite, kept where ``view_dir.choose_root`` says (tmpfs when usable):
+a stamp beside it (``view.json``: generation, last sequence number committed) tells on
+open how far the view got, and ``_catch_up`` replays SQLite from there, or rebuilds the
+view from every live row when it is missing or not this index's.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import json
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,49 +25,32 @@ import tantivy
 from emulation.search.analysis import AnalysisRegistry
 from emulation.search.doc_builder import DocBuilder
 from emulation.search.documents import build_schema, register_analyzers, to_document
-from emulation.search.errors import SearchError, version_conflict
+from emulation.search.errors import version_conflict
 from emulation.search.mapping import Mapping
 from emulation.search.routing import default_routing_shards, shard_of
 from emulation.search.settings import IndexSettings
 from emulation.search.source_store import Row, SourceStore
 from emulation.search.versioning import WriteOptions, next_version
+from emulation.search.view_dir import read_stamp, write_stamp
+from emulation.search.write_result import WriteResult, check_id
 
-SHARDS = {"total": 2, "successful": 1, "failed": 0}
+__all__ = ["IndexStore", "WriteResult"]
+
 _WRITER_HEAP = 64_000_000
 
 
-@dataclass
-class WriteResult:
-    """The outcome of one write; ``body`` is OpenSearch's response to it."""
-
-    status: int
-    index: str
-    doc_id: str
-    version: int
-    result: str  # created | updated | deleted | not_found | noop
-    seq_no: int
-    changed: bool = field(default=True)
-    shards: dict[str, int] = field(default_factory=lambda: SHARDS)
-
-    @property
-    def body(self) -> dict[str, Any]:
-        return {
-            "_index": self.index,
-            "_id": self.doc_id,
-            "_version": self.version,
-            "result": self.result,
-            "_shards": self.shards,
-            "_seq_no": self.seq_no,
-            "_primary_term": 1,
-        }
-
-
 class IndexStore:
-    def __init__(self, directory: Path, meta: dict[str, Any]) -> None:
+    def __init__(
+        self, directory: Path, meta: dict[str, Any], view_root: Path | None = None
+    ) -> None:
         self.dir = directory
         self.meta = meta
         self.name: str = meta["name"]
         self.uuid: str = meta["uuid"]
+        # The searchable view's directory: inside the data dir, or under a tmpfs root.
+        self.view_dir = directory if view_root is None else view_root / self.uuid
+        self.view_dir.mkdir(parents=True, exist_ok=True)
+        self.rebuilt = 0  # rows the last open rebuilt or replayed into the view
         self.settings = IndexSettings(meta["settings"])
         self.registry = AnalysisRegistry(self.settings.analysis)
         self.mapping = Mapping(meta["mappings"], self.registry)
@@ -85,11 +72,13 @@ class IndexStore:
         routing_shards = self.settings.raw.get("index", {}).get("number_of_routing_shards")
         self.routing_shards = int(routing_shards or default_routing_shards(shards))
         self._open_tantivy()
-        self._recover()
+        self._catch_up()
 
     # -- lifecycle -----------------------------------------------------------------------
     @classmethod
-    def create(cls, directory: Path, name: str, body: dict[str, Any]) -> IndexStore:
+    def create(
+        cls, directory: Path, name: str, body: dict[str, Any], view_root: Path | None = None
+    ) -> IndexStore:
         settings = IndexSettings.from_request(body.get("settings") or {})
         registry = AnalysisRegistry(settings.analysis)
         mapping = Mapping(body.get("mappings") or {}, registry)  # validates before any I/O
@@ -104,22 +93,25 @@ class IndexStore:
         }
         directory.mkdir(parents=True)
         (directory / "meta.json").write_text(json.dumps(meta))
-        return cls(directory, meta)
+        return cls(directory, meta, view_root)
 
     @classmethod
-    def open(cls, directory: Path) -> IndexStore:
-        return cls(directory, json.loads((directory / "meta.json").read_text()))
+    def open(cls, directory: Path, view_root: Path | None = None) -> IndexStore:
+        return cls(directory, json.loads((directory / "meta.json").read_text()), view_root)
 
     def _tantivy_dir(self, generation: int) -> Path:
-        return self.dir / f"tantivy-{generation}"
+        return self.view_dir / f"tantivy-{generation}"
 
     def _open_tantivy(self) -> None:
         generation = int(self.meta["generation"])
         path = self._tantivy_dir(generation)
         path.mkdir(exist_ok=True)
-        for stale in self.dir.glob("tantivy-*"):  # left by a rebuild cut short
+        # Left by a rebuild cut short, or a view kept in the data dir by an earlier run.
+        for stale in [*self.view_dir.glob("tantivy-*"), *self.dir.glob("tantivy-*")]:
             if stale != path:
                 shutil.rmtree(stale, ignore_errors=True)
+        # An empty directory: the view was removed (or never written), whatever the stamp.
+        self._fresh_view = not tantivy.Index.exists(str(path))
         try:
             self._use_tantivy(path, self.mapping)
         except ValueError as err:
@@ -137,16 +129,36 @@ class IndexStore:
         self.writer = index.writer(_WRITER_HEAP, 1)
         index.config_reader("Manual")
 
-    def _recover(self) -> None:
-        """Replay rows newer than tantivy's last commit (a crash between the two)."""
-        indexed = self.sources.meta("indexed_seq", -1)
-        replayed = False
+    def _view_seq(self) -> int | None:
+        """The last sequence number the view holds, None if unknown (no stamp, a stamp of
+        another generation, an emptied view, or a view newer than SQLite: not ours)."""
+        seq = read_stamp(self.view_dir, self.uuid, int(self.meta["generation"]))
+        if self._fresh_view or seq is None or seq >= self._next_seq:
+            return None
+        return seq
+
+    def _stamp(self, seq: int) -> None:
+        write_stamp(self.view_dir, self.uuid, int(self.meta["generation"]), seq)
+
+    def _catch_up(self) -> None:
+        """Bring the view up to SQLite: replay rows newer than the view's last commit (a
+        crash between the two), or rebuild it from every live row when it is unknown."""
+        view_seq = self._view_seq()
+        self.rebuilt = 0
+        if view_seq is None:
+            self.writer.delete_all_documents()
+            for row in self.sources.live_rows():
+                self._add(row)
+                self.rebuilt += 1
+            self.refresh()
+            return
+        indexed = min(view_seq, self.sources.meta("indexed_seq", -1))
         for row in self.sources.rows_after(indexed):
             self.writer.delete_documents_by_term("_id", row.doc_id)
             if not row.deleted and row.source is not None:
                 self._add(row)
-            replayed = True
-        if replayed:
+            self.rebuilt += 1
+        if self.rebuilt:
             self.refresh()
 
     def _save_meta(self) -> None:
@@ -163,11 +175,13 @@ class IndexStore:
         self.writer.rollback()
         self.sources.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.view_dir, ignore_errors=True)
 
     # -- refresh ---------------------------------------------------------------------------
     def refresh(self) -> None:
         self.sources.commit()
         self.writer.commit()
+        self._stamp(self._next_seq - 1)
         self.sources.set_meta("indexed_seq", self._next_seq - 1)
         self.index.reload()
         self.dirty = False
@@ -219,6 +233,7 @@ class IndexStore:
                 late.append(row)
         self.writer.commit()
         self._save_meta()  # the new generation is live only once meta.json says so
+        self._stamp(refreshed)
         for stale in self.dir.glob("tantivy-*"):
             if stale != path:
                 shutil.rmtree(stale, ignore_errors=True)
@@ -226,6 +241,7 @@ class IndexStore:
         for row in late:
             self._add(row)
         self.dirty = bool(late)
+        self._fresh_view = False
 
     def _add(self, row: Row) -> None:
         assert row.source is not None
@@ -259,7 +275,7 @@ class IndexStore:
     ) -> WriteResult:
         """Index one document; the caller commits the source store (per request)."""
         opts.validate()
-        _check_id(doc_id)
+        check_id(doc_id)
         row = self._versioned(self.sources.get(doc_id))
         self._deleted_at.pop(doc_id, None)
         version, conflict = next_version(row, opts)
@@ -407,17 +423,3 @@ class IndexStore:
 
     def count_live(self) -> int:
         return self.sources.count_live()
-
-
-def _check_id(doc_id: str) -> None:
-    if len(doc_id.encode()) > 512:
-        raise SearchError(
-            400,
-            "action_request_validation_exception",
-            f"Validation Failed: 1: id [{doc_id[:20]}...] is too long, must be no"
-            " longer than 512 bytes but was: " + str(len(doc_id.encode())) + ";",
-        )
-    if not doc_id:
-        raise SearchError(
-            400, "illegal_argument_exception", "if _id is specified it must not be empty"
-        )

@@ -14,15 +14,19 @@ from emulation.engine_http import serving
 from emulation.engine_http.serving import RunningServer
 from emulation.search.engine import DataDirLockedError, Engine
 from emulation.search.http_server import make_server
+from emulation.search.view_dir import ViewDirError
 
 __all__ = ["RunningServer", "main", "serve_in_thread"]
 
 
 def serve_in_thread(
-    host: str = "127.0.0.1", port: int = 0, data_dir: str | Path = ".polystore/search"
+    host: str = "127.0.0.1",
+    port: int = 0,
+    data_dir: str | Path = ".polystore/search",
+    view_dir: str | None = None,
 ) -> RunningServer[Engine]:
     """Start the engine in this process; ``port=0`` picks a free port (see ``.url``)."""
-    engine = Engine(data_dir)
+    engine = Engine(data_dir, view_dir)
     return serving.serve_in_thread(engine, make_server(engine, host, port), "search")
 
 
@@ -33,10 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9200)
     parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument(
+        "--view-dir",
+        default=None,
+        help="where the searchable (tantivy) views go: a directory, or 'data' for inside the "
+        "data dir (default: $POLYSTORE_SEARCH_VIEW_DIR, else /dev/shm when usable)",
+    )
     args = parser.parse_args(argv)
     try:
-        engine = Engine(args.data_dir)
-    except DataDirLockedError as err:
+        engine = Engine(args.data_dir, args.view_dir)
+    except (DataDirLockedError, ViewDirError) as err:
         print(f"polystore search: {err}", file=sys.stderr)
         return 2
     try:  # SIGTERM/SIGINT are graceful: commit, unlock, exit 0

@@ -43,6 +43,15 @@ class SearchEngine(Engine):
                        "--port", str(ep.port(self.name)),
                        "--data-dir", str(data / "data")])  # fmt: skip
 
+    def wipe(self, data: Path) -> None:
+        """Delete the data dir and the searchable views kept outside it (tmpfs)."""
+        import shutil
+
+        from emulation.search.view_dir import remove_views
+
+        remove_views(data / "data")
+        shutil.rmtree(data, ignore_errors=True)
+
     def container(self, state_dir: StateDir, state: State) -> ContainerSpec:
         from emulation.runtimes.containers import HealthCheck, spec
 
