@@ -12,13 +12,20 @@ Markers live outside every key the read model's access patterns query and carry 
 attributes, so readers never see them; they cost one small item per deleted row (chosen
 over a marker in place, which every reader would have to filter).
 
+Writes go out as ``TransactWriteItems`` of up to 100 conditional writes: one request per
+100 changes instead of one per change (the boto3 client's CPU per request was the
+ceiling). A cancelled transaction writes nothing and names, per write, the conditions that
+failed; those writes are stale and dropped, the rest sent again, so each item ends as one
+conditional PutItem/DeleteItem would leave it. In AWS a transactional write costs twice
+the write capacity of a PutItem (docs/cdc.md weighs it).
+
 Why the marker check and the write may be two requests: all writes of one item come from
 one row, hence one Kafka partition, which the MSK event source mapping and the local
 consumer both process in order, one batch at a time. Within a batch the sink keeps only
 the newest operation per item and writes different items concurrently. (A zombie consumer
 on the same partition during a rebalance could slip an older put between check and write
-until that row's next change; ``TransactWriteItems`` would close that window but costs
-twice the write capacity, and moto copies every table per transaction.)
+until that row's next change; a ``ConditionCheck`` on the marker in the same transaction
+would close that window at the price of a second write per put.)
 """
 
 from __future__ import annotations
