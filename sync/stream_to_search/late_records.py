@@ -29,6 +29,7 @@ pays one BatchGetItem per 100 documents it created or found newer.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -54,6 +55,12 @@ def is_late(record: dict[str, Any], cfg: LinkConfig, now: float) -> bool:
     return now - float(created) >= cfg.tombstone_seconds / 2
 
 
+@functools.cache
+def _warn_unchecked(variable: str) -> None:
+    """Once per process: a batch each time would bury everything else in the log."""
+    log.warning("late records not checked: $%s is not set", variable)
+
+
 def confirm(
     checks: list[tuple[dict[str, Any], str, int]],
     cfg: LinkConfig,
@@ -70,7 +77,7 @@ def confirm(
     if not table:
         # infra and the poller always set it; a handler run by hand without it behaves
         # as before this guard (the version check alone), and says so.
-        log.warning("late records not checked: $%s is not set", cfg.table_env or "DYNAMODB_TABLE_*")
+        _warn_unchecked(cfg.table_env or "DYNAMODB_TABLE_*")
         return []
     newest: dict[str, tuple[dict[str, Any], int]] = {}  # doc id -> (keys, highest version)
     for record, doc_id, version in checks:
