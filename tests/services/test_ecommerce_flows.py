@@ -257,8 +257,12 @@ def test_redelivered_events_change_nothing(apps: dict[str, TestClient], stack: L
                 out |= {n: one(conn, f"SELECT count(*) FROM {n}") for n in names}
         return out
 
+    if counts()["orders"] == 0:
+        # xdist may run this test on a worker of its own (the stack is per worker): the
+        # path's events must exist first
+        test_cart_to_refund_end_to_end(apps, stack, topology)
     before = counts()
-    assert before["orders"] >= 1, "runs after the end-to-end test"
+    assert before["orders"] >= 1
     handled_before = {s: apps[s].get("/health").json()["consumer"]["handled"]
                       for s in ("order", "payment", "shipping", "return", "cart")}  # fmt: skip
     carries = {link.event: link.carries for link in topology.system("ecommerce").links.values()
