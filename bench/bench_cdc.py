@@ -228,7 +228,7 @@ def main() -> None:
         print(
             f"throughput {args.rows} inserts: pipeline {rate:.0f} changes/s; sink straight "
             f"into DynamoDB {base:.0f} items/s (pipeline/baseline {rate / base:.2f}); "
-            f"target ≥ {TARGET_RATE}/s: {ok}"
+            f"target ≥ {TARGET_RATE}/s: {ok} (load average now {os.getloadavg()[0]:.1f})"
         )
         for victim in ("consumer", engine.CONNECT, engine.KAFKA):
             r = kill_run(p, kafka, victim, args.rounds)

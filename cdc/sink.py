@@ -12,18 +12,27 @@ Markers live outside every key the read model's access patterns query and carry 
 attributes, so readers never see them; they cost one small item per deleted row (chosen
 over a marker in place, which every reader would have to filter).
 
+Writes go out as ``TransactWriteItems`` of up to 100 conditional writes: one request per
+100 changes instead of one per change (the boto3 client's CPU per request was the
+ceiling). A cancelled transaction writes nothing and names, per write, the conditions that
+failed; those writes are stale and dropped, the rest sent again, so each item ends as one
+conditional PutItem/DeleteItem would leave it. In AWS a transactional write costs twice
+the write capacity of a PutItem (docs/cdc.md weighs it).
+
 Why the marker check and the write may be two requests: all writes of one item come from
 one row, hence one Kafka partition, which the MSK event source mapping and the local
 consumer both process in order, one batch at a time. Within a batch the sink keeps only
 the newest operation per item and writes different items concurrently. (A zombie consumer
 on the same partition during a rebalance could slip an older put between check and write
-until that row's next change; ``TransactWriteItems`` would close that window but costs
-twice the write capacity, and moto copies every table per transaction.)
+until that row's next change; a ``ConditionCheck`` on the marker in the same transaction
+would close that window at the price of a second write per put.)
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +44,10 @@ from cdc.transform import ItemOp, SinkSpec
 
 log = logging.getLogger(__name__)
 
-WRITERS = 16  # concurrent item writes (different items; each item's ops stay in order)
+WRITERS = 8  # concurrent transactions (different items; each item's ops stay in order)
+TRANSACT_MAX = 100  # TransactWriteItems' limit of actions per request
+TRANSACT_BYTES = 3_500_000  # under its 4 MB request limit (JSON of the actions, with margin)
+MAX_CONFLICT_RETRIES = 5  # TransactionConflict: another transaction holds one of the items
 MARKER_READ_BATCH = 100  # BatchGetItem's limit
 _CONDITION = "attribute_not_exists(#v) OR #v < :v"
 
@@ -44,6 +56,49 @@ _CONDITION = "attribute_not_exists(#v) OR #v < :v"
 class ApplyResult:
     written: int = 0
     stale: int = 0  # changes older than (or equal to) what the table holds: skipped
+
+
+@dataclass(frozen=True)
+class _Action:
+    """One write of a transaction: the op it belongs to (its id) and the item it touches."""
+
+    op: int
+    item: tuple[tuple[str, str], ...]
+    request: dict[str, Any]
+
+
+def _ident(key: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(key.items()))
+
+
+def _chunks(actions: list[_Action]) -> list[list[_Action]]:
+    """Transactions of at most ``TRANSACT_MAX`` actions and ``TRANSACT_BYTES``, each item once.
+
+    An operation's actions stay together (a delete's marker and item in one transaction).
+    """
+    out: list[list[_Action]] = []
+    chunk: list[_Action] = []
+    items: set[tuple[tuple[str, str], ...]] = set()
+    size = 0
+    i = 0
+    while i < len(actions):
+        j = i + 1
+        while j < len(actions) and actions[j].op == actions[i].op:
+            j += 1
+        group = actions[i:j]
+        grown = size + sum(len(json.dumps(a.request)) for a in group)
+        if chunk and (len(chunk) + len(group) > TRANSACT_MAX or grown > TRANSACT_BYTES
+                      or any(a.item in items for a in group)):  # fmt: skip
+            out.append(chunk)
+            chunk, items, size = [], set(), 0
+            grown = sum(len(json.dumps(a.request)) for a in group)
+        chunk.extend(group)
+        items.update(a.item for a in group)
+        size = grown
+        i = j
+    if chunk:
+        out.append(chunk)
+    return out
 
 
 def compact(ops: Iterable[ItemOp]) -> list[ItemOp]:
@@ -68,39 +123,79 @@ class ReadModelSink:
         todo = compact(ops)
         deleted = self._marker_versions([op for op in todo if op.kind == "put"])
         result = ApplyResult()
-        for written in self._pool.map(lambda op: self._one(op, deleted), todo):
-            if written:
-                result.written += 1
-            else:
-                result.stale += 1
+        actions: list[_Action] = []
+        for op in todo:
+            if op.kind == "put" and deleted.get(op.identity, "") >= op.version:
+                result.stale += 1  # deleted by a newer change
+                continue
+            actions.extend(self._actions(op))
+        failed: set[int] = set()
+        for stale in self._pool.map(self._transact, _chunks(actions)):
+            failed |= stale
+        ops_with_actions = {a.op for a in actions}
+        result.stale += len(failed)
+        result.written += len(ops_with_actions - failed)
         return result
 
-    def _one(self, op: ItemOp, deleted: dict[tuple[tuple[str, str], ...], str]) -> bool:
-        """Apply one operation; False if it was stale. Errors propagate (batch retried)."""
+    def _actions(self, op: ItemOp) -> list[_Action]:
+        """The conditional writes of one operation (a delete: its marker, then the item)."""
+        v = self.spec.version_attribute
+        cond = {"ConditionExpression": _CONDITION, "ExpressionAttributeNames": {"#v": v},
+                "ExpressionAttributeValues": {":v": {"S": op.version}}}  # fmt: skip
         if op.kind == "put":
-            if deleted.get(op.identity, "") >= op.version:
-                return False  # deleted by a newer change
-            item = {**op.item, self.spec.version_attribute: op.version}
-            return self._guarded("put_item", Item=self._ddb(item), version=op.version)
-        marker = {**self._marker_key(op.key), self.spec.version_attribute: op.version}
-        newer_delete = not self._guarded("put_item", Item=self._ddb(marker), version=op.version)
-        gone = self._guarded("delete_item", Key=self._ddb(op.key), version=op.version)
-        return gone and not newer_delete
+            item = {**op.item, v: op.version}
+            return [
+                _Action(
+                    id(op),
+                    _ident(op.key),
+                    {"Put": {"TableName": self.table, "Item": self._ddb(item), **cond}},
+                )
+            ]
+        marker = self._marker_key(op.key)
+        return [
+            _Action(id(op), _ident(marker), {"Put": {
+                "TableName": self.table, "Item": self._ddb({**marker, v: op.version}), **cond}}),
+            _Action(id(op), _ident(op.key),
+                    {"Delete": {"TableName": self.table, "Key": self._ddb(op.key), **cond}}),
+        ]  # fmt: skip
 
-    def _guarded(self, call: str, *, version: str, **kwargs: Any) -> bool:
-        """One conditional write (only over an older version); False if the condition failed."""
+    def _transact(self, actions: list[_Action]) -> set[int]:
+        """Write ``actions`` in one transaction; the ops (ids) whose conditions failed (stale).
+
+        A cancelled transaction writes nothing; its ``CancellationReasons`` (one per action,
+        in order) say which conditions failed. Those actions are dropped and the rest sent
+        again, until the transaction commits. A conflict with another transaction on the
+        same item is retried with backoff; anything else propagates (the batch is retried).
+        """
         from botocore.exceptions import ClientError
 
-        try:
-            getattr(self.client, call)(
-                TableName=self.table, ConditionExpression=_CONDITION,
-                ExpressionAttributeNames={"#v": self.spec.version_attribute},
-                ExpressionAttributeValues={":v": {"S": version}}, **kwargs)  # fmt: skip
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        stale: set[int] = set()
+        conflicts = 0
+        while actions:
+            try:
+                self.client.transact_write_items(TransactItems=[a.request for a in actions])
+                return stale
+            except ClientError as exc:
+                err = exc.response.get("Error", {})
+                if err.get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = [r.get("Code", "None") for r in reasons]
+            if len(codes) != len(actions):
+                raise RuntimeError(f"transaction cancelled without one reason per item: {codes}")
+            failed = {i for i, c in enumerate(codes) if c == "ConditionalCheckFailed"}
+            other = {c for c in codes if c not in ("None", "ConditionalCheckFailed")}
+            if other - {"TransactionConflict"}:
+                raise RuntimeError(f"transaction cancelled: {', '.join(sorted(other))}")
+            if not failed:  # only conflicts: the same actions again, after a pause
+                conflicts += 1
+                if conflicts > MAX_CONFLICT_RETRIES:
+                    raise RuntimeError(f"transaction conflicts persist after {conflicts} tries")
+                time.sleep(0.01 * 2**conflicts)
+                continue
+            stale |= {actions[i].op for i in failed}
+            actions = [a for i, a in enumerate(actions) if i not in failed]
+        return stale
 
     def _marker_versions(self, puts: list[ItemOp]) -> dict[tuple[tuple[str, str], ...], str]:
         """Versions of the delete markers at the keys about to be put (consistent reads)."""

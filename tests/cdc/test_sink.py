@@ -6,6 +6,7 @@ read-model table created from the topology.
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -130,3 +131,77 @@ def test_any_delivery_order_with_replays_converges_to_the_last_change(
     final = {pk[len("RESTAURANT#") :]: item["name"]
              for (pk, _), item in visible(dynamodb, table).items()}  # fmt: skip
     assert final == {rid: name for rid, (_, name) in last.items() if name is not None}
+
+
+def test_deletes_and_puts_over_several_transactions(
+    sink: ReadModelSink, dynamodb: Any, table: str
+) -> None:
+    """A delete is two writes (marker, item): 70 deletes + 30 puts need two transactions; a
+    replayed delete older than a re-creation fails both its conditions and holds back none."""
+    apply(sink, *[create(1000 + i, R[i]) for i in range(100)])
+    apply(sink, delete(3000, R[0]), create(3001, R[0], name="back"))
+    batch = [delete(4000 + i, R[i]) for i in range(1, 71)]
+    batch += [update(4100 + i, R[i], name="new") for i in range(71, 100)]
+    written, stale = apply(sink, *batch, delete(3000, R[0]))  # the replay: stale
+    assert (written, stale) == (99, 1)
+    items = visible(dynamodb, table)
+    assert set(items) == {(f"RESTAURANT#{R[i]}", "PROFILE") for i in [0, *range(71, 100)]}
+    assert items[(f"RESTAURANT#{R[0]}", "PROFILE")]["name"] == "back"
+    assert all(items[(f"RESTAURANT#{R[i]}", "PROFILE")]["name"] == "new" for i in range(71, 100))
+    # the deleted rows cannot come back through an older update
+    assert apply(sink, update(3500, R[5], name="late")) == (0, 1)
+    assert (f"RESTAURANT#{R[5]}", "PROFILE") not in visible(dynamodb, table)
+
+
+class ConflictOnce:
+    """A client whose first transaction is cancelled by a conflict on its first item (as
+    DynamoDB does while another transaction holds that item); everything else passes."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.conflicts = client, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        if self.conflicts == 0:
+            self.conflicts += 1
+            reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (
+                len(kwargs["TransactItems"]) - 1
+            )
+            raise ClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                 "CancellationReasons": reasons}, "TransactWriteItems")  # fmt: skip
+        return self.client.transact_write_items(**kwargs)
+
+
+def test_transaction_conflict_is_retried(spec: SinkSpec, dynamodb: Any, table: str) -> None:
+    client = ConflictOnce(dynamodb)
+    sink = ReadModelSink(client, table, spec)
+    assert apply(sink, *[create(1000 + i, R[i]) for i in range(5)]) == (5, 0)
+    assert client.conflicts == 1
+    assert len(visible(dynamodb, table)) == 5
+
+
+def test_transactions_respect_the_request_limits() -> None:
+    """At most 100 writes and under 4 MB per transaction, each item once, a delete's two
+    writes together."""
+    from cdc.sink import TRANSACT_BYTES, TRANSACT_MAX, _Action, _chunks
+
+    big = "x" * 300_000
+    acts = [_Action(i // 2, (("PK", f"k{i}"),), {"Put": {"Item": {"b": big}}}) for i in range(30)]
+    acts += [_Action(100 + i, (("PK", f"s{i}"),), {"Put": {}}) for i in range(250)]
+    acts.append(_Action(999, (("PK", "s0"),), {"Put": {}}))  # the same item again
+    chunks = _chunks(acts)
+    assert [a for c in chunks for a in c] == acts
+
+    for c in chunks:
+        assert len(c) <= TRANSACT_MAX
+        assert sum(len(json.dumps(a.request)) for a in c) <= TRANSACT_BYTES
+        assert len({a.item for a in c}) == len(c)
+    where = {(a.op, n) for n, c in enumerate(chunks) for a in c}
+    assert len(where) == len({a.op for a in acts})  # an op's writes in one transaction
+    # 300 KB writes: 10 (5 ops of 2) to a transaction; then at most 100 writes each
+    assert [len(c) for c in chunks] == [10, 10, 100, 100, 61]

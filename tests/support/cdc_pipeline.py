@@ -25,7 +25,7 @@ import psycopg
 
 from cdc.plan import sink_spec
 from cdc.transform import SinkSpec, build_item
-from emulation import cdc_link
+from emulation import cdc_link, workers
 from emulation.engines.base import Endpoints
 from emulation.stack import LocalStack
 from polystore.naming import local_name
@@ -112,6 +112,14 @@ class Pipeline:
         system = topology.system(SYSTEM)
         stack = LocalStack(state_dir)
         result = stack.up([system], runtime="embedded")  # provisions the link's PostgreSQL side
+        # `up` also runs the link as a user gets it: its own Kafka, Connect, connector and
+        # sink worker. The pipeline here runs its own (the ones the tests kill -9), so the
+        # stack's connector (which would hold the one replication slot) and sink worker are
+        # removed first; else they carry every change and a kill here proves nothing.
+        workers.stop(stack.dir, lambda _: None, [f"cdc-sink-{system.name}-{LINK}"])
+        if result.endpoints.port(cdc_link.CONNECT):
+            stack_connect = cdc_link.connect_url(result.endpoints)
+            httpx.delete(f"{stack_connect}/connectors/{CONNECTOR}", timeout=30)
         link = system.cdc_links()[LINK]
         topic = local_name(system, link.topic)
         recreate_topic(bootstrap, topic, system.topic_stores()[link.topic].partitions)
