@@ -56,6 +56,26 @@ def start_kafka(root: Path) -> Any:
     return procs
 
 
+def _wait_slot_released(ep: Endpoints, system: System, timeout: float = 60.0) -> None:
+    """A deleted connector's task lets go of the replication slot a moment later; a new
+    connector started before that fails ("replication slot ... is active")."""
+    from polystore.naming import LOCAL_ENVIRONMENT, replication_slot_name
+
+    slot = replication_slot_name(system, LOCAL_ENVIRONMENT, LINK)
+    admin = {"host": ep.host, "port": ep.port("postgres"), "user": ep.admin_user,
+             "password": ep.admin_password, "dbname": "postgres", "sslmode": "disable"}  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
+            row = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
+                               (slot,)).fetchone()  # fmt: skip
+        if row is None or not row[0]:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"replication slot {slot} still active {timeout:.0f}s after the "
+                         "stack's connector was deleted")
+
+
 def reset_connector(connect_url: str, name: str) -> None:
     """Remove the connector and its stored offsets (a fresh database needs a snapshot)."""
     if httpx.get(f"{connect_url}/connectors/{name}", timeout=30).status_code == 404:
@@ -120,6 +140,7 @@ class Pipeline:
         if result.endpoints.port(cdc_link.CONNECT):
             stack_connect = cdc_link.connect_url(result.endpoints)
             httpx.delete(f"{stack_connect}/connectors/{CONNECTOR}", timeout=30)
+            _wait_slot_released(result.endpoints, system)
         link = system.cdc_links()[LINK]
         topic = local_name(system, link.topic)
         recreate_topic(bootstrap, topic, system.topic_stores()[link.topic].partitions)
