@@ -184,6 +184,9 @@ def test_reindex_upgrades_a_legacy_index_named_like_the_alias(live: LiveLink) ->
     """A stack provisioned before aliases has a concrete index under the alias's name:
     reindex replaces it by the alias in one ``_aliases`` request (``add`` +
     ``remove_index``), with searches answering throughout."""
+    for n in range(20):  # the legacy index holds documents, whichever test ran here before
+        live.ddb.put_item(TableName=live.table, Item=card_item(f"legacy-{n}", "Legacy", n))
+    assert live.wait_converged(90)[0]
     live.kill_poller()
     generations = sorted(live.search(f"/_alias/{live.index}"))
     live.search("/_aliases", {"actions": [{"remove_index": {"index": g}} for g in generations]},
