@@ -180,7 +180,7 @@ class SearchDomain(pulumi.ComponentResource):
         return pulumi.Output.concat(self.domain.arn, "/", physical_index)
 
     def apply_indexes(self, name: str, indexes: list[dict[str, Any]]) -> aws.lambda_.Invocation:
-        """Invoke the bootstrap with ``[{name, body, security_role, iam_roles}]``.
+        """Invoke the bootstrap with ``[{name, body, dynamic_settings, security_role, iam_roles}]``.
 
         Re-runs whenever a body or a role list changes (the input is the trigger).
         """

@@ -219,7 +219,8 @@ class SystemDeployment(pulumi.ComponentResource):
             search.apply_indexes(f"{name}-search-indexes", [{
                 "name": store_physical_name(system, st.environment, s),
                 "security_role": f"polystore-{store_physical_name(system, st.environment, s)}",
-                "body": spec.body(), "iam_roles": index_readers[s],
+                "body": spec.body(), "dynamic_settings": spec.dynamic_settings(),
+                "iam_roles": index_readers[s],
                 **({"reindex_roles": index_rebuilders[s]} if index_rebuilders[s] else {}),
             } for s, spec in system.search_stores().items()])
 

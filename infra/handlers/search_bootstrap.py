@@ -15,10 +15,6 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-# Settings kept in step on an existing index (OpenSearch changes them on a live index);
-# the same list as emulation/engines/search/provision.py (a test checks it). This file
-# runs in the Lambda with only the standard library and botocore, so it cannot import it.
-DYNAMIC_SETTINGS = ("refresh_interval", "max_result_window")
 INDEX_ACTIONS = ["indices:data/read/*", "indices:data/write/*", "indices:admin/get",
                  "indices:monitor/*"]
 # The reindex task also creates the next generation, moves the alias and deletes the old
@@ -26,17 +22,6 @@ INDEX_ACTIONS = ["indices:data/read/*", "indices:data/write/*", "indices:admin/g
 REINDEX_ACTIONS = [*INDEX_ACTIONS, "indices:admin/create", "indices:admin/delete",
                    "indices:admin/aliases", "indices:admin/aliases/get",
                    "indices:admin/refresh*", "indices:admin/mappings/get"]
-
-
-def _flat(settings: dict[str, Any]) -> dict[str, Any]:
-    """Top-level index settings, whichever form the declaration uses."""
-    out: dict[str, Any] = {}
-    for key, value in settings.items():
-        if key == "index" and isinstance(value, dict):
-            out.update(_flat(value))
-        else:
-            out[key.removeprefix("index.")] = value
-    return out
 
 
 def _signed(method: str, url: str, body: Any | None) -> tuple[int, str]:
@@ -77,8 +62,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             # Mappings of an existing index are not rewritten in place: a changed mapping
             # needs a new index and a reindex, which is the sync handler's job. Dynamic
             # settings (refresh_interval) are: declared value, or null for the default.
-            declared = _flat(spec["body"].get("settings") or {})
-            dynamic = {k: declared.get(k) for k in DYNAMIC_SETTINGS}
+            dynamic = spec["dynamic_settings"]  # SearchStore.dynamic_settings()
             status, text = _signed("PUT", f"{endpoint}/{index}/_settings", {"index": dynamic})
             if status >= 300:
                 raise RuntimeError(f"updating settings of {index} failed: HTTP {status}: {text}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, field_validator
 
@@ -207,6 +207,26 @@ class SearchStore(Spec):
 
         walk("", self.mappings.properties)
         return out
+
+    # Declared settings OpenSearch changes on a live index (``PUT _settings``): local
+    # provisioning and the AWS search bootstrap keep an existing index's in step with these.
+    DYNAMIC_SETTINGS: ClassVar[tuple[str, ...]] = ("refresh_interval", "max_result_window")
+
+    def dynamic_settings(self) -> dict[str, Any]:
+        """Each of ``DYNAMIC_SETTINGS`` as declared, ``None`` (OpenSearch's default) when
+        not, whichever form the declaration uses (``{"index": {...}}``, ``index.x`` or bare)."""
+
+        def flat(settings: dict[str, Any]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for key, value in settings.items():
+                if key == "index" and isinstance(value, dict):
+                    out.update(flat(value))
+                else:
+                    out[key.removeprefix("index.")] = value
+            return out
+
+        declared = flat(self.settings)
+        return {k: declared.get(k) for k in self.DYNAMIC_SETTINGS}
 
     def body(self) -> dict[str, Any]:
         """The create-index request body (settings + mappings) OpenSearch expects."""

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from emulation.engines.search import provision
 from infra.handlers import search_bootstrap
 from polystore import load_topology
 
@@ -33,7 +32,8 @@ def _run(monkeypatch: pytest.MonkeyPatch, exists: bool) -> list[tuple[str, str, 
     monkeypatch.setenv("OPENSEARCH_URL", "search-d.eu-west-1.es.amazonaws.com")
     monkeypatch.setattr(search_bootstrap, "_signed", signed)
     event = {"indexes": [{"name": "tcgstore-prod-cards", "security_role": "r",
-                          "body": store.body(), "iam_roles": ["arn:role"]}]}  # fmt: skip
+                          "body": store.body(), "dynamic_settings": store.dynamic_settings(),
+                          "iam_roles": ["arn:role"]}]}  # fmt: skip
     search_bootstrap.handler(event)
     return calls
 
@@ -55,5 +55,11 @@ def test_a_new_index_is_created_with_them(monkeypatch: pytest.MonkeyPatch) -> No
     assert not any(c[1].endswith("/_settings") for c in calls)
 
 
-def test_the_bootstrap_and_local_provisioning_keep_the_same_settings_in_step() -> None:
-    assert search_bootstrap.DYNAMIC_SETTINGS == provision.DYNAMIC_SETTINGS
+def test_declared_dynamic_settings_read_every_form_of_declaration() -> None:
+    """One list for local provisioning and the bootstrap (``SearchStore.dynamic_settings``),
+    whether a stack writes ``{"index": {...}}``, ``index.x`` keys or bare keys."""
+    store = _store()
+    for settings in ({"index": {"refresh_interval": "5s"}}, {"index.refresh_interval": "5s"},
+                     {"refresh_interval": "5s", "analysis": {}}):  # fmt: skip
+        form = store.model_copy(update={"settings": settings})
+        assert form.dynamic_settings() == {"refresh_interval": "5s", "max_result_window": None}

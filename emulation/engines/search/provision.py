@@ -16,10 +16,6 @@ from emulation.errors import ProvisionError
 from polystore.naming import concrete_index_name, local_name
 from polystore.topology.model import System
 
-# The declared settings kept in step on an existing index: dynamic ones (OpenSearch
-# changes them on a live index) that a topology declares.
-DYNAMIC_SETTINGS = ("refresh_interval", "max_result_window")
-
 
 def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
     created = updated = 0
@@ -28,7 +24,7 @@ def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
             for store_name, store in system.search_stores().items():
                 name = local_name(system, store_name)
                 if http.head(f"/{name}").status_code == 200:
-                    updated += _update_dynamic_settings(http, name, store.settings)
+                    updated += _update_dynamic_settings(http, name, store.dynamic_settings())
                     continue
                 body = store.body() | {"aliases": {name: {}}}
                 resp = http.put(f"/{concrete_index_name(name, 1)}", json=body)
@@ -42,7 +38,7 @@ def provision(systems: list[System], ep: Endpoints, progress: Progress) -> None:
     progress(f"search: indexes ready ({created} created, {updated} with settings updated)")
 
 
-def _update_dynamic_settings(http: httpx.Client, name: str, declared: dict[str, Any]) -> int:
+def _update_dynamic_settings(http: httpx.Client, name: str, want: dict[str, Any]) -> int:
     """Make an existing index's dynamic settings what the topology declares (1 if changed).
 
     Only settings OpenSearch changes on a live index (``PUT _settings``); a changed
@@ -52,9 +48,7 @@ def _update_dynamic_settings(http: httpx.Client, name: str, declared: dict[str, 
     resp = http.get(f"/{name}/_settings")
     resp.raise_for_status()
     live = next(iter(resp.json().values()), {}).get("settings", {}).get("index", {})
-    want = flat_index_settings(declared)
-    change = {k: want.get(k) for k in DYNAMIC_SETTINGS
-              if (None if want.get(k) is None else str(want[k])) != live.get(k)}  # fmt: skip
+    change = {k: v for k, v in want.items() if (None if v is None else str(v)) != live.get(k)}
     if not change:
         return 0
     put = http.put(f"/{name}/_settings", json={"index": change})
@@ -64,18 +58,6 @@ def _update_dynamic_settings(http: httpx.Client, name: str, declared: dict[str, 
             "check the store's settings in the topology",
         )
     return 1
-
-
-def flat_index_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Top-level index settings of a declaration, whichever form it uses (``{"index":
-    {...}}``, ``index.x`` keys or bare keys)."""
-    out: dict[str, Any] = {}
-    for key, value in settings.items():
-        if key == "index" and isinstance(value, dict):
-            out.update(flat_index_settings(value))
-        else:
-            out[key.removeprefix("index.")] = value
-    return out
 
 
 def live_mapping(http: httpx.Client, name: str) -> dict[str, Any] | None:
