@@ -18,6 +18,7 @@ from emulation.dynamodb.engine import Engine
 from emulation.dynamodb.errors import DynamoError, constraint, missing, validation
 from emulation.dynamodb.expr_eval import condition, project
 from emulation.dynamodb.items_api import (
+    capacity_mode,
     collection_metrics,
     read_units,
     return_values,
@@ -164,10 +165,7 @@ def batch_write_item(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
 
 def _consumed(req: dict[str, Any], units: dict[str, float]) -> dict[str, Any]:
     """ConsumedCapacity of a batch or transaction: one entry per table, when asked."""
-    mode = req.get("ReturnConsumedCapacity") or "NONE"
-    if mode not in ("NONE", "TOTAL", "INDEXES"):
-        raise constraint(mode, "returnConsumedCapacity",
-                         "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]")  # fmt: skip
+    mode = capacity_mode(req)
     if mode == "NONE":
         return {}
     out = []

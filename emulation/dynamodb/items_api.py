@@ -36,14 +36,20 @@ def return_values(req: dict[str, Any], allowed: tuple[str, ...]) -> str:
     return str(rv)
 
 
+def capacity_mode(req: dict[str, Any]) -> str:
+    """``ReturnConsumedCapacity`` of a request (NONE, TOTAL or INDEXES), validated."""
+    mode: str = req.get("ReturnConsumedCapacity") or "NONE"
+    if mode not in ("NONE", "TOTAL", "INDEXES"):
+        raise constraint(mode, "returnConsumedCapacity",
+                         "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]")  # fmt: skip
+    return mode
+
+
 def capacity(
     req: dict[str, Any], t: TableInfo, units: float, indexes: dict[str, float] | None = None
 ) -> dict[str, Any]:
     """The ConsumedCapacity answer part, when the request asked for it."""
-    mode = req.get("ReturnConsumedCapacity") or "NONE"
-    if mode not in ("NONE", "TOTAL", "INDEXES"):
-        raise constraint(mode, "returnConsumedCapacity",
-                         "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]")  # fmt: skip
+    mode = capacity_mode(req)
     if mode == "NONE":
         return {}
     total = units + sum((indexes or {}).values())
